@@ -1,0 +1,1 @@
+"""alm-bot: chat-ops and MCP tools for Anaplan ALM."""

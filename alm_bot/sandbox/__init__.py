@@ -1,0 +1,1 @@
+"""The Anaplan sandbox: an in-memory emulator of Anaplan's auth, discovery and ALM APIs."""
