@@ -1,0 +1,169 @@
+"""One authenticated, logged, retried HTTP channel to Anaplan, shared by every call of a client.
+
+``AnaplanHttp`` owns the single ``httpx2.AsyncClient`` (its pool is sized so that a couple of hundred
+concurrent calls are not queued behind it), the ``TokenKeeper`` and the ``Retrier``:
+
+- ``exchange`` sends one request with the current token and, on a 401, re-authenticates once and
+  replays it once. It does not retry anything else and lets transport errors through unmapped, so
+  ``creation.py`` can decide what a failed task-creating POST means.
+- ``get``/``put`` wrap ``exchange`` in the retry loop (both are idempotent) and turn any failure that
+  outlived it into the alm-bot error tree.
+
+Each exchange logs one debug line: method, path, status, elapsed time. Never headers, never bodies.
+URLs are joined onto the configured base as text, so a base with a path prefix
+(``http://127.0.0.1:8000/sandbox/2/0``) works like the real host.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final, TypeVar
+
+import httpx2
+
+from alm_bot.anaplan.auth import Credentials
+from alm_bot.anaplan.envelopes import parse_body
+from alm_bot.anaplan.error_mapping import Endpoint, error_for_response, error_for_transport_failure
+from alm_bot.anaplan.models import AnaplanModel
+from alm_bot.anaplan.retry import Retrier, RetryPolicy, Sleep
+from alm_bot.anaplan.tokens import TokenKeeper
+
+__all__ = ["JSON", "OCTET_STREAM", "POOL_LIMITS", "AnaplanHttp"]
+
+_log = logging.getLogger("alm_bot.anaplan")
+
+JSON: Final = "application/json"
+OCTET_STREAM: Final = "application/octet-stream"
+POOL_LIMITS: Final = httpx2.Limits(max_connections=256, max_keepalive_connections=256, keepalive_expiry=30.0)
+_USER_AGENT: Final = "alm-bot (Anaplan ALM chat-ops)"
+
+E = TypeVar("E", bound=AnaplanModel)
+Params = Mapping[str, str | int]
+
+
+class AnaplanHttp:
+    """The shared channel: token, pool, retries, logging, error translation."""
+
+    def __init__(
+        self,
+        *,
+        credentials: Credentials,
+        api_url: str,
+        auth_url: str,
+        timeout: float,
+        retry: RetryPolicy,
+        sleep: Sleep,
+        clock: Callable[[], float],
+        transport: httpx2.AsyncBaseTransport | None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.sleep = sleep
+        self.clock = clock
+        self.retrier = Retrier(retry, sleep)
+        self._client = httpx2.AsyncClient(
+            timeout=httpx2.Timeout(timeout),
+            limits=POOL_LIMITS,
+            transport=transport,
+            headers={"User-Agent": _USER_AGENT},
+        )
+        self.tokens = TokenKeeper(
+            credentials, send=self._send, auth_url=auth_url.rstrip("/"), retrier=self.retrier, clock=clock
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        *,
+        headers: dict[str, str],
+        params: Params | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> httpx2.Response:
+        """One HTTP exchange and its debug line; ``path`` (no query, no token) is what gets logged."""
+        started = time.perf_counter()
+        try:
+            response = await self._client.request(method, url, params=params, json=json, headers=headers)
+        except httpx2.TransportError as exc:
+            _log.debug("%s %s failed: %s after %.1f ms", method, path, type(exc).__name__, _ms_since(started))
+            raise
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("%s %s -> %d in %.1f ms", method, path, response.status_code, _ms_since(started))
+        return response
+
+    async def exchange(
+        self,
+        method: str,
+        endpoint: Endpoint,
+        *,
+        params: Params | None = None,
+        json: dict[str, Any] | None = None,
+        accept: str = JSON,
+    ) -> httpx2.Response:
+        """Send once with the current token; after a 401, log in again and replay exactly once."""
+        url = self.api_url + endpoint.path
+        header, generation = self.tokens.current() or await self.tokens.header()
+        response = await self._send(
+            method,
+            url,
+            endpoint.path,
+            headers={"Authorization": header, "Accept": accept},
+            params=params,
+            json=json,
+        )
+        if response.status_code != 401:
+            return response
+        renewed = await self.tokens.after_rejection(generation)
+        if renewed is None:
+            return response
+        _log.info("%s %s was refused with 401; replaying once with a fresh token", method, endpoint.path)
+        return await self._send(
+            method,
+            url,
+            endpoint.path,
+            headers={"Authorization": renewed[0], "Accept": accept},
+            params=params,
+            json=json,
+        )
+
+    async def _with_retries(
+        self, send: Callable[[], Awaitable[httpx2.Response]], label: str, endpoint: Endpoint
+    ) -> httpx2.Response:
+        try:
+            response = await self.retrier.run(send, label)
+        except httpx2.TransportError as exc:
+            raise error_for_transport_failure(exc, endpoint) from exc
+        if response.is_success:
+            return response
+        raise error_for_response(response, endpoint)
+
+    async def get(
+        self, endpoint: Endpoint, *, params: Params | None = None, accept: str = JSON
+    ) -> httpx2.Response:
+        """GET with retries; a failure that outlives them is raised as an alm-bot error."""
+
+        def send() -> Awaitable[httpx2.Response]:
+            return self.exchange("GET", endpoint, params=params, accept=accept)
+
+        return await self._with_retries(send, f"GET {endpoint.path}", endpoint)
+
+    async def get_json(self, endpoint: Endpoint, envelope: type[E], *, params: Params | None = None) -> E:
+        response = await self.get(endpoint, params=params)
+        return parse_body(envelope, response, action=endpoint.action, path=endpoint.path)
+
+    async def put(self, endpoint: Endpoint, json: dict[str, Any]) -> httpx2.Response:
+        """PUT with retries (only used for ``onlineStatus``, which is idempotent)."""
+
+        def send() -> Awaitable[httpx2.Response]:
+            return self.exchange("PUT", endpoint, json=json)
+
+        return await self._with_retries(send, f"PUT {endpoint.path}", endpoint)
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

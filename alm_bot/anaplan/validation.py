@@ -1,0 +1,100 @@
+"""Checks on caller-supplied values, run before any request is sent.
+
+A bad id or an over-long revision name is refused here with an ``InvalidArgument`` that names the
+parameter and shows the value, instead of costing a round trip and coming back as Anaplan's 400 or,
+worse, as a 404 for a path that was never meant. Values that pass are returned unchanged: Anaplan's
+ids are uppercase hex and its paths are case-sensitive, so an id is passed on exactly as given.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, Literal
+
+from alm_bot.errors import InvalidArgument
+
+__all__ = [
+    "MAX_DESCRIPTION_LENGTH",
+    "MAX_REVISION_NAME_LENGTH",
+    "SORT_FIELDS",
+    "anaplan_id",
+    "online_status",
+    "revision_description",
+    "revision_name",
+    "sort_parameter",
+]
+
+MAX_REVISION_NAME_LENGTH: Final = 60
+MAX_DESCRIPTION_LENGTH: Final = 250
+SORT_FIELDS: Final = {"id": "id", "name": "name", "applied_on": "appliedOn", "created_on": "createdOn"}
+
+_HEX_ID: Final = re.compile(r"[0-9A-Fa-f]{32}")
+_SHOWN_LENGTH: Final = 70
+
+
+def _shown(value: object) -> str:
+    """The value as it appears in a message, shortened so a pasted essay does not flood Slack."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN_LENGTH else f"{text[: _SHOWN_LENGTH - 1]}…"
+
+
+def anaplan_id(argument: str, value: object) -> str:
+    """A model, revision, task or workspace id: 32 hexadecimal characters, either case."""
+    if isinstance(value, str) and _HEX_ID.fullmatch(value):
+        return value
+    raise InvalidArgument(
+        argument,
+        f"{argument} {_shown(value)} is not an Anaplan id: an id is 32 hexadecimal characters "
+        "(for example 8A2C7E1F0B3D4C5A9E8F7A6B5C4D3E2F).",
+    )
+
+
+def revision_name(value: object) -> str:
+    """A revision tag title: non-empty, at most 60 characters (reference §4.4)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgument(
+            "name", f"name {_shown(value)} is not usable: a revision needs a non-empty name."
+        )
+    if len(value) > MAX_REVISION_NAME_LENGTH:
+        raise InvalidArgument(
+            "name",
+            f"name {_shown(value)} is {len(value)} characters long: Anaplan allows at most "
+            f"{MAX_REVISION_NAME_LENGTH} characters for a revision name.",
+        )
+    return value
+
+
+def revision_description(value: object) -> str:
+    """A revision tag description: at most 250 characters; empty means none."""
+    if not isinstance(value, str):
+        raise InvalidArgument("description", f"description {_shown(value)} is not text.")
+    if len(value) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidArgument(
+            "description",
+            f"description {_shown(value)} is {len(value)} characters long: Anaplan allows at most "
+            f"{MAX_DESCRIPTION_LENGTH} characters for a revision description.",
+        )
+    return value
+
+
+def online_status(value: object) -> Literal["online", "offline"]:
+    """The body of ``onlineStatus``: exactly "online" or "offline"."""
+    if value == "online":
+        return "online"
+    if value == "offline":
+        return "offline"
+    raise InvalidArgument(
+        "status", f"status {_shown(value)} is not a model status: use 'online' or 'offline'."
+    )
+
+
+def sort_parameter(sort_by: object, descending: object) -> str | None:
+    """``sort_by``/``descending`` as Anaplan's ``sort`` query value (``+createdOn``, ``-name``…)."""
+    if sort_by is None:
+        return None
+    if not isinstance(sort_by, str) or sort_by not in SORT_FIELDS:
+        raise InvalidArgument(
+            "sort_by",
+            f"sort_by {_shown(sort_by)} is not sortable: use one of {', '.join(SORT_FIELDS)} or None.",
+        )
+    return f"{'-' if descending else '+'}{SORT_FIELDS[sort_by]}"
