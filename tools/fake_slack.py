@@ -18,6 +18,16 @@ state it keeps) live in ``tools.fake_slack_workspace``; this module is the aioht
 Routes: ``/api/{method}`` (GET or POST; JSON, form or multipart; ``blocks``/``view``/``files``
 decoded to lists/dicts), ``/response/{name}`` (``response_url`` target), ``/upload/{file_id}``
 (``files.getUploadURLExternal`` upload target), ``/socket`` (the Socket Mode websocket).
+
+Socket Mode: ``apps.connections.open`` (app token) hands out ``ws://…/socket``; the fake greets with
+``hello`` and :meth:`FakeSlack.socket_send` pushes an envelope and returns the client's ack::
+
+    handler = AsyncSocketModeHandler(app, app_token=fake.app_token)   # app.client points at the fake
+    await handler.connect_async()
+    try:
+        ack = await fake.socket_send("slash_commands", slash_command_payload("help", response_url=...))
+    finally:
+        await handler.close_async()   # before the fake stops, or the client keeps reconnecting
 """
 
 from __future__ import annotations
@@ -289,6 +299,9 @@ class FakeSlack:
                 await self.wait_for_socket(timeout)
                 await self._sockets[-1].send_json(envelope)
                 return await ack
+        except TimeoutError:
+            state = "no ack (did a listener handle it?)" if self._sockets else "no client connected"
+            raise TimeoutError(f"{envelope_type} envelope {envelope_id}: {state} within {timeout}s") from None
         finally:
             self._acks.pop(envelope_id, None)
 

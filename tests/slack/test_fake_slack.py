@@ -488,6 +488,17 @@ async def test_apps_connections_open_refuses_the_bot_token(client: AsyncWebClien
     assert raised.value.response["error"] == "invalid_auth"
 
 
-async def test_socket_send_without_a_connected_client_times_out(fake: FakeSlack) -> None:
-    with pytest.raises(TimeoutError):
+async def test_socket_send_without_a_connected_client_times_out_saying_so(fake: FakeSlack) -> None:
+    with pytest.raises(TimeoutError, match="no client connected"):
         await fake.socket_send("slash_commands", {"command": "/alm"}, timeout=0.05)
+
+
+async def test_socket_send_of_an_envelope_no_listener_handles_times_out_saying_so(fake: FakeSlack) -> None:
+    handler = AsyncSocketModeHandler(bolt_app(fake), app_token=fake.app_token)
+    payload = slash_command_payload("help", response_url=fake.response_url("sm"))
+    await handler.connect_async()
+    try:
+        with pytest.raises(TimeoutError, match="no ack"):
+            await fake.socket_send("slash_commands", payload, timeout=0.2)
+    finally:
+        await handler.close_async()
