@@ -1,1 +1,25 @@
-"""The Anaplan sandbox: an in-memory emulator of Anaplan's auth, discovery and ALM APIs."""
+"""The Anaplan sandbox: an in-memory emulator of Anaplan's auth service, model discovery and ALM API.
+
+::
+
+    from alm_bot.sandbox import Sandbox, create_app, seed
+
+    sandbox = Sandbox(task_duration=3.0)      # an emulated tenant, seeded (see `seed`)
+    app = create_app(sandbox)                 # Starlette app; app.state.sandbox is the Sandbox
+    sandbox.advance(5)                        # tasks finish, tokens/reports age — no sleeping
+
+Module map: `sandbox` (the tenant: world, clock, sessions, faults, rate limit, log), `app` (the
+ASGI app and the choices made where the reference is uncertain), `seed` (fixed ids and data),
+`state` (the world's dataclasses), `alm` (ALM rules), `lineage` (compatibility), `tasks` (task
+progress and effects), `reports` (summary and comparison contents), `changes` (synthetic change
+sets), `routes_auth` / `routes_discovery` / `routes_alm` / `control` (HTTP), `tokens` and
+`certificates` (auth), `gate` / `faults` / `ratelimit` (what stands in front of the routes),
+`inputs` / `views` / `envelopes` / `paging` / `urls` / `formats` (wire formats), `server`
+(`alm-bot sandbox`).
+"""
+
+from alm_bot.sandbox import seed
+from alm_bot.sandbox.app import create_app
+from alm_bot.sandbox.sandbox import RequestLogEntry, Sandbox
+
+__all__ = ["RequestLogEntry", "Sandbox", "create_app", "seed"]

@@ -1,0 +1,121 @@
+"""Model discovery (Integration API v2, reference §3): workspaces and models under ``/2/0``.
+
+A user sees the workspaces they are a member of and the models in them (never deleted ones).
+``tenantDetails=true`` adds workspace sizes; ``modelDetails=true`` adds the model details, and on
+the single-model GET also ``modelTransactionRunning`` (true while a sync into the model runs).
+Lists page with ``limit``/``offset`` and sort with ``sort=±field``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from alm_bot.sandbox.envelopes import success
+from alm_bot.sandbox.errors import ApiError
+from alm_bot.sandbox.inputs import flag, page, sort_order
+from alm_bot.sandbox.paging import paginate
+from alm_bot.sandbox.sandbox import Sandbox
+from alm_bot.sandbox.state import Model, User, Workspace, World
+from alm_bot.sandbox.urls import api_base, model_url
+from alm_bot.sandbox.views import model_json, workspace_json
+
+__all__ = ["discovery_routes"]
+
+_WORKSPACE_SORTS: dict[str, Callable[[Workspace], Any]] = {
+    "name": lambda w: w.name.lower(),
+    "sizeAllowance": lambda w: w.size_allowance,
+    "id": lambda w: w.id,
+}
+_MODEL_SORTS: dict[str, Callable[[Model], Any]] = {
+    "name": lambda m: m.name.lower(),
+    "activeState": lambda m: m.active_state,
+    "id": lambda m: m.id,
+}
+
+
+def _visible_workspaces(world: World, user: User) -> list[Workspace]:
+    return [w for w in world.workspaces.values() if world.can_see(user, w)]
+
+
+def _visible_models(world: World, user: User, workspace_id: str | None = None) -> list[Model]:
+    seen = {w.id for w in _visible_workspaces(world, user)}
+    return [
+        m
+        for m in world.models.values()
+        if not m.deleted and m.workspace_id in seen and workspace_id in (None, m.workspace_id)
+    ]
+
+
+def _sorted(items: list[Any], request: Request, keys: dict[str, Callable[[Any], Any]]) -> list[Any]:
+    order = sort_order(request.query_params, tuple(keys))
+    if order is None:
+        return items
+    field, descending = order
+    return sorted(items, key=keys[field], reverse=descending)
+
+
+def _sync_running(world: World, model: Model) -> bool:
+    return any(t.kind == "sync" and t.model_id == model.id for t in world.unfinished.values())
+
+
+def discovery_routes(sandbox: Sandbox) -> list[Route]:
+    def workspace(user: User, workspace_id: str) -> Workspace:
+        found = sandbox.world.workspaces.get(workspace_id)
+        if found is None or not sandbox.world.can_see(user, found):
+            raise ApiError(404, f"Workspace '{workspace_id}' was not found.")
+        return found
+
+    def models_response(request: Request, models: list[Model]) -> Response:
+        world, api = sandbox.world, api_base(request)
+        details = flag(request.query_params, "modelDetails")
+        chunk, paging = paginate(_sorted(models, request, _MODEL_SORTS), page(request.query_params))
+        items = [model_json(world, m, model_url(request, m.workspace_id, m.id), details) for m in chunk]
+        return success(api, "model", {"models": items}, paging=paging)
+
+    async def list_workspaces(request: Request) -> Response:
+        user, _ = sandbox.begin_api_call(request.headers.get("authorization", ""))
+        world = sandbox.world
+        details = flag(request.query_params, "tenantDetails")
+        ordered = _sorted(_visible_workspaces(world, user), request, _WORKSPACE_SORTS)
+        chunk, paging = paginate(ordered, page(request.query_params))
+        items = [workspace_json(world, w, details) for w in chunk]
+        return success(api_base(request), "workspace", {"workspaces": items}, paging=paging)
+
+    async def get_workspace(request: Request) -> Response:
+        user, _ = sandbox.begin_api_call(request.headers.get("authorization", ""))
+        found = workspace(user, request.path_params["workspaceId"])
+        body = workspace_json(sandbox.world, found, flag(request.query_params, "tenantDetails"))
+        return success(api_base(request), "workspace", {"workspace": body})
+
+    async def list_workspace_models(request: Request) -> Response:
+        user, _ = sandbox.begin_api_call(request.headers.get("authorization", ""))
+        found = workspace(user, request.path_params["workspaceId"])
+        return models_response(request, _visible_models(sandbox.world, user, found.id))
+
+    async def list_models(request: Request) -> Response:
+        user, _ = sandbox.begin_api_call(request.headers.get("authorization", ""))
+        return models_response(request, _visible_models(sandbox.world, user))
+
+    async def get_model(request: Request) -> Response:
+        user, _ = sandbox.begin_api_call(request.headers.get("authorization", ""))
+        world, model_id = sandbox.world, request.path_params["modelId"]
+        model = next((m for m in _visible_models(world, user) if m.id == model_id), None)
+        if model is None:
+            raise ApiError(404, f"Model '{model_id}' was not found.")
+        details = flag(request.query_params, "modelDetails")
+        running = _sync_running(world, model) if details else None
+        body = model_json(world, model, model_url(request, model.workspace_id, model.id), details, running)
+        return success(api_base(request), "model", {"model": body})
+
+    return [
+        Route("/2/0/workspaces", list_workspaces, methods=["GET"]),
+        Route("/2/0/workspaces/{workspaceId}", get_workspace, methods=["GET"]),
+        Route("/2/0/workspaces/{workspaceId}/models", list_workspace_models, methods=["GET"]),
+        Route("/2/0/models", list_models, methods=["GET"]),
+        Route("/2/0/models/{modelId}", get_model, methods=["GET"]),
+    ]
