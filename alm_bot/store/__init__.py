@@ -1,0 +1,80 @@
+"""alm-bot's stored state: approval requests, tracked Anaplan tasks, the outbox, the audit log.
+
+::
+
+    store = Store(settings.database_url.get_secret_value())   # no I/O
+    await store.upgrade()                                        # migrations to head, concurrency-safe
+    async with store.transaction() as tx:                        # one transaction
+        request = await tx.insert_request(ApprovalRequest(...))
+        await tx.transition(request.id, [REQUESTED], PENDING, actor=actor)
+        await tx.enqueue("card", channel, payload, dedupe_key=f"card:{request.id}")
+
+Modules: ``states`` (the state machine), ``tables`` (SQLModel tables), ``engine`` (SQLite/PostgreSQL
+engine), ``migrate`` (Alembic in code), ``repository`` (``Store`` and ``Transaction``).
+"""
+
+from alm_bot.store.repository import OnExpired, OnFinish, OnSent, Store, Transaction
+from alm_bot.store.states import (
+    APPROVED,
+    CANCELLED,
+    EXECUTING,
+    EXPIRED,
+    FAILED,
+    OPERATIONS,
+    PENDING,
+    REJECTED,
+    REQUEST_STATES,
+    REQUESTED,
+    SUCCEEDED,
+    TASK_KINDS,
+    TERMINAL_STATES,
+    TRANSITIONS,
+    Operation,
+    RequestState,
+    TaskKind,
+    TaskState,
+    check_transition,
+)
+from alm_bot.store.tables import (
+    ApprovalRequest,
+    AuditEvent,
+    OutboxRow,
+    TrackedTask,
+    new_request_id,
+    normalise_request_id,
+    utcnow,
+)
+
+__all__ = [
+    "APPROVED",
+    "CANCELLED",
+    "EXECUTING",
+    "EXPIRED",
+    "FAILED",
+    "OPERATIONS",
+    "PENDING",
+    "REJECTED",
+    "REQUESTED",
+    "REQUEST_STATES",
+    "SUCCEEDED",
+    "TASK_KINDS",
+    "TERMINAL_STATES",
+    "TRANSITIONS",
+    "ApprovalRequest",
+    "AuditEvent",
+    "OnExpired",
+    "OnFinish",
+    "OnSent",
+    "Operation",
+    "OutboxRow",
+    "RequestState",
+    "Store",
+    "TaskKind",
+    "TaskState",
+    "TrackedTask",
+    "Transaction",
+    "check_transition",
+    "new_request_id",
+    "normalise_request_id",
+    "utcnow",
+]

@@ -1,0 +1,54 @@
+"""The async engine: aiosqlite tuned for concurrent writers, or asyncpg, from one URL.
+
+SQLite: WAL (readers never wait for the writer), a busy timeout (writers queue instead of failing),
+``synchronous=NORMAL`` (safe with WAL) and foreign keys on. alm-bot also takes over ``BEGIN`` from
+the sqlite3 driver: a write transaction starts with ``BEGIN IMMEDIATE`` so that it holds the write
+lock from its first statement. Otherwise a transaction that reads and then writes can meet
+``SQLITE_BUSY_SNAPSHOT`` ("database is locked" at once, busy timeout or not) when another
+connection wrote in between. Read-only work keeps a plain deferred ``BEGIN``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from alm_bot.config import async_database_url
+
+__all__ = ["WRITE", "make_engine"]
+
+WRITE: Final = "alm_bot_write"
+"""Execution option that marks a connection's transactions as writes (``BEGIN IMMEDIATE``)."""
+
+
+def make_engine(database_url: str, *, busy_timeout_seconds: float = 10.0) -> AsyncEngine:
+    """Create the engine for ``database_url`` (any form ``async_database_url`` accepts). No I/O."""
+    url = async_database_url(database_url)
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_seconds})
+    busy_ms = int(busy_timeout_seconds * 1000)
+
+    def on_connect(dbapi_connection: Any, _record: object) -> None:
+        dbapi_connection.isolation_level = None  # alm-bot emits BEGIN itself (on_begin)
+        cursor = dbapi_connection.cursor()
+        # busy_timeout first: switching to WAL needs a lock another process may hold.
+        for pragma in (
+            f"busy_timeout={busy_ms}",
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    def on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    event.listen(engine.sync_engine, "connect", on_connect)
+    event.listen(engine.sync_engine, "begin", on_begin)
+    return engine
