@@ -10,7 +10,8 @@ tests never really wait and can record the delays, and the loop must see the HTT
 
 Backoff is exponential with jitter and a cap: before retry *n* the wait is drawn from
 ``[(1 - jitter) * d, d]`` with ``d = min(max_delay, base_delay * 2 ** (n - 1))``. With ``jitter ≤ 0.5``
-the waits never shrink from one retry to the next, yet clients that failed together spread out.
+the waits never shrink from one retry to the next until the cap, and clients that failed together
+spread out, at the cap too.
 """
 
 from __future__ import annotations

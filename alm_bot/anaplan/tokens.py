@@ -44,9 +44,10 @@ _DEFAULT_LIFETIME: Final = 35 * 60.0  # reference §2.3, used when Anaplan sends
 _MIN_USE: Final = 10.0  # never plan a renewal sooner than this, whatever the clocks say
 _RETRY_RENEWAL_AFTER: Final = 30.0  # a refresh that failed transiently is tried again after this
 
-_AUTHENTICATE: Final = Endpoint(path="/token/authenticate", action="log in to Anaplan")
-_REFRESH: Final = Endpoint(path="/token/refresh", action="refresh the Anaplan token")
-_VALIDATE: Final = Endpoint(path="/token/validate", action="check the Anaplan token")
+_NO_AUTH_SERVICE: Final = "no Anaplan authentication service answers at the configured auth URL; check it"
+_AUTHENTICATE: Final = Endpoint("/token/authenticate", "log in to Anaplan", gone=_NO_AUTH_SERVICE)
+_REFRESH: Final = Endpoint("/token/refresh", "refresh the Anaplan token", gone=_NO_AUTH_SERVICE)
+_VALIDATE: Final = Endpoint("/token/validate", "check the Anaplan token", gone=_NO_AUTH_SERVICE)
 
 
 class RawSend(Protocol):
