@@ -460,19 +460,19 @@ class Store:
         lease_until: datetime,
         limit: int,
     ) -> list[Row[Any]]:
-        # One statement. PostgreSQL: SKIP LOCKED lets concurrent claimers take disjoint rows
-        # instead of queueing on the same ones. SQLite drops FOR UPDATE; its write lock
-        # (BEGIN IMMEDIATE) serialises claimers. The outer WHERE re-checks claimability.
-        pick = (
-            sa.select(table.c.id)
-            .where(claimable)
-            .order_by(*order)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         values = {"lease_owner": owner, "lease_expires_at": lease_until, "attempts": table.c.attempts + 1}
+        pick = sa.select(table.c.id).where(claimable).order_by(*order).limit(limit)
         async with self.transaction() as tx:
-            return await tx._update(table, [table.c.id.in_(pick), claimable], values)
+            if self.dialect == "postgresql":
+                # SKIP LOCKED: concurrent claimers take disjoint rows instead of queueing on the same
+                # ones. The pick is a MATERIALIZED CTE because PostgreSQL may re-run an
+                # ``IN (subquery)`` during the update and so lease more than ``limit`` rows.
+                picked = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+                where = [table.c.id == picked.c.id, claimable]
+            else:
+                # SQLite's write lock (BEGIN IMMEDIATE) already serialises claimers.
+                where = [table.c.id.in_(pick), claimable]
+            return await tx._update(table, where, values)
 
     async def _select(self, model: type[_Row], query: sa.Select[Any]) -> list[_Row]:
         async with self._engine.connect() as connection:
