@@ -27,10 +27,26 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     return run(host=args.host, port=args.port)
 
 
+def _add_mcp(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("mcp", help="serve the ALM tools to a local AI assistant over stdio (MCP)")
+    p.add_argument(
+        "--sandbox", action="store_true", help="use the built-in Anaplan emulator and its demo configuration"
+    )
+    p.add_argument("--read-only", action="store_true", help="offer only the tools that change nothing")
+    p.set_defaults(func=_run_mcp)
+
+
+def _run_mcp(args: argparse.Namespace) -> int:
+    from alm_bot.mcp.stdio import main as serve_mcp
+
+    return serve_mcp(sandbox=args.sandbox, read_only=args.read_only)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alm-bot", description="Anaplan ALM from Slack and AI assistants.")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_sandbox(sub)
+    _add_mcp(sub)
     return parser
 
 

@@ -1,0 +1,70 @@
+"""MCP over streamable HTTP: an ASGI app that `alm-bot serve` mounts at ``/mcp``, or that runs alone.
+
+`mcp_http_app` returns a Starlette app with one route, ``path`` (default ``/mcp``), whose endpoint
+checks the bearer token (`alm_bot.mcp.auth`) and then hands the request to the SDK's stateful
+streamable-HTTP transport (stateful so that progress notifications reach the client).
+
+Standalone (uvicorn, tests): the app's lifespan runs the MCP session manager. Mounted in a host
+app, Starlette does not run a sub-app's lifespan, so the host must run it itself::
+
+    mcp_app = mcp_http_app(services, settings, host=host)
+    app = Starlette(routes=[*mcp_app.routes, ...], lifespan=host_lifespan)
+    # in host_lifespan:  async with mcp_app.state.session_manager.run(): yield
+
+Take the routes (not ``Mount("/mcp", mcp_app)``): a mount strips the path the route matches on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from alm_bot.mcp.auth import BearerAuth, check_http_exposure
+from alm_bot.mcp.deps import LOCAL_ACTOR
+from alm_bot.mcp.server import build_mcp_server
+
+if TYPE_CHECKING:
+    from alm_bot.config import Settings
+    from alm_bot.operations import Operations
+    from alm_bot.services import Services
+
+__all__ = ["mcp_http_app"]
+
+
+def mcp_http_app(
+    services_or_ops: Services | Operations,
+    settings: Settings,
+    *,
+    read_only: bool = False,
+    host: str = "127.0.0.1",
+    path: str = "/mcp",
+) -> Starlette:
+    """The MCP endpoint as an ASGI app.
+
+    ``read_only`` (or the settings' ``mcp.read_only``) leaves out every tool that changes anything.
+    ``host`` is the address the server binds: without tokens it must be loopback (`ConfigError`
+    otherwise), and on loopback the SDK's DNS-rebinding protection is on (clients must send a
+    ``Host`` header with the port, as every HTTP client does).
+    ``app.state.session_manager`` is the session manager, ``app.state.mcp_server`` the server.
+    """
+    check_http_exposure(host, settings)
+    ops = _operations(services_or_ops)
+    default_actor = settings.mcp_actor or LOCAL_ACTOR
+    server = build_mcp_server(ops, read_only=read_only or settings.mcp.read_only, default_actor=default_actor)
+    # Builds the session manager with the SDK's transport-security defaults for this host.
+    server.streamable_http_app(streamable_http_path=path, host=host)
+    session_manager = server.session_manager
+    endpoint = BearerAuth(StreamableHTTPASGIApp(session_manager), settings, open_actor=default_actor)
+    app = Starlette(routes=[Route(path, endpoint=endpoint)], lifespan=lambda _app: session_manager.run())
+    app.state.session_manager = session_manager
+    app.state.mcp_server = server
+    return app
+
+
+def _operations(source: Services | Operations) -> Operations:
+    from alm_bot.services import Services
+
+    return source.ops if isinstance(source, Services) else source

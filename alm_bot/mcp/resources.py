@@ -1,0 +1,84 @@
+"""MCP resources: the model registry and recent change requests, as JSON an assistant can read.
+
+``alm://models``            configured aliases and protection, approvers, and the models Anaplan lists
+``alm://requests``          the 50 most recent change requests
+``alm://requests/{id}``     one change request
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
+
+from alm_bot.errors import AlmBotError
+from alm_bot.mcp.deps import ToolDeps
+from alm_bot.mcp.render import model_out, request_out
+from alm_bot.mcp.schemas import AliasOut, Registry, RequestList
+
+if TYPE_CHECKING:
+    from alm_bot.operations import Operations
+
+__all__ = ["RECENT_REQUESTS", "register_resources"]
+
+RECENT_REQUESTS: Final = 50
+_JSON: Final = "application/json"
+
+
+def register_resources(server: MCPServer, deps: ToolDeps) -> None:
+    @server.resource(
+        "alm://models",
+        name="models",
+        title="Model registry",
+        description="Configured aliases and protection, the approvers, and the models Anaplan lists.",
+        mime_type=_JSON,
+    )
+    async def models() -> str:
+        ops = await _ops(deps)
+        aliases = [
+            AliasOut(alias=a, id=m.id, protected=m.protected) for a, m in sorted(ops.settings.models.items())
+        ]
+        try:
+            listed, error = [model_out(m) for m in await ops.list_models()], None
+        except AlmBotError as exc:
+            listed, error = [], str(exc)
+        registry = Registry(aliases=aliases, approvers=ops.approvers, models=listed, models_error=error)
+        return registry.model_dump_json(indent=2)
+
+    @server.resource(
+        "alm://requests",
+        name="requests",
+        title="Recent change requests",
+        description=f"The {RECENT_REQUESTS} most recent sync and online/offline requests, newest first.",
+        mime_type=_JSON,
+    )
+    async def requests() -> str:
+        ops = await _ops(deps)
+        try:
+            recent = await ops.list_requests(limit=RECENT_REQUESTS)
+        except AlmBotError as exc:
+            raise ResourceError(str(exc)) from exc
+        return RequestList(requests=[request_out(r) for r in recent]).model_dump_json(indent=2)
+
+    @server.resource(
+        "alm://requests/{request_id}",
+        name="request",
+        title="One change request",
+        description="A sync or online/offline request by id (like R7K3QX2) and where it stands.",
+        mime_type=_JSON,
+    )
+    async def request(request_id: str) -> str:
+        ops = await _ops(deps)
+        try:
+            found = await ops.get_request(request_id)
+        except AlmBotError as exc:
+            raise ResourceError(str(exc)) from exc
+        return request_out(found).model_dump_json(indent=2)
+
+
+async def _ops(deps: ToolDeps) -> Operations:
+    try:
+        return await deps.ops()
+    except AlmBotError as exc:
+        raise ResourceError(str(exc)) from exc

@@ -1,0 +1,66 @@
+"""Tools over alm-bot's own records of change requests: read, list, cancel. None reaches Anaplan.
+
+Deciding a request is deliberately absent: approvals happen in Slack, by a person.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from alm_bot.mcp.boundary import tool_errors
+from alm_bot.mcp.deps import ToolDeps
+from alm_bot.mcp.params import RequestId, RequestStateName
+from alm_bot.mcp.render import request_out
+from alm_bot.mcp.schemas import RequestList, RequestOut
+from alm_bot.mcp.toolspec import CHANGES_REQUEST, READS_REQUESTS, ToolSpec
+
+__all__ = ["request_tools"]
+
+
+def request_tools(deps: ToolDeps) -> list[ToolSpec]:
+    async def alm_get_request(request_id: RequestId) -> RequestOut:
+        """Get a change request (a sync or an online/offline change) and where it stands.
+
+        Use it to follow a request that alm_sync_models or alm_change_model_status returned: whether
+        it still awaits approval, who approved or rejected it (and why), the Anaplan task, the result,
+        and the link to its Slack approval card.
+        """
+        with tool_errors():
+            request = await (await deps.ops()).get_request(request_id)
+        return request_out(request)
+
+    async def alm_list_requests(
+        states: Annotated[
+            list[RequestStateName] | None,
+            Field(max_length=9, description="Only requests in these states, e.g. ['pending']; omit for all."),
+        ] = None,
+        mine: Annotated[bool, Field(description="Only requests made by the identity you act as.")] = False,
+        limit: Annotated[int, Field(ge=1, le=200, description="At most this many, newest first.")] = 20,
+    ) -> RequestList:
+        """List recent change requests, newest first, optionally only pending ones or only your own.
+
+        Use it to find a request id, or to see what awaits approval.
+        """
+        with tool_errors():
+            requests = await (await deps.ops()).list_requests(
+                states=states or None, requester_id=deps.actor().id if mine else None, limit=limit
+            )
+        return RequestList(requests=[request_out(r) for r in requests])
+
+    async def alm_cancel_request(request_id: RequestId) -> RequestOut:
+        """Withdraw a change request that still awaits approval. Only its requester may cancel it.
+
+        Nothing was changed by a pending request, and nothing will be after it is cancelled; the Slack
+        approval card is updated to say so. Requests already decided or running cannot be cancelled.
+        """
+        with tool_errors():
+            request = await (await deps.ops()).cancel(request_id, actor=deps.actor())
+        return request_out(request)
+
+    return [
+        ToolSpec(alm_get_request, "Get a change request", READS_REQUESTS),
+        ToolSpec(alm_list_requests, "List change requests", READS_REQUESTS),
+        ToolSpec(alm_cancel_request, "Cancel your change request", CHANGES_REQUEST),
+    ]
