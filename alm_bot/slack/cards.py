@@ -1,0 +1,241 @@
+"""The approval card: what will change, who asked, and — while it is pending — Approve / Reject.
+
+The card is always drawn from the request as stored *now* (`ApprovalRequest`), so a late or
+repeated update shows the truth. It is posted once (``approval_needed``) and redrawn on every
+``request_updated`` / ``request_expired`` / ``request_cancelled``: the change summary replaces
+"computing…", the buttons give way to who decided and when, an expired card says EXPIRED.
+
+The wording helpers (`request_title`, `state_line`) are shared with lists, DMs and the Home tab, so
+a request reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from alm_bot.slack.buttons import APPROVE, REJECT, button_value
+from alm_bot.slack.formatting import clip, code, escape, person, when
+from alm_bot.slack.message import Message, context, section
+from alm_bot.store import ApprovalRequest
+
+__all__ = [
+    "approval_card",
+    "change_summary",
+    "model_label",
+    "origin_note",
+    "request_title",
+    "state_line",
+]
+
+_ORIGIN_NOTES: Final = {"mcp": " (via assistant)", "cli": " (via CLI)"}
+_CATEGORY_NAMES: Final = {
+    "lists": "Lists",
+    "listSubsets": "List subsets",
+    "modules": "Modules",
+    "lineItems": "Line items",
+    "rolesContents": "Roles",
+    "actions": "Actions",
+    "processes": "Processes",
+}
+_STATE_ICONS: Final = {
+    "requested": "⏳",
+    "pending": "🕓",
+    "approved": "✅",
+    "executing": "🔄",
+    "succeeded": "✅",
+    "failed": "❌",
+    "rejected": "🚫",
+    "expired": "⌛",
+    "cancelled": "↩️",
+}
+
+
+def origin_note(origin: str) -> str:
+    """`` (via assistant)`` for requests an AI assistant made, `` (via CLI)`` for the CLI."""
+    return _ORIGIN_NOTES.get(origin, "")
+
+
+def model_label(name: str | None, alias: str | None, model_id: str | None = None) -> str:
+    """``FP&A PROD `prod` `` in mrkdwn: the name people know and the alias they type."""
+    label = escape(name or model_id or "unknown model")
+    return f"{label} {code(alias)}" if alias else label
+
+
+def request_title(request: ApprovalRequest) -> str:
+    """Plain text: ``Sync FP&A DEV → FP&A PROD`` or ``Take FP&A PROD offline``."""
+    plan = request.plan or {}
+    if request.operation == "sync":
+        source = plan.get("source_model_name") or plan.get("source_model_id") or "?"
+        target = plan.get("target_model_name") or request.target_model_id
+        return f"Sync {source} → {target}"
+    model = plan.get("model_name") or request.target_model_id
+    return f"Take {model} {plan.get('status', '?')}"
+
+
+def state_line(request: ApprovalRequest) -> str:
+    """Where the request stands, in mrkdwn: ``✅ Approved by @grace at … · syncing``."""
+    icon = _STATE_ICONS.get(request.state, "•")
+    decider = person(request.decided_by_id, request.decided_by_name)
+    at = f" at {when(request.decided_at)}" if request.decided_at else ""
+    approved = f"Approved by {decider}{at}"
+    result = request.result or {}
+    match request.state:
+        case "requested":
+            return f"{icon} Preparing the request…"
+        case "pending":
+            expiry = f" · expires {when(request.expires_at)}" if request.expires_at else ""
+            return f"{icon} Waiting for an approver{expiry}"
+        case "approved":
+            return f"{icon} {approved} · starting"
+        case "executing":
+            doing = "syncing" if request.operation == "sync" else "changing the status"
+            return f"{icon} {approved} · {doing}"
+        case "succeeded":
+            done = escape(result.get("message") or _sync_done(request))
+            by = f"{approved} · " if request.decided_by_id else ""
+            return f"{icon} {by}Succeeded: {done}"
+        case "failed":
+            by = f"{approved} · " if request.decided_by_id else ""
+            return f"{icon} {by}Failed: {_failure(result)}"
+        case "rejected":
+            reason = f"\n> {escape(clip(request.reason, 500))}" if request.reason else ""
+            return f"{icon} Rejected by {decider}{at}{reason}"
+        case "expired":
+            expired_at = f" at {when(request.expires_at)}" if request.expires_at else ""
+            return f"{icon} *EXPIRED*{expired_at} — nobody decided in time. Nothing was changed."
+        case "cancelled":
+            return f"{icon} Cancelled by {decider}{at} — nothing was changed."
+    return f"{icon} {escape(request.state)}"
+
+
+def approval_card(request: ApprovalRequest) -> Message:
+    """The card for the approvals channel, in the request's current state."""
+    title = request_title(request)
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=clip(f"{_STATE_ICONS.get(request.state, '')} {title}", 150))),
+        section(
+            f"*{request.id}* · requested by {person(request.requester_id, request.requester_name)}"
+            f"{origin_note(request.origin)} · {when(request.created_at)}"
+        ),
+        _facts(request),
+    ]
+    if request.operation == "sync":
+        blocks.append(section(f"*What changes*\n{change_summary(request.plan or {})}"))
+    blocks.append(section(state_line(request)))
+    if request.state == "pending":
+        blocks.append(_buttons(request))
+    elif request.state in ("expired", "failed", "rejected") and request.operation == "sync":
+        blocks.append(context(f"To try again: {code(_sync_command(request))}"))
+    fallback = f"{title} ({request.id}) — {request.state}"
+    if request.state == "pending":
+        fallback = f"Approval needed: {title} ({request.id})"
+    return Message(fallback, tuple(blocks))
+
+
+def change_summary(plan: Mapping[str, Any]) -> str:
+    """Counts of created / modified / deleted objects by category, or why there are none (mrkdwn)."""
+    summary = plan.get("summary")
+    if isinstance(summary, Mapping):
+        return _counts(summary)
+    if plan.get("summary_error"):
+        return f"⚠️ Anaplan could not compute the summary: {escape(clip(str(plan['summary_error']), 500))}"
+    if plan.get("summary_task_id"):
+        return "⏳ computing…"
+    return "⚠️ No summary: Anaplan did not start the comparison. See `/alm compare` for the details."
+
+
+def _counts(summary: Mapping[str, Any]) -> str:
+    differences = summary.get("differences") or {}
+    if not differences:
+        return "No structural differences."
+    lines = [f"• {_category_name(key)}: {_triple(counts)}" for key, counts in differences.items()]
+    totals = summary.get("totals") or {}
+    lines.append(f"*Total:* {_triple(totals)}")
+    return "\n".join(lines)
+
+
+def _triple(counts: Mapping[str, Any]) -> str:
+    parts = [f"{counts.get(k, 0)} {k}" for k in ("created", "modified", "deleted") if counts.get(k)]
+    return ", ".join(parts) or "no changes"
+
+
+def _category_name(key: str) -> str:
+    if key in _CATEGORY_NAMES:
+        return _CATEGORY_NAMES[key]
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", key).lower()
+    return escape(words[:1].upper() + words[1:])
+
+
+def _facts(request: ApprovalRequest) -> SectionBlock:
+    plan = request.plan or {}
+    if request.operation == "sync":
+        fields = [
+            f"*Source*\n{model_label(plan.get('source_model_name'), plan.get('source_alias'))}\n"
+            f"{code(plan.get('source_model_id') or '?')}",
+            f"*Target*\n{model_label(plan.get('target_model_name'), plan.get('target_alias'))}\n"
+            f"{code(plan.get('target_model_id') or request.target_model_id)}",
+            f"*Revision*\n*{escape(plan.get('source_revision_name') or '?')}*\n"
+            f"{escape(clip(plan.get('source_revision_description') or 'no description', 300))}",
+            f"*Made by*\n{escape(plan.get('source_revision_created_by') or 'unknown')}\n"
+            f"{_iso_date(plan.get('source_revision_created_on'))}",
+            f"*Target is now at*\n{escape(plan.get('target_revision_name') or '?')}",
+        ]
+    else:
+        fields = [
+            f"*Model*\n{model_label(plan.get('model_name'), plan.get('model_alias'))}\n"
+            f"{code(plan.get('model_id') or request.target_model_id)}",
+            f"*Change*\n{escape(plan.get('from_state') or '?')} → *{escape(plan.get('status') or '?')}*",
+        ]
+    return SectionBlock(fields=[MarkdownTextObject(text=clip(f, 2000)) for f in fields])
+
+
+def _iso_date(value: object) -> str:
+    if isinstance(value, str):
+        try:
+            return when(datetime.fromisoformat(value))
+        except ValueError:
+            return escape(value)
+    return "date unknown"
+
+
+def _sync_done(request: ApprovalRequest) -> str:
+    plan = request.plan or {}
+    target = plan.get("target_model_name") or request.target_model_id
+    return f"{target} now has revision {plan.get('source_revision_name') or '?'}."
+
+
+def _failure(result: Mapping[str, Any]) -> str:
+    title, message = result.get("title"), result.get("message")
+    text = " — ".join(str(t) for t in (title, message) if t) or "Anaplan gave no reason"
+    return escape(clip(text, 1000))
+
+
+def _buttons(request: ApprovalRequest) -> ActionsBlock:
+    value = button_value(request.id)
+    return ActionsBlock(
+        block_id="decision",
+        elements=[
+            ButtonElement(text="Approve", action_id=APPROVE, value=value, style="primary"),
+            ButtonElement(text="Reject", action_id=REJECT, value=value, style="danger"),
+        ],
+    )
+
+
+def _sync_command(request: ApprovalRequest) -> str:
+    plan = request.plan or {}
+    source = plan.get("source_alias") or plan.get("source_model_id") or "?"
+    target = plan.get("target_alias") or plan.get("target_model_id") or request.target_model_id
+    return f"/alm sync {source} {target}"

@@ -1,0 +1,164 @@
+"""The two modals: the ``/alm sync`` form (model pickers) and the rejection reason.
+
+Each view carries what its submission needs in ``private_metadata`` — versioned JSON, like the
+buttons — so a submission after a restart still knows what it is about. Reading a submission is
+here too, next to the blocks it reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from slack_sdk.models.blocks import (
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from alm_bot.directory import ModelInfo
+from alm_bot.slack.buttons import button_value, request_id_of
+from alm_bot.slack.cards import request_title
+from alm_bot.slack.formatting import clip, escape
+from alm_bot.slack.message import context, section
+from alm_bot.store import ApprovalRequest
+
+__all__ = [
+    "REJECT_MODAL",
+    "SYNC_MODAL",
+    "SyncForm",
+    "reject_modal",
+    "rejection_reason",
+    "sync_form_of",
+    "sync_modal",
+]
+
+SYNC_MODAL: Final = "alm_sync_form"
+REJECT_MODAL: Final = "alm_reject_reason"
+OPTIONS_LIMIT: Final = 100  # Slack's maximum for a static select
+REASON_BLOCK: Final = "reason"
+_VALUE: Final = "value"
+_MODEL: Final = "model"
+
+
+@dataclass(frozen=True)
+class SyncForm:
+    """A submitted sync form: model ids, an optional revision, and where to answer."""
+
+    source: str
+    target: str
+    revision: str | None
+    response_url: str | None
+
+
+def sync_modal(models: Sequence[ModelInfo], response_url: str | None) -> View:
+    """The form ``/alm sync`` opens without arguments: pick source and target, optionally a revision."""
+    options = [_option(m) for m in models[:OPTIONS_LIMIT]]
+    blocks: list[Any] = [
+        _picker("source", "Source model (sync from)", options),
+        _picker("target", "Target model (sync into)", options),
+        InputBlock(
+            block_id="revision",
+            label="Revision",
+            optional=True,
+            hint="Name or id. Leave empty for the newest revision the target can take.",
+            element=PlainTextInputElement(action_id=_VALUE, placeholder="newest syncable revision"),
+        ),
+    ]
+    if len(models) > OPTIONS_LIMIT:
+        blocks.append(
+            context(
+                f"Only the first {OPTIONS_LIMIT} of {len(models)} models are listed; "
+                "for others type /alm sync <source> <target>."
+            )
+        )
+    metadata = {"v": 1, "response_url": response_url}
+    return View(
+        type="modal",
+        callback_id=SYNC_MODAL,
+        title=PlainTextObject(text="Sync models"),
+        submit=PlainTextObject(text="Request sync"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps(metadata),
+        blocks=blocks,
+    )
+
+
+def sync_form_of(view: Mapping[str, Any]) -> SyncForm:
+    """Read a submitted sync form (Slack guarantees both required pickers are set)."""
+    values = view.get("state", {}).get("values", {})
+    metadata = _metadata(view)
+    revision = (values.get("revision", {}).get(_VALUE, {}).get("value") or "").strip() or None
+    return SyncForm(
+        source=_selected(values, "source"),
+        target=_selected(values, "target"),
+        revision=revision,
+        response_url=metadata.get("response_url") if isinstance(metadata.get("response_url"), str) else None,
+    )
+
+
+def reject_modal(request: ApprovalRequest) -> View:
+    """Ask for the reason of a rejection; the requester will read it."""
+    question = (
+        f"Reject *{request.id}* ({escape(request_title(request))})? The requester will see your reason."
+    )
+    return View(
+        type="modal",
+        callback_id=REJECT_MODAL,
+        title=PlainTextObject(text="Reject request"),
+        submit=PlainTextObject(text="Reject"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=button_value(request.id),
+        blocks=[
+            section(question),
+            InputBlock(
+                block_id=REASON_BLOCK,
+                label="Reason",
+                element=PlainTextInputElement(
+                    action_id=_VALUE,
+                    multiline=True,
+                    max_length=1000,
+                    placeholder="What must change before this can be approved?",
+                ),
+            ),
+        ],
+    )
+
+
+def rejection_reason(view: Mapping[str, Any]) -> tuple[str, str]:
+    """(request id, reason) of a submitted rejection; `OutdatedButton` if the metadata is unreadable."""
+    request_id = request_id_of(view.get("private_metadata"))
+    values = view.get("state", {}).get("values", {})
+    reason = values.get(REASON_BLOCK, {}).get(_VALUE, {}).get("value") or ""
+    return request_id, reason.strip()
+
+
+def _option(model: ModelInfo) -> Option:
+    lock = " 🔒" if model.protected else ""
+    return Option(text=PlainTextObject(text=clip(model.label + lock, 75)), value=model.id)
+
+
+def _picker(block_id: str, label: str, options: list[Option]) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        element=StaticSelectElement(action_id=_MODEL, placeholder="Choose a model", options=options),
+    )
+
+
+def _selected(values: Mapping[str, Any], block_id: str) -> str:
+    selected = values.get(block_id, {}).get(_MODEL, {}).get("selected_option") or {}
+    return str(selected.get("value") or "")
+
+
+def _metadata(view: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) and data.get("v") == 1 else {}

@@ -1,0 +1,117 @@
+"""Messages the watcher delivers besides the card: thread replies on the card, and direct messages.
+
+Each renderer takes the request as stored *now*, so a notice delivered late (after a retry, or
+after a restart) still says what is true. Thread replies keep the approvals channel quiet: only the
+card sits in the channel, its progress and outcome live in its thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.models.blocks import HeaderBlock, PlainTextObject
+
+from alm_bot.slack.cards import change_summary, request_title, state_line
+from alm_bot.slack.formatting import clip, code, escape, person, when
+from alm_bot.slack.message import Message, context, section
+from alm_bot.store import ApprovalRequest
+
+__all__ = [
+    "cancelled_dm",
+    "comparison_message",
+    "comparison_title",
+    "decided_dm",
+    "expired_dm",
+    "finished_dm",
+    "finished_reply",
+    "progress_reply",
+    "update_dm",
+]
+
+
+def progress_reply(payload: Mapping[str, Any]) -> Message:
+    """``🔄 Step: Applying changes (60%)`` in the card's thread."""
+    step = str(payload.get("step") or "working")
+    progress = payload.get("progress")
+    share = f" ({float(progress):.0%})" if isinstance(progress, int | float) else ""
+    text = f"🔄 {step}{share}"
+    return Message(text, (section(escape(text)),))
+
+
+def finished_reply(request: ApprovalRequest) -> Message:
+    """The outcome in the card's thread."""
+    line = state_line(request)
+    return Message(f"{request_title(request)} ({request.id}): {request.state}", (section(line),))
+
+
+def decided_dm(request: ApprovalRequest) -> Message:
+    """Tell the requester who decided, and what happens next."""
+    title = escape(request_title(request))
+    decider = person(request.decided_by_id, request.decided_by_name)
+    if request.state == "rejected":
+        reason = f"\n> {escape(clip(request.reason, 500))}" if request.reason else ""
+        text = f"🚫 {decider} rejected your request *{request.id}* ({title}).{reason}"
+        return Message(f"Your request {request.id} was rejected.", (section(text),))
+    next_step = "I'll tell you when it is done." if request.state in ("approved", "executing") else ""
+    text = f"✅ {decider} approved your request *{request.id}* ({title}). {next_step}".rstrip()
+    return Message(f"Your request {request.id} was approved.", (section(text), context(state_line(request))))
+
+
+def expired_dm(request: ApprovalRequest) -> Message:
+    expired_at = f" at {when(request.expires_at)}" if request.expires_at else ""
+    text = (
+        f"⌛ Your request *{request.id}* ({escape(request_title(request))}) *EXPIRED*{expired_at}: "
+        "nobody decided in time, and nothing was changed. Ask again if it is still needed."
+    )
+    return Message(f"Your request {request.id} expired without a decision.", (section(text),))
+
+
+def cancelled_dm(request: ApprovalRequest) -> Message:
+    text = f"↩️ Request *{request.id}* ({escape(request_title(request))}) was cancelled. Nothing was changed."
+    return Message(f"Request {request.id} was cancelled.", (section(text),))
+
+
+def finished_dm(request: ApprovalRequest) -> Message:
+    """Tell the requester how their change ended."""
+    title = escape(request_title(request))
+    ok = request.state == "succeeded"
+    head = f"{'✅' if ok else '❌'} Your request *{request.id}* ({title}) {'succeeded' if ok else 'failed'}."
+    return Message(
+        f"Your request {request.id} {request.state}.", (section(head), context(state_line(request)))
+    )
+
+
+def update_dm(request: ApprovalRequest) -> Message:
+    """Any other news about a request, for a person: where it stands now."""
+    text = f"*{request.id}* ({escape(request_title(request))}): {state_line(request)}"
+    return Message(f"Request {request.id} is {request.state}.", (section(text),))
+
+
+def comparison_title(plan: Mapping[str, Any]) -> str:
+    """Plain text: ``R4 of FP&A DEV compared with FP&A PROD``."""
+    revision = plan.get("source_revision_name") or "?"
+    source = plan.get("source_model_name") or plan.get("source_model_id") or "?"
+    target = plan.get("target_model_name") or plan.get("target_model_id") or "?"
+    return f"{revision} of {source} compared with {target}"
+
+
+def comparison_message(payload: Mapping[str, Any]) -> Message:
+    """A finished comparison summary (or why it failed), for the person who asked."""
+    plan = payload.get("context") or {}
+    result = payload.get("result") or {}
+    title = comparison_title(plan)
+    task = context(f"Anaplan task {code(str(payload.get('task_id') or '?'))}")
+    header = HeaderBlock(text=PlainTextObject(text=clip(f"🔍 {title}", 150)))
+    if not result.get("successful"):
+        reason = (
+            " — ".join(str(t) for t in (result.get("title"), result.get("message")) if t) or "no reason given"
+        )
+        text = f"❌ The comparison failed: {escape(clip(reason, 1000))}"
+        return Message(f"The comparison {title} failed.", (header, section(text), task))
+    if payload.get("kind") == "comparison_report":
+        text = "📄 The full comparison report is ready."
+        return Message(f"Comparison report: {title}", (header, section(text), task))
+    summary = {"summary": result.get("summary"), "summary_error": result.get("summary_error")}
+    text = f"*What a sync would change*\n{change_summary(summary)}"
+    return Message(f"Comparison ready: {title}", (header, section(text), task))
