@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
 from alm_bot.actor import Actor
@@ -222,6 +222,11 @@ class Store:
         return f"Store({self._engine.url.render_as_string(hide_password=True)!r})"
 
     @property
+    def engine(self) -> AsyncEngine:
+        """The SQLAlchemy engine, for diagnostics and tests; change state through the methods."""
+        return self._engine
+
+    @property
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self._engine.dialect.name
@@ -236,9 +241,13 @@ class Store:
         return await migrate.schema_revision(self._engine)
 
     async def ping(self) -> None:
-        """Raise (the driver's error) unless the database answers."""
-        async with self._engine.connect() as connection:
-            await connection.execute(sa.text("SELECT 1"))
+        """Raise ``ConnectionError`` (naming the database, never its password) unless it answers."""
+        try:
+            async with self._engine.connect() as connection:
+                await connection.execute(sa.text("SELECT 1"))
+        except (OSError, sa.exc.SQLAlchemyError) as exc:
+            where = self._engine.url.render_as_string(hide_password=True)
+            raise ConnectionError(f"The database {where} does not answer: {exc}") from exc
 
     async def dispose(self) -> None:
         await self._engine.dispose()

@@ -124,7 +124,11 @@ async def test_update_request_sets_card_plan_and_task_but_not_the_state(store: S
     request = await add_pending(store)
     async with store.transaction() as tx:
         updated = await tx.update_request(
-            request.id, slack_channel="C1", slack_ts="171.5", plan={"summary": {"total": 3}}, anaplan_task_id="T9"
+            request.id,
+            slack_channel="C1",
+            slack_ts="171.5",
+            plan={"summary": {"total": 3}},
+            anaplan_task_id="T9",
         )
         with pytest.raises(ValueError, match="cannot set state"):
             await tx.update_request(request.id, state=APPROVED)
@@ -169,9 +173,9 @@ async def test_list_requests_filters_by_state_requester_and_model_newest_first(s
         await tx.transition(older.id, [PENDING], REJECTED)
 
     assert [r.id for r in await store.list_requests()] == [other_model.id, bobs.id, newer.id, older.id]
-    assert [r.id for r in await store.list_requests(states=[PENDING], requester_id=ADA.id, model_id=PROD)] == [
-        newer.id
-    ]
+    assert [
+        r.id for r in await store.list_requests(states=[PENDING], requester_id=ADA.id, model_id=PROD)
+    ] == [newer.id]
     assert [r.id for r in await store.list_requests(states=[REJECTED])] == [older.id]
     assert len(await store.list_requests(limit=2)) == 2
 
@@ -199,7 +203,12 @@ async def test_audit_events_are_listed_by_model_and_request_newest_first(store: 
     newest = (await store.list_audit(limit=1))[0]
     assert (newest.action, newest.actor_id, newest.origin) == ("watcher_started", None, None)
     first = (await store.list_audit(request_id=request.id))[-1]
-    assert (first.actor_id, first.actor_name, first.origin, first.detail) == (ADA.id, "Ada", "slack", {"n": 1})
+    assert (first.actor_id, first.actor_name, first.origin, first.detail) == (
+        ADA.id,
+        "Ada",
+        "slack",
+        {"n": 1},
+    )
 
 
 async def test_expire_due_expires_only_pending_requests_past_their_expiry(store: Store) -> None:
@@ -271,11 +280,13 @@ async def test_a_naive_datetime_is_refused(store: Store) -> None:
 
 
 async def test_json_fields_round_trip_nested_values(store: Store) -> None:
-    plan = {"summary": {"totals": {"created": 2}, "differences": {"Modules": {"modified": 1}}}, "names": ["a", "é"]}
+    plan = {
+        "summary": {"totals": {"created": 2}, "differences": {"Modules": {"modified": 1}}},
+        "names": ["a", "é"],
+    }
     request = await add_pending(store, plan=plan, parameters={"revision": None, "full": True})
     stored = await store.get_request(request.id)
     assert stored is not None
     assert stored.plan == plan
     assert stored.parameters == {"revision": None, "full": True}
     assert stored.result is None
-

@@ -177,7 +177,9 @@ async def test_releasing_leases_makes_the_work_claimable_at_once(store: Store) -
     assert len(await store.claim_due_outbox("w2", T0, LEASE, limit=5)) == 1
 
 
-async def test_on_postgres_a_claimer_skips_rows_another_claimer_holds(store: Store, database_url: str) -> None:
+async def test_on_postgres_a_claimer_skips_rows_another_claimer_holds(
+    store: Store, database_url: str
+) -> None:
     if store.dialect != "postgresql":
         pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serialises claimers with its write lock")
     tasks = await track(store, 4)
