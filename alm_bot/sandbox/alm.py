@@ -192,6 +192,8 @@ def start_task(
         task.forced_failure = oversized_failure(world.workspaces[target.workspace_id].name)
     world.tasks[task.id] = task
     world.unfinished[task.id] = task
+    if kind == "sync":
+        world.sync_tasks.setdefault(target.id, []).append(task)
     return task
 
 
@@ -207,11 +209,7 @@ def get_task(world: World, user: User, kind: TaskKind, target_id: str, task_id: 
 def list_sync_tasks(world: World, user: User, target_id: str, now: float) -> list[Task]:
     """Sync tasks running or finished in the last 48 h, newest first."""
     target = alm_model(world, user, target_id)
-    tasks = [
-        t
-        for t in world.tasks.values()
-        if t.kind == "sync" and t.model_id == target.id and is_retained(t, now)
-    ]
+    tasks = [t for t in world.sync_tasks.get(target.id, []) if is_retained(t, now)]
     return sorted(tasks, key=lambda t: (t.created_at, t.seq), reverse=True)
 
 

@@ -172,6 +172,8 @@ class World:
     tasks: dict[str, Task] = field(default_factory=dict)
     unfinished: dict[str, Task] = field(default_factory=dict)
     """Tasks whose effects are not yet applied, in creation order."""
+    sync_tasks: dict[str, list[Task]] = field(default_factory=dict)
+    """Sync tasks by target model, oldest first, so listing them does not scan every task."""
     reports: dict[ReportKey, Report] = field(default_factory=dict)
     task_seq: int = 0
     structural_change_count: int = 0

@@ -140,5 +140,7 @@ def _prune(world: World, now: float) -> None:
     world.last_pruned = now
     for task_id in [t.id for t in world.tasks.values() if not is_retained(t, now)]:
         del world.tasks[task_id]
+    for model_id, tasks in world.sync_tasks.items():
+        world.sync_tasks[model_id] = [t for t in tasks if t.id in world.tasks]
     for key in [k for k, r in world.reports.items() if r.generated_at + RETENTION_SECONDS <= now]:
         del world.reports[key]

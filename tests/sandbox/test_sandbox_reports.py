@@ -272,3 +272,36 @@ async def test_a_new_revision_reports_its_synthetic_structural_changes(
     found = sections(text)
     assert found["LINE ITEMS ADDED"][1][1] == "Sandbox Line Item 1"
     assert found["MODULES ADDED"][1][0] == "SYS02 Sandbox Module 2"
+
+
+async def test_report_tasks_are_404_48_hours_after_they_finish(
+    client: httpx2.AsyncClient, admin: dict[str, str], sandbox: Sandbox
+) -> None:
+    url = await start(client, admin, seed.TEST_MODEL_ID, "summaryReportTasks", DEV_TO_TEST)
+    sandbox.advance(3 + 48 * 3600)
+
+    assert (await client.get(url, headers=bearer(sandbox.token_for()))).status_code == 404
+
+
+async def test_summary_totals_keep_zero_counts_while_differences_leave_them_out(
+    client: httpx2.AsyncClient, admin: dict[str, str], sandbox: Sandbox
+) -> None:
+    body = pair(seed.U2_ID, seed.U1_ID, seed.UNRELATED_MODEL_ID)
+    await start(client, admin, seed.UNRELATED_MODEL_ID, "summaryReportTasks", body)
+    sandbox.advance(3)
+
+    response = await client.get(
+        alm(seed.UNRELATED_MODEL_ID, f"summaryReports/{seed.U1_ID}/{seed.U2_ID}"), headers=admin
+    )
+
+    summary = response.json()["summaryReport"]
+    assert summary["totals"] == {"modified": 0, "deleted": 0, "created": 1}
+    assert summary["differences"] == {"lineItems": {"created": 1}}
+
+
+async def test_the_accept_header_is_checked_before_the_report_is_looked_up(
+    client: httpx2.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await download(client, admin, "application/json")
+
+    assert response.status_code == 406

@@ -401,3 +401,35 @@ async def test_a_bad_online_status_body_is_400(
     if message is not None:
         assert response.json()["status"]["message"] == message
     assert await state_of(client, admin, seed.PROD_MODEL_ID) == "PRODUCTION"
+
+
+async def test_a_sync_into_a_standard_mode_online_target_is_allowed(
+    client: httpx2.AsyncClient, admin: dict[str, str], sandbox: Sandbox
+) -> None:
+    sandbox.set_active_state(seed.TEST_MODEL_ID, "UNLOCKED")
+    url = await start(client, admin, seed.TEST_MODEL_ID, "syncTasks", pair(seed.R4_ID, seed.R3_ID))
+    sandbox.advance(3)
+
+    assert (await task(client, admin, url))["result"]["successful"] is True
+
+
+async def test_tasks_past_retention_are_dropped_from_memory(
+    client: httpx2.AsyncClient, admin: dict[str, str], sandbox: Sandbox
+) -> None:
+    await start(client, admin, seed.PROD_MODEL_ID, "syncTasks", pair(seed.R4_ID, seed.R2_ID))
+    sandbox.advance(49 * 3600)
+
+    await client.get("/2/0/models", headers=bearer(sandbox.token_for()))
+
+    assert sandbox.world.tasks == {}
+    assert sandbox.world.sync_tasks == {seed.PROD_MODEL_ID: []}
+
+
+async def test_the_body_is_checked_before_the_model(
+    client: httpx2.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await client.post(
+        alm("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", "syncTasks"), content=b"{", headers=admin
+    )
+
+    assert response.status_code == 400
