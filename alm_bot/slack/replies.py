@@ -109,7 +109,8 @@ def applied_models(revision: str, models: Sequence[ModelRevision]) -> Message:
         deleted = " · (model deleted)" if m.model_deleted else ""
         applied = f" · applied {when(m.applied_on)}" if m.applied_on else ""
         by = f" by {escape(m.applied_by)}" if m.applied_by else ""
-        return f"*{escape(m.model_name or m.model_id)}* {code(m.model_id)}{applied}{by}{deleted}"
+        name = m.model_name or "a model without a name"
+        return f"*{escape(name)}* {code(m.model_id)}{applied}{by}{deleted}"
 
     if not models:
         return _empty(f"Revision {revision} has not been applied to any model.")

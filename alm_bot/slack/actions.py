@@ -1,0 +1,136 @@
+"""Approve / Reject on the approval card, the rejection-reason modal, and the sync form's submission.
+
+A click is acknowledged at once; the decision itself is the core's (`Operations.decide`), which
+refuses — with a sentence to show — clicks by non-approvers, by the requester, after a decision or
+after expiry. Refusals are shown privately to the clicker and leave the card as it is; a decision
+changes the card through the outbox (the watcher redraws it from the store), never from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from alm_bot.actor import Actor
+from alm_bot.errors import AlmBotError, RequestNotPending
+from alm_bot.policy import check_may_decide
+from alm_bot.slack import replies
+from alm_bot.slack.bot import Bot
+from alm_bot.slack.buttons import APPROVE, REJECT, request_id_of
+from alm_bot.slack.delivery import answer, direct_message, tell
+from alm_bot.slack.formatting import clip
+from alm_bot.slack.modals import (
+    REASON_BLOCK,
+    REJECT_MODAL,
+    SYNC_MODAL,
+    reject_modal,
+    rejection_reason,
+    sync_form_of,
+)
+
+__all__ = ["register_actions"]
+
+
+def register_actions(app: AsyncApp, bot: Bot) -> None:
+    @app.action(APPROVE)
+    async def on_approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await approve(bot, body, client)
+
+    @app.action(REJECT)
+    async def on_reject(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await open_rejection(bot, body, client)
+
+    @app.view(REJECT_MODAL)
+    async def on_rejection(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await reject(bot, ack, body)
+
+    @app.view(SYNC_MODAL)
+    async def on_sync_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await request_sync_from_form(bot, body, client)
+
+
+async def approve(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """Approve the request on the clicked card; the core starts the change and queues the card update."""
+    actor = await bot.actor(body.get("user"))
+    try:
+        request_id = request_id_of(_button_value(body))
+        groups = await bot.groups.memberships(actor.id)
+        try:
+            await bot.ops.decide(request_id, actor=actor, approve=True, actor_groups=groups)
+        except RequestNotPending as lost:
+            await _explain_lost_race(bot, request_id, actor, groups, lost)
+    except AlmBotError as exc:
+        await tell(client, actor.id, replies.error_message(str(exc)), channel=_channel_of(body))
+
+
+async def open_rejection(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """Ask for a reason — but only someone the core would let decide gets the form."""
+    actor = await bot.actor(body.get("user"))
+    try:
+        request = await bot.ops.get_request(request_id_of(_button_value(body)))
+        groups = await bot.groups.memberships(actor.id)
+        # The core's own rule, asked up front so nobody writes a reason only to be refused.
+        check_may_decide(request, actor, groups, bot.settings.approval, bot.ops.clock())
+    except AlmBotError as exc:
+        await tell(client, actor.id, replies.error_message(str(exc)), channel=_channel_of(body))
+        return
+    await client.views_open(trigger_id=body["trigger_id"], view=reject_modal(request))
+
+
+async def reject(bot: Bot, ack: AsyncAck, body: dict[str, Any]) -> None:
+    """Decide before acknowledging (no Anaplan call, just the store), so a refusal shows in the form."""
+    actor = await bot.actor(body.get("user"))
+    try:
+        request_id, reason = rejection_reason(body.get("view") or {})
+        groups = await bot.groups.memberships(actor.id)
+        await bot.ops.decide(request_id, actor=actor, approve=False, reason=reason, actor_groups=groups)
+    except AlmBotError as exc:
+        await ack(response_action="errors", errors={REASON_BLOCK: clip(str(exc), 1000)})
+        return
+    await ack()
+
+
+async def request_sync_from_form(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """Request the sync picked in the form; answer where ``/alm sync`` was typed, else by DM."""
+    form = sync_form_of(body.get("view") or {})
+    actor = await bot.actor(body.get("user"))
+    try:
+        outcome = await bot.ops.request_sync(form.source, form.target, form.revision, actor=actor)
+        message = replies.request_outcome(outcome, bot.settings.approval)
+    except AlmBotError as exc:
+        message = replies.error_message(str(exc))
+    if form.response_url:
+        await answer(form.response_url, message)
+    else:
+        await direct_message(client, actor.id, message)
+
+
+async def _explain_lost_race(
+    bot: Bot, request_id: str, actor: Actor, groups: frozenset[str], lost: RequestNotPending
+) -> None:
+    """Raise the refusal the core's rule gives for the request as it is now.
+
+    A click that passed the rule but lost the compare-and-set to a simultaneous click gets a terse
+    "already executing by X" from `Operations.decide`; asked again now, the rule says "already
+    approved by X (it is now executing)", which is what the clicker needs to read.
+    """
+    check_may_decide(
+        await bot.ops.get_request(request_id), actor, groups, bot.settings.approval, bot.ops.clock()
+    )
+    raise lost
+
+
+def _button_value(body: dict[str, Any]) -> str | None:
+    actions = body.get("actions") or [{}]
+    value = actions[0].get("value")
+    return value if isinstance(value, str) else None
+
+
+def _channel_of(body: dict[str, Any]) -> str | None:
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return channel if isinstance(channel, str) else None

@@ -1,0 +1,126 @@
+"""Building the Bolt app, and the two ways Slack reaches it: HTTP (``POST /slack/events``) or Socket Mode.
+
+``build_slack_app(services)`` wires the listeners (commands, buttons and modals, Home tab) to the
+core. Over HTTP, every request's signature is checked by Bolt (missing, wrong or stale → 401, and
+nothing runs). The one catch-all lives here, at the very edge: a bug in a listener is logged with
+its traceback and a reference, and the user gets "something went wrong (ref …)" — never a trace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import SecretStr
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from alm_bot.config import Settings
+from alm_bot.errors import ConfigError
+from alm_bot.services import Services
+from alm_bot.slack.actions import register_actions
+from alm_bot.slack.bot import Bot
+from alm_bot.slack.commands import register_commands
+from alm_bot.slack.groups import ApproverGroups
+from alm_bot.slack.home import register_home
+from alm_bot.slack.people import People
+
+__all__ = [
+    "SLACK_EVENTS_PATH",
+    "build_slack_app",
+    "slack_client",
+    "slack_events_endpoint",
+    "slack_events_route",
+    "socket_mode_handler",
+]
+
+SLACK_EVENTS_PATH = "/slack/events"
+log = logging.getLogger("alm_bot.slack")
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client for ``settings`` (bot token, ``SLACK_API_URL``)."""
+    if settings.slack_bot_token is None:
+        raise ConfigError(["SLACK_BOT_TOKEN: is missing: the Slack front end needs the bot token (xoxb-…)"])
+    return AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+
+
+def build_slack_app(services: Services, *, client: AsyncWebClient | None = None) -> AsyncApp:
+    """The Bolt app for the core's services: ``/alm``, the card's buttons, the modals, the Home tab."""
+    settings = services.settings
+    client = client or slack_client(settings)
+    app = AsyncApp(
+        client=client,
+        signing_secret=_secret(settings.slack_signing_secret),
+        logger=logging.getLogger("alm_bot.slack.bolt"),
+    )
+    bot = Bot(
+        ops=services.ops,
+        settings=settings,
+        people=People(client),
+        groups=ApproverGroups(client, settings.approval.approver_groups),
+    )
+    register_commands(app, bot)
+    register_actions(app, bot)
+    register_home(app, bot)
+    app.error(_report_unexpected)
+    return app
+
+
+def slack_events_endpoint(app: AsyncApp) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint for ``POST /slack/events`` (HTTP mode)."""
+    handler = AsyncSlackRequestHandler(app)
+
+    async def slack_events(request: Request) -> Response:
+        response: Response = await handler.handle(request)
+        return response
+
+    return slack_events
+
+
+def slack_events_route(app: AsyncApp) -> Route:
+    """``POST /slack/events`` as a Starlette route, ready to mount."""
+    return Route(SLACK_EVENTS_PATH, slack_events_endpoint(app), methods=["POST"])
+
+
+def socket_mode_handler(app: AsyncApp, settings: Settings) -> AsyncSocketModeHandler:
+    """Socket Mode (``SLACK_APP_TOKEN``): ``await h.connect_async()`` to start, ``await h.close_async()``."""
+    if settings.slack_app_token is None:
+        raise ConfigError(["SLACK_APP_TOKEN: is missing: Socket Mode needs an app-level token (xapp-…)"])
+    return AsyncSocketModeHandler(app, app_token=settings.slack_app_token.get_secret_value())
+
+
+async def _report_unexpected(
+    error: Exception, body: dict[str, Any], response: BoltResponse | None, respond: AsyncRespond | None
+) -> BoltResponse | None:
+    """The edge: a bug, not an `AlmBotError` (listeners handle those). Log it; tell the user a reference."""
+    ref = secrets.token_hex(4)
+    log.error("unexpected error in a Slack listener (ref %s)", ref, exc_info=error)
+    text = (
+        f"Sorry, something went wrong (ref {ref}). Please try again; "
+        "if it keeps happening, tell your alm-bot admin the reference."
+    )
+    if response is not None:  # not acknowledged yet: the acknowledgement itself carries the apology
+        if body.get("type") == "view_submission":
+            return BoltResponse(status=200, body="")
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": text}),
+            headers={"content-type": ["application/json;charset=utf-8"]},
+        )
+    if respond is not None and body.get("response_url"):
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+    return None
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""

@@ -1,0 +1,153 @@
+"""`SlackNotifier`: how the core's notices reach Slack — cards, thread replies, DMs, channel posts.
+
+The watcher hands over one outbox row at a time. Everything is drawn from ``notice.request`` (the
+request as stored now), so a repeated or late delivery shows the truth. Any Slack error propagates:
+the watcher retries the row with backoff (honouring ``Retry-After`` of a 429). A card notice that
+arrives before the card was posted raises `CardNotPostedYet`, so it is retried after the post.
+
+==========================  =========================================================
+destination                 what is delivered
+==========================  =========================================================
+``approvals``               the approval card, posted in the approvals channel
+``card``                    ``chat.update`` of the card; progress and results in its thread
+``user:<id>``               a direct message (``conversations.open`` + ``chat.postMessage``)
+``channel:<id>``            a message in that channel
+==========================  =========================================================
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Final
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from alm_bot.config import Settings
+from alm_bot.errors import ConfigError
+from alm_bot.notify import APPROVALS, CARD, DeliveryReceipt, Notice
+from alm_bot.operations import Operations
+from alm_bot.slack import notices
+from alm_bot.slack.cards import approval_card
+from alm_bot.slack.delivery import dm_channel, post, update
+from alm_bot.slack.message import Message
+from alm_bot.store import ApprovalRequest
+
+__all__ = ["CardNotPostedYet", "SlackNotifier"]
+
+log = logging.getLogger("alm_bot.slack.notifier")
+
+_CARD_REDRAWS: Final = frozenset(
+    {"approval_needed", "request_updated", "request_decided", "request_expired", "request_cancelled"}
+)
+_THREAD_REPLIES: Final = frozenset({"task_progress", "task_finished"})
+
+
+class CardNotPostedYet(RuntimeError):
+    """A notice about a card that is not in Slack yet; the watcher retries it later."""
+
+
+class SlackNotifier:
+    """Implements `alm_bot.notify.Notifier` for Slack."""
+
+    def __init__(self, client: AsyncWebClient, settings: Settings, ops: Operations) -> None:
+        self._client = client
+        self._settings = settings
+        self._ops = ops
+
+    async def deliver(self, notice: Notice) -> DeliveryReceipt | None:
+        if notice.kind == "comparison_ready":
+            await self._comparison(notice)
+            return None
+        request = notice.request
+        if request is None:
+            log.warning(
+                "notice %s (%s) names no request that exists; nothing to show", notice.id, notice.kind
+            )
+            return None
+        if notice.destination == APPROVALS:
+            return await self._post_card(request)
+        if notice.destination == CARD:
+            await self._on_card(notice, request)
+            return None
+        channel = await self._channel_for(notice.destination)
+        message = (
+            approval_card(request) if notice.kind == "approval_needed" else _personal(notice.kind, request)
+        )
+        await post(self._client, channel, message)
+        return None
+
+    async def _post_card(self, request: ApprovalRequest) -> DeliveryReceipt:
+        card = approval_card(request)
+        if request.slack_channel and request.slack_ts:
+            # Already posted (the receipt was recorded): redraw rather than post a second card.
+            await update(self._client, request.slack_channel, request.slack_ts, card)
+            return DeliveryReceipt(request.slack_channel, request.slack_ts)
+        channel = self._settings.approval.channel
+        if channel is None:
+            raise ConfigError(["approval.channel: is missing: approval cards need a channel"])
+        ts = await post(self._client, channel, card)
+        return DeliveryReceipt(card_channel=channel, card_ts=ts)
+
+    async def _on_card(self, notice: Notice, request: ApprovalRequest) -> None:
+        if not (request.slack_channel and request.slack_ts):
+            raise CardNotPostedYet(f"the card of request {request.id} is not posted yet")
+        if notice.kind in _THREAD_REPLIES:
+            reply = (
+                notices.progress_reply(notice.payload)
+                if notice.kind == "task_progress"
+                else notices.finished_reply(request)
+            )
+            await post(self._client, request.slack_channel, reply, thread_ts=request.slack_ts)
+            return
+        if notice.kind not in _CARD_REDRAWS:
+            log.info("redrawing the card of %s for an unfamiliar notice kind %r", request.id, notice.kind)
+        await update(self._client, request.slack_channel, request.slack_ts, approval_card(request))
+
+    async def _channel_for(self, destination: str) -> str:
+        kind, _, target = destination.partition(":")
+        if kind == "user" and target:
+            return await dm_channel(self._client, target)
+        if kind == "channel" and target:
+            return target
+        raise ValueError(f"unknown notice destination {destination!r}")
+
+    async def _comparison(self, notice: Notice) -> None:
+        channel = await self._channel_for(notice.destination)
+        payload = notice.payload
+        message = notices.comparison_message(payload)
+        result = payload.get("result") or {}
+        if payload.get("kind") != "comparison_report" or not result.get("successful"):
+            await post(self._client, channel, message)
+            return
+        report = await self._ops.get_comparison_report(str(payload["model_id"]), str(payload["task_id"]))
+        plan = payload.get("context") or {}
+        await self._client.files_upload_v2(
+            channel=channel,
+            content=report,
+            filename=_report_filename(plan),
+            title=notices.comparison_title(plan),
+            initial_comment=message.text,
+        )
+
+
+def _personal(kind: str, request: ApprovalRequest) -> Message:
+    if kind == "request_decided":
+        return notices.decided_dm(request)
+    if kind == "request_expired":
+        return notices.expired_dm(request)
+    if kind == "request_cancelled":
+        return notices.cancelled_dm(request)
+    if kind == "task_finished":
+        return notices.finished_dm(request)
+    return notices.update_dm(request)
+
+
+def _report_filename(plan: dict[str, Any]) -> str:
+    parts = [
+        plan.get("source_alias") or plan.get("source_model_name") or "source",
+        plan.get("target_alias") or plan.get("target_model_name") or "target",
+        plan.get("source_revision_name") or "revision",
+    ]
+    slug = "-".join(re.sub(r"[^A-Za-z0-9]+", "-", str(p)).strip("-").lower() or "x" for p in parts)
+    return f"comparison-{slug}.txt"

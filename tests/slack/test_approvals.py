@@ -1,0 +1,281 @@
+"""The approval card and its buttons, end to end: approve, reject, expire, cancel, and every refusal.
+
+A sync into FP&A PROD (protected) is requested by Ada; Grace and Linus are the approvers, Mallory
+is neither. Clicks are signed block_actions posted to the real app; the card is what the fake
+Slack holds after the watcher delivered the outbox.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import httpx2
+import pytest
+from slack_stack import (
+    APPROVALS,
+    APPROVER,
+    OUTSIDER,
+    REQUESTER,
+    SECOND_APPROVER,
+    SlackStack,
+    button_values,
+    card_payload,
+    open_stack,
+    text_of,
+)
+
+from alm_bot.store import ApprovalRequest
+
+pytestmark = pytest.mark.anyio
+
+
+async def requested_with_card(stack: SlackStack, *, user: str = REQUESTER) -> ApprovalRequest:
+    """Ada asks for dev → prod; the watcher posts the card."""
+    await stack.ask("sync dev prod", user=user)
+    await stack.settle()
+    request = await stack.only_request()
+    assert request.slack_ts is not None
+    return request
+
+
+async def refused(stack: SlackStack, request: ApprovalRequest, user: str, action: str = "alm_approve") -> str:
+    """Click as ``user``; return the private explanation they got."""
+    before = len(stack.ephemerals(user))
+    reply = await stack.click(action, card_payload(request.id), user=user, request=request)
+    assert reply.status_code == 200
+    calls = await stack.fake.wait_for(
+        "chat.postEphemeral", count=before + 1, where=lambda c: c.params.get("user") == user
+    )
+    assert calls[-1].params["channel"] == APPROVALS
+    return text_of(calls[-1].params)
+
+
+async def test_the_posted_card_shows_what_will_change_and_offers_both_buttons(stack: SlackStack) -> None:
+    request = await requested_with_card(stack)
+    card = stack.card(request)
+    shown = text_of(card)
+    assert "Sync FP&A DEV → FP&A PROD" in shown
+    assert "requested by <@U0REQUESTER>" in shown
+    assert "*Revision*\n*Capex module*\nCapital expenditure planning." in shown
+    assert "• Line items: 5 created, 2 modified, 1 deleted" in shown
+    assert set(button_values(card)) == {"alm_approve", "alm_reject"}
+    assert button_values(card)["alm_approve"] == f'{{"v":1,"request":"{request.id}"}}'
+
+
+async def test_approve_syncs_updates_the_card_replies_in_its_thread_and_tells_the_requester(
+    stack: SlackStack,
+) -> None:
+    request = await requested_with_card(stack)
+    reply = await stack.click("alm_approve", card_payload(request.id), user=APPROVER, request=request)
+    assert reply.status_code == 200
+    assert reply.text == ""  # acknowledged at once, nothing said in public
+    await stack.eventually(lambda: stack.has_task(request.id), "the sync to start")
+    await stack.settle()
+    done = await stack.request(request.id)
+    assert done.state == "succeeded"
+    assert done.decided_by_name == "grace"
+    assert stack.sync_posts() == 1
+
+    card = text_of(stack.card(done))
+    assert "Approved by <@U0APPROVER1>" in card
+    assert "Succeeded: FP&amp;A PROD now has revision Capex module." in card
+    assert button_values(stack.card(done)) == {}
+
+    thread = [c for c in stack.fake.of("chat.postMessage") if c.params.get("thread_ts") == done.slack_ts]
+    assert len(thread) == 1
+    assert "Succeeded" in text_of(thread[0].params)
+
+    dms = [
+        text_of(c.params) for c in stack.fake.of("chat.postMessage") if c.params["channel"] == "D0REQUESTER"
+    ]
+    assert any("<@U0APPROVER1> approved your request" in t for t in dms)
+    assert any(f"Your request *{done.id}*" in t and "succeeded" in t for t in dms)
+    assert stack.ephemerals(APPROVER) == []
+
+
+async def test_approve_shows_syncing_on_the_card_while_anaplan_works(tmp_path: Path) -> None:
+    async with open_stack(tmp_path, task_duration=10) as stack:
+        request = await requested_with_card(stack)
+        stack.advance(10)  # the comparison summary finishes
+        await stack.settle()
+        assert "computing" not in text_of(stack.card(await stack.request(request.id)))
+        await stack.click("alm_approve", card_payload(request.id), user=APPROVER, request=request)
+        await stack.eventually(lambda: stack.has_task(request.id), "the sync to start")
+        await stack.settle()
+        syncing = await stack.request(request.id)
+        assert syncing.state == "executing"
+        assert "Approved by <@U0APPROVER1> at" in text_of(stack.card(syncing))
+        assert "· syncing" in text_of(stack.card(syncing))
+
+        stack.advance(5)
+        await stack.settle()
+        thread = [
+            c for c in stack.fake.of("chat.postMessage") if c.params.get("thread_ts") == syncing.slack_ts
+        ]
+        assert any(text_of(c.params).startswith("🔄") for c in thread), "a progress reply in the thread"
+
+        stack.advance(10)
+        await stack.settle()
+        assert (await stack.request(request.id)).state == "succeeded"
+
+
+async def test_the_card_says_computing_until_the_change_summary_arrives(tmp_path: Path) -> None:
+    async with open_stack(tmp_path, task_duration=10) as stack:
+        request = await requested_with_card(stack)
+        assert "⏳ computing…" in text_of(stack.card(request))
+        stack.advance(10)
+        await stack.settle()
+        refreshed = text_of(stack.card(await stack.request(request.id)))
+        assert "computing" not in refreshed
+        assert "*Total:* 8 created, 5 modified, 1 deleted" in refreshed
+
+
+async def test_reject_asks_for_a_reason_and_the_card_shows_it(stack: SlackStack) -> None:
+    request = await requested_with_card(stack)
+    await stack.click("alm_reject", card_payload(request.id), user=APPROVER, request=request)
+    (opened,) = await stack.fake.wait_for("views.open")
+    view = opened.params["view"]
+    assert opened.params["trigger_id"] == "3333.4444.action"
+    assert view["callback_id"] == "alm_reject_reason"
+    assert view["private_metadata"] == card_payload(request.id)
+
+    empty = await stack.submit(
+        "alm_reject_reason",
+        {"reason": {"value": "   "}},
+        user=APPROVER,
+        private_metadata=view["private_metadata"],
+    )
+    assert empty.json()["response_action"] == "errors"
+    assert "needs a reason" in empty.json()["errors"]["reason"]
+    assert (await stack.request(request.id)).state == "pending"
+
+    done = await stack.submit(
+        "alm_reject_reason",
+        {"reason": {"value": "Not before the Q3 close."}},
+        user=APPROVER,
+        private_metadata=view["private_metadata"],
+    )
+    assert done.status_code == 200
+    assert done.text == ""  # the modal closes
+    rejected = await stack.request(request.id)
+    assert rejected.state == "rejected"
+    assert rejected.reason == "Not before the Q3 close."
+    await stack.settle()
+    card = text_of(stack.card(rejected))
+    assert "Rejected by <@U0APPROVER1>" in card
+    assert "\n> Not before the Q3 close." in card
+    assert button_values(stack.card(rejected)) == {}
+    dm = [c for c in stack.fake.of("chat.postMessage") if c.params["channel"] == "D0REQUESTER"]
+    assert "rejected your request" in text_of(dm[-1].params)
+    assert stack.sync_posts() == 0
+
+
+async def test_an_expired_request_says_expired_and_its_buttons_explain_why_they_do_nothing(
+    stack: SlackStack,
+) -> None:
+    request = await requested_with_card(stack)
+    stack.advance(25 * 3600)
+    await stack.settle()
+    expired = await stack.request(request.id)
+    assert expired.state == "expired"
+    card = text_of(stack.card(expired))
+    assert "*EXPIRED*" in card
+    assert "reject" not in card.casefold()
+    dm = [c for c in stack.fake.of("chat.postMessage") if c.params["channel"] == "D0REQUESTER"]
+    assert "*EXPIRED*" in text_of(dm[-1].params)
+
+    updates = len(stack.fake.of("chat.update"))
+    assert "EXPIRED" in await refused(stack, expired, APPROVER)
+    await stack.settle()
+    assert len(stack.fake.of("chat.update")) == updates
+    assert stack.sync_posts() == 0
+
+
+async def test_a_non_approver_is_told_why_and_the_card_stays(stack: SlackStack) -> None:
+    request = await requested_with_card(stack)
+    updates = len(stack.fake.of("chat.update"))
+    assert "You are not an approver" in await refused(stack, request, OUTSIDER)
+    assert "You are not an approver" in await refused(stack, request, OUTSIDER, "alm_reject")
+    await stack.settle()
+    assert (await stack.request(request.id)).state == "pending"
+    assert len(stack.fake.of("chat.update")) == updates
+    assert stack.fake.of("views.open") == []
+
+
+async def test_an_approver_cannot_approve_their_own_request(stack: SlackStack) -> None:
+    request = await requested_with_card(stack, user=APPROVER)
+    updates = len(stack.fake.of("chat.update"))
+    assert "someone else must approve" in await refused(stack, request, APPROVER)
+    await stack.settle()
+    assert (await stack.request(request.id)).state == "pending"
+    assert len(stack.fake.of("chat.update")) == updates
+
+
+async def test_a_click_after_the_decision_says_who_decided(stack: SlackStack) -> None:
+    request = await requested_with_card(stack)
+    await stack.click("alm_approve", card_payload(request.id), user=APPROVER, request=request)
+    await stack.eventually(lambda: stack.has_task(request.id), "the sync to start")
+    await stack.settle()
+    updates = len(stack.fake.of("chat.update"))
+    assert "already approved by grace" in await refused(stack, request, SECOND_APPROVER)
+    assert "already approved by grace" in await refused(stack, request, SECOND_APPROVER, "alm_reject")
+    await stack.settle()
+    assert len(stack.fake.of("chat.update")) == updates
+    assert stack.sync_posts() == 1
+
+
+async def test_a_button_from_another_release_is_explained(stack: SlackStack) -> None:
+    request = await requested_with_card(stack)
+    await stack.click("alm_approve", card_payload(request.id, version=0), user=APPROVER, request=request)
+    (note,) = await stack.fake.wait_for("chat.postEphemeral")
+    assert "This button is from an older alm-bot; use /alm requests" in text_of(note.params)
+    assert (await stack.request(request.id)).state == "pending"
+
+
+async def test_twenty_simultaneous_approvals_sync_once_and_tell_the_other_nineteen(tmp_path: Path) -> None:
+    approvers = [f"U0APPR{i:02d}" for i in range(20)]
+    approval = {"approvers": [], "approver_groups": ["S0APPROVERS"]}
+    async with open_stack(tmp_path, approval=approval) as stack:
+        stack.fake.usergroups["S0APPROVERS"] = approvers
+        for user in approvers:
+            stack.fake.add_user(user, user.lower())
+        request = await requested_with_card(stack)
+
+        replies: list[httpx2.Response] = []
+
+        async def click(user: str) -> None:
+            replies.append(
+                await stack.click("alm_approve", card_payload(request.id), user=user, request=request)
+            )
+
+        async with anyio.create_task_group() as clicks:
+            for user in approvers:
+                clicks.start_soon(click, user)
+
+        assert [r.status_code for r in replies] == [200] * 20
+        notes = await stack.fake.wait_for("chat.postEphemeral", count=19)
+        await stack.eventually(lambda: stack.has_task(request.id), "the sync to start")
+        await stack.settle()
+        winner = await stack.request(request.id)
+        assert winner.state == "succeeded"
+        assert stack.sync_posts() == 1
+        assert len(notes) == 19
+        assert {c.params["user"] for c in notes} == set(approvers) - {winner.decided_by_id}
+        texts = [text_of(c.params) for c in notes]
+        wrong = [t for t in texts if f"already approved by {winner.decided_by_name}" not in t]
+        assert wrong == []
+
+
+async def test_buttons_keep_working_after_a_restart(tmp_path: Path) -> None:
+    async with open_stack(tmp_path) as before:
+        request = await requested_with_card(before)
+        value = button_values(before.card(request))["alm_approve"]
+    async with open_stack(tmp_path) as after:  # a new process: new app, caches and watcher; same database
+        await after.click("alm_approve", value, user=APPROVER, request=request)
+        await after.eventually(lambda: after.has_task(request.id), "the sync to start")
+        await after.settle()
+        assert (await after.request(request.id)).state == "succeeded"
+        assert after.sync_posts() == 1
+        (update, *_) = after.fake.of("chat.update")
+        assert (update.params["channel"], update.params["ts"]) == (request.slack_channel, request.slack_ts)
