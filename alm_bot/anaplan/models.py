@@ -64,15 +64,11 @@ def _epoch_ms_to_datetime(value: Any) -> Any:
     return value
 
 
-def _lenient_iso(value: Any) -> Any:
-    """Anaplan writes model dates as ``2017-11-13T21:20:10.000+0000``: add the colon ISO wants."""
-    if isinstance(value, str) and len(value) > 5 and value[-5] in "+-" and value[-4:].isdigit():
-        return f"{value[:-2]}:{value[-2:]}"
-    return value
-
-
 EpochMs = Annotated[datetime, BeforeValidator(_epoch_ms_to_datetime)]
-IsoTime = Annotated[datetime, BeforeValidator(_lenient_iso)]
+IsoTime = datetime
+"""ISO-8601 times: revisions' ``2021-03-10T11:31:08Z`` and models' ``2017-11-13T21:20:10.000+0000``.
+pydantic's own parser reads both (an offset without a colon included), with no Python call per field,
+which matters for revision lists of thousands of entries."""
 
 
 class AnaplanModel(BaseModel):

@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TypeVar
+from urllib.parse import urlencode
 
 import httpx2
 
@@ -82,13 +83,12 @@ class AnaplanHttp:
         path: str,
         *,
         headers: dict[str, str],
-        params: Params | None = None,
         json: dict[str, Any] | None = None,
     ) -> httpx2.Response:
         """One HTTP exchange and its debug line; ``path`` (no query, no token) is what gets logged."""
         started = time.perf_counter()
         try:
-            response = await self._client.request(method, url, params=params, json=json, headers=headers)
+            response = await self._client.request(method, url, json=json, headers=headers)
         except httpx2.TransportError as exc:
             _log.debug("%s %s failed: %s after %.1f ms", method, path, type(exc).__name__, _ms_since(started))
             raise
@@ -106,14 +106,14 @@ class AnaplanHttp:
         accept: str = JSON,
     ) -> httpx2.Response:
         """Send once with the current token; after a 401, log in again and replay exactly once."""
-        url = self.api_url + endpoint.path
+        # The query is encoded here rather than through httpx's ``params=``, which parses the URL twice.
+        url = f"{self.api_url}{endpoint.path}?{urlencode(params)}" if params else self.api_url + endpoint.path
         header, generation = self.tokens.current() or await self.tokens.header()
         response = await self._send(
             method,
             url,
             endpoint.path,
             headers={"Authorization": header, "Accept": accept},
-            params=params,
             json=json,
         )
         if response.status_code != 401:
@@ -127,7 +127,6 @@ class AnaplanHttp:
             url,
             endpoint.path,
             headers={"Authorization": renewed[0], "Accept": accept},
-            params=params,
             json=json,
         )
 
