@@ -23,6 +23,7 @@ from typing import Any
 import anyio
 import httpx2
 import uvicorn
+from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 
 from alm_bot.config import load_settings
@@ -68,6 +69,7 @@ class SlackStack:
     http: httpx2.AsyncClient
     watcher: Watcher
     clock: StackClock
+    app: AsyncApp
     _names: dict[str, int] = field(default_factory=dict)
 
     # --- as Slack: signed requests ------------------------------------------------------------
@@ -246,7 +248,7 @@ async def open_stack(
             watcher = services.start_watcher(SlackNotifier(app.client, settings, services.ops))
             async with _serve(Starlette(routes=[slack_events_route(app)])) as base_url:
                 async with httpx2.AsyncClient(base_url=base_url, timeout=WAIT) as http:
-                    yield SlackStack(fake, services, sandbox, http, watcher, clock)
+                    yield SlackStack(fake, services, sandbox, http, watcher, clock, app)
                 await _drain_listeners()
 
 

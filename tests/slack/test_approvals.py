@@ -279,3 +279,33 @@ async def test_buttons_keep_working_after_a_restart(tmp_path: Path) -> None:
         assert after.sync_posts() == 1
         (update, *_) = after.fake.of("chat.update")
         assert (update.params["channel"], update.params["ts"]) == (request.slack_channel, request.slack_ts)
+
+
+async def test_approving_a_stale_plan_changes_nothing_and_the_card_says_why(stack: SlackStack) -> None:
+    await stack.ask("sync dev prod")
+    await stack.ask("sync dev prod")
+    first, second = sorted(await stack.services.store.list_requests(), key=lambda r: r.created_at)
+    await stack.click("alm_approve", card_payload(first.id), user=APPROVER)
+    await stack.eventually(lambda: stack.has_task(first.id), "the first sync to start")
+    await stack.settle()
+    assert (await stack.request(first.id)).state == "succeeded"
+
+    await stack.click("alm_approve", card_payload(second.id), user=APPROVER)
+    stale = await stack.state_becomes(second.id, "failed")
+    await stack.settle()
+    card = text_of(stack.card(await stack.request(stale.id)))
+    assert "Failed: The plan is stale" in card
+    assert "To try again: `/alm sync dev prod`" in card
+    assert stack.sync_posts() == 1
+
+
+async def test_an_approved_status_change_happens_and_the_card_says_so(stack: SlackStack) -> None:
+    await stack.ask("offline prod")
+    await stack.settle()
+    request = await stack.only_request()
+    assert "Take FP&A PROD offline" in text_of(stack.card(request))
+    await stack.click("alm_approve", card_payload(request.id), user=APPROVER, request=request)
+    done = await stack.state_becomes(request.id, "succeeded")
+    await stack.settle()
+    assert "Succeeded: FP&amp;A PROD is now offline." in text_of(stack.card(done))
+    assert "· offline ·" in text_of(await stack.ask("models prod"))
