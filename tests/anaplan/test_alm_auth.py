@@ -358,6 +358,7 @@ async def test_ten_concurrent_first_calls_cause_exactly_one_login(
                     group.start_soon(alm.get_sync_task, TASK)
 
     assert fake.logins == 1
+    assert fake.refreshes == 0
     assert len(fake.api_calls()) == 10
 
 
