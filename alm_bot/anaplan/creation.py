@@ -135,7 +135,8 @@ async def _look_for_created(recovery: Recovery[T] | None, endpoint: Endpoint, re
 # --- sync tasks ----------------------------------------------------------------------------------
 
 
-async def _sync_task_ids(http: AnaplanHttp, tasks: Endpoint) -> dict[str, PendingTask]:
+async def _listed_sync_tasks(http: AnaplanHttp, tasks: Endpoint) -> dict[str, PendingTask]:
+    """The target's sync tasks by id, each as the ``PendingTask`` a POST would have returned."""
     listed = await http.get_json(tasks, TaskList)
     return {
         t.task_id: PendingTask(task_id=t.task_id, task_state=t.task_state, creation_time=t.creation_time)
@@ -147,10 +148,12 @@ async def start_sync_task(
     http: AnaplanHttp, endpoint: Endpoint, tasks: Endpoint, body: dict[str, Any]
 ) -> PendingTask:
     """POST a sync task; adopt the task that appeared if the answer was lost (see module docstring)."""
-    before = set(await _sync_task_ids(http, tasks))
+    before = set(await _listed_sync_tasks(http, tasks))
 
     async def find_created() -> PendingTask | None:
-        new = [task for task_id, task in (await _sync_task_ids(http, tasks)).items() if task_id not in before]
+        new = [
+            task for task_id, task in (await _listed_sync_tasks(http, tasks)).items() if task_id not in before
+        ]
         return max(new, key=lambda task: task.creation_time) if new else None
 
     def uncertain(reason: str) -> str:
