@@ -19,6 +19,9 @@ from alm_bot.errors import AlmBotError, InvalidArgument, ModelNotResolved, Reque
 
 __all__ = ["tool_errors"]
 
+# The core's parameter names that every tool spells differently.
+_COMMON_ARGUMENTS: Final = {"task": "task_id"}
+
 # What to call next, in tool terms, where the core's message points at a Slack command.
 _NEXT_STEP: Final[tuple[tuple[type[AlmBotError], str], ...]] = (
     (ModelNotResolved, "Call alm_list_models to see the models, their aliases and ids."),
@@ -36,7 +39,7 @@ def tool_errors(arguments: Mapping[str, str] | None = None) -> Iterator[None]:
     try:
         yield
     except AlmBotError as exc:
-        raise ToolError(message_for(exc, arguments or {})) from exc
+        raise ToolError(message_for(exc, _COMMON_ARGUMENTS | dict(arguments or {}))) from exc
 
 
 def message_for(exc: AlmBotError, arguments: Mapping[str, str]) -> str:

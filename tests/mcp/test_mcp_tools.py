@@ -349,3 +349,26 @@ async def test_the_release_walkthrough_goes_from_revisions_to_a_sync_request(cli
     positions = [text.index(step) for step in steps]
     assert positions == sorted(positions)
     assert "cannot approve" in text
+
+
+async def test_reading_a_summary_before_it_is_ready_says_to_wait(client: Client, sandbox: Sandbox) -> None:
+    sandbox.task_duration = 10_000
+    started = await ok(
+        client, "alm_create_comparison_summary", {"source_model": "dev", "target_model": "prod"}
+    )
+    handle = {"model": "prod", "task_id": started["task_id"]}
+    message = await refused(client, "alm_get_comparison_summary", handle)
+    assert "Invalid argument task_id" in message
+    assert "Wait for it to complete first." in message
+
+
+async def test_a_legacy_client_gets_the_same_tools_and_answers(services: Services) -> None:
+    async with Client(build_mcp_server(services.ops), mode="legacy") as legacy:
+        tools = {tool.name for tool in (await legacy.list_tools()).tools}
+        outcome = await ok(legacy, "alm_sync_models", {"source_model": "dev", "target_model": "prod"})
+        message = await refused(legacy, "alm_get_revisions", {"model": "prd"})
+        protocol = legacy.protocol_version
+    assert protocol == "2025-11-25"
+    assert "alm_sync_models" in tools
+    assert outcome["status"] == "awaiting_approval"
+    assert "did you mean prod?" in message
