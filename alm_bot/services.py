@@ -1,0 +1,134 @@
+"""The composition root: builds the Anaplan client, store, operations and watcher from `Settings`.
+
+Front ends never build these themselves: `serve`, `mcp` and the CLI open the services here, add
+their own notifier, and close everything on the way out. With a `Sandbox`, the Anaplan client talks
+to the in-process emulator through an ASGI transport — no port, no network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+
+from alm_bot.anaplan import AnaplanClient, BasicAuth, CertificateAuth
+from alm_bot.config import Settings
+from alm_bot.errors import ConfigError
+from alm_bot.notify import Notifier
+from alm_bot.operations import Operations, utc_now
+from alm_bot.store import Store
+from alm_bot.watcher import Watcher
+
+if TYPE_CHECKING:
+    from alm_bot.sandbox import Sandbox
+
+__all__ = ["SANDBOX_API_URL", "SANDBOX_AUTH_URL", "Services", "open_services", "sandbox_defaults"]
+
+SANDBOX_API_URL = "http://sandbox.internal/2/0"
+SANDBOX_AUTH_URL = "http://sandbox.internal"
+
+
+@dataclass
+class Services:
+    """Everything a front end needs; one per process."""
+
+    settings: Settings
+    client: AnaplanClient
+    store: Store
+    ops: Operations
+    sandbox: Sandbox | None = None
+    watcher: Watcher | None = None
+
+    def start_watcher(self, notifier: Notifier, **options: Any) -> Watcher:
+        """Create the watcher with the front end's notifier; new outbox rows wake it at once."""
+        self.watcher = Watcher(self.ops, notifier, clock=self.ops.clock, **options)
+        self.ops.on_outbox = self.watcher.wake
+        return self.watcher
+
+
+def sandbox_defaults() -> dict[str, Any]:
+    """The ready configuration of `--sandbox`: aliases dev/test/prod, protected prod, demo approvers.
+
+    A file at ALM_BOT_CONFIG is layered on top (e.g. real Slack user ids as approvers).
+    """
+    from alm_bot.sandbox import seed
+
+    return {
+        "approval": {
+            "channel": "C0APPROVALS",
+            "approvers": ["U0APPROVER1", "U0APPROVER2"],
+            "approver_groups": [],
+            "allow_self_approval": False,
+            "expires_after": "24h",
+        },
+        "models": {
+            "dev": {"id": seed.DEV_MODEL_ID},
+            "test": {"id": seed.TEST_MODEL_ID},
+            "prod": {"id": seed.PROD_MODEL_ID, "protected": True},
+        },
+    }
+
+
+def _auth(settings: Settings) -> BasicAuth | CertificateAuth:
+    if settings.anaplan_certificate and settings.anaplan_private_key:
+        password = settings.anaplan_private_key_password
+        return CertificateAuth(
+            settings.anaplan_certificate,
+            settings.anaplan_private_key,
+            password.get_secret_value() if password else None,
+        )
+    if settings.anaplan_username and settings.anaplan_password:
+        return BasicAuth(settings.anaplan_username, settings.anaplan_password.get_secret_value())
+    raise ConfigError(
+        [
+            "Anaplan credentials are missing: set ANAPLAN_USERNAME and ANAPLAN_PASSWORD, or "
+            "ANAPLAN_CERTIFICATE and ANAPLAN_PRIVATE_KEY "
+            "(or run with --sandbox to try alm-bot without Anaplan)."
+        ]
+    )
+
+
+def _client(settings: Settings, sandbox: Sandbox | None) -> AnaplanClient:
+    if sandbox is None:
+        return AnaplanClient(
+            auth=_auth(settings),
+            api_url=settings.anaplan_api_url,
+            auth_url=settings.anaplan_auth_url,
+            timeout=settings.anaplan.timeout_seconds,
+        )
+    from alm_bot.sandbox import create_app, seed
+
+    return AnaplanClient(
+        auth=BasicAuth(seed.ADMIN_USER, seed.PASSWORD),
+        api_url=SANDBOX_API_URL,
+        auth_url=SANDBOX_AUTH_URL,
+        transport=httpx2.ASGITransport(app=create_app(sandbox)),
+    )
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings,
+    *,
+    sandbox: Sandbox | None = None,
+    upgrade: bool = True,
+    clock: Callable[[], datetime] = utc_now,
+) -> AsyncIterator[Services]:
+    """Open client and store (applying migrations), yield the services, close everything after.
+
+    ``clock`` (UTC, aware) is what the core, store and watcher call "now"; tests move it forward.
+    """
+    store = Store(settings.database_url, clock=clock)
+    client = _client(settings, sandbox)
+    try:
+        if upgrade:
+            await store.upgrade()
+        ops = Operations(client=client, store=store, settings=settings, clock=clock)
+        yield Services(settings=settings, client=client, store=store, ops=ops, sandbox=sandbox)
+    finally:
+        await client.aclose()
+        await store.dispose()

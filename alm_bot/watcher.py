@@ -1,0 +1,318 @@
+"""The watcher: follows Anaplan tasks, expires requests, and delivers the outbox.
+
+`tick()` does one pass and is what tests drive:
+
+1. expire pending requests whose time is up (the card will say EXPIRED — never "rejected");
+2. claim due tracked tasks under a lease and poll Anaplan for them, with bounded concurrency and
+   inside the request budget (token bucket; a 429's Retry-After pauses the bucket). A running task's
+   next poll comes sooner when Anaplan's progress says it is nearly done, later (up to the maximum
+   interval) while it is not; a finished task moves its request to succeeded/failed exactly once;
+3. claim due outbox rows and hand each to the `Notifier`; failures are retried with backoff, and a
+   delivered row is never delivered again.
+
+`run()` loops `tick()` until cancelled; `wake()` makes it tick at once (a new card to post). All
+state is in the database, so a restarted or second watcher simply carries on; leases make sure two
+watchers never work on the same row at the same time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+
+from alm_bot.anaplan.models import CompletedReportTask, CompletedSyncTask, PendingTask
+from alm_bot.errors import AnaplanError, NotFound, RateLimited
+from alm_bot.notify import CARD, DeliveryReceipt, Notice, Notifier, user_destination
+from alm_bot.operations import Operations, utc_now
+from alm_bot.ratelimit import TokenBucket
+from alm_bot.store import ApprovalRequest, OutboxRow, TrackedTask, Transaction
+
+__all__ = ["TickReport", "Watcher", "default_owner"]
+
+log = logging.getLogger("alm_bot.watcher")
+
+AnyTask = PendingTask | CompletedSyncTask | CompletedReportTask
+
+
+def default_owner() -> str:
+    """A lease owner name unique to this process: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class TickReport:
+    """What one pass did; `busy` means a batch was full, so another pass should follow at once."""
+
+    expired: int = 0
+    polled: int = 0
+    finished: int = 0
+    delivered: int = 0
+    delivery_failures: int = 0
+    busy: bool = False
+
+
+class Watcher:
+    """Polls tracked tasks, expires requests and delivers notices. One per process."""
+
+    def __init__(
+        self,
+        ops: Operations,
+        notifier: Notifier,
+        *,
+        owner: str | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        bucket: TokenBucket | None = None,
+        batch: int = 50,
+        concurrency: int = 8,
+        idle_seconds: float = 0.25,
+    ) -> None:
+        watcher_cfg = ops.settings.watcher
+        self.ops = ops
+        self.notifier = notifier
+        self.owner = owner or default_owner()
+        self._clock = clock
+        self._bucket = bucket or TokenBucket(watcher_cfg.anaplan_requests_per_second)
+        self._poll_min = watcher_cfg.poll_min_seconds
+        self._poll_max = watcher_cfg.poll_max_seconds
+        self._lease = timedelta(seconds=watcher_cfg.lease_seconds)
+        self._batch = batch
+        self._concurrency = concurrency
+        self._idle = idle_seconds
+        self._wake = anyio.Event()
+        self.heartbeat: float | None = None  # time.monotonic() of the last finished tick
+
+    def wake(self) -> None:
+        """Tick now instead of at the next idle interval (something new is in the outbox)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Tick until cancelled. Between idle ticks, wait for `wake()` or the idle interval."""
+        try:
+            while True:
+                report = await self.tick()
+                if report.busy:
+                    continue
+                with anyio.move_on_after(self._idle):
+                    await self._wake.wait()
+                self._wake = anyio.Event()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.ops.store.release_leases(self.owner)
+
+    async def tick(self) -> TickReport:
+        """One pass: expire, poll, deliver."""
+        report = TickReport()
+        report.expired = await self._expire_requests()
+        await self._poll_tasks(report)
+        await self._deliver_outbox(report)
+        self.heartbeat = time.monotonic()
+        return report
+
+    # --- 1. expiry ---------------------------------------------------------------------------------
+
+    async def _expire_requests(self) -> int:
+        async def notify_expired(tx: Transaction, request: ApprovalRequest) -> None:
+            for destination in (CARD, user_destination(request.requester_id)):
+                await self.ops.enqueue(tx, request, "request_expired", destination)
+
+        expired = await self.ops.store.expire_due(self._clock(), on_expired=notify_expired)
+        if expired:
+            log.info("expired %d pending request(s): %s", len(expired), ", ".join(r.id for r in expired))
+            self.wake()
+        return len(expired)
+
+    # --- 2. tasks ----------------------------------------------------------------------------------
+
+    async def _poll_tasks(self, report: TickReport) -> None:
+        tasks = await self.ops.store.claim_due_tasks(self.owner, self._clock(), self._lease, self._batch)
+        report.busy = len(tasks) >= self._batch
+        limiter = anyio.CapacityLimiter(self._concurrency)
+
+        async def poll_one(task: TrackedTask) -> None:
+            async with limiter:
+                if await self._poll(task):
+                    report.finished += 1
+                report.polled += 1
+
+        async with anyio.create_task_group() as tg:
+            for task in tasks:
+                tg.start_soon(poll_one, task)
+
+    async def _poll(self, task: TrackedTask) -> bool:
+        """Poll one task; True when it finished (and this watcher recorded that)."""
+        await self._bucket.acquire()
+        try:
+            info = await self._fetch(task)
+        except RateLimited as exc:
+            pause = exc.retry_after or self._poll_max
+            self._bucket.pause_for(pause)
+            await self._reschedule(task, pause, task.last_step)
+            return False
+        except NotFound as exc:
+            return await self._finish(
+                task, {"successful": False, "title": "Task not found", "message": str(exc)}
+            )
+        except AnaplanError as exc:
+            log.warning("polling %s task %s failed, will retry: %s", task.kind, task.anaplan_task_id, exc)
+            await self._reschedule(
+                task, min(self._poll_max, self._poll_min * 2 ** min(task.attempts, 6)), task.last_step
+            )
+            return False
+        if not info.is_finished:
+            await self._note_progress(task, info)
+            return False
+        return await self._finish(task, await self._outcome(task, info))
+
+    async def _fetch(self, task: TrackedTask) -> AnyTask:
+        alm = self.ops.client.alm(task.model_id)
+        if task.kind == "sync":
+            return await alm.get_sync_task(task.anaplan_task_id)
+        if task.kind == "comparison_report":
+            return await alm.get_comparison_report_task(task.anaplan_task_id)
+        return await alm.get_comparison_summary_task(task.anaplan_task_id)
+
+    async def _note_progress(self, task: TrackedTask, info: AnyTask) -> None:
+        step = info.current_step or info.task_state
+        if step != task.last_step and task.request_id and task.kind == "sync":
+            async with self.ops.store.transaction() as tx:
+                request = await tx.get_request(task.request_id)
+                if request is not None:
+                    await self.ops.enqueue(
+                        tx,
+                        request,
+                        "task_progress",
+                        CARD,
+                        moment=f"step:{step}",
+                        extra={"step": step, "progress": info.progress},
+                    )
+        await self._reschedule(task, self._next_interval(task, info), step)
+
+    def _next_interval(self, task: TrackedTask, info: AnyTask) -> float:
+        """Grow the interval while nothing happens; poll near the expected end when progress tells it."""
+        grown = min(self._poll_max, max(self._poll_min, task.poll_interval_seconds * 1.5))
+        progress = info.progress
+        if progress is not None and 0 < progress < 1:
+            elapsed = (self._clock() - info.creation_time).total_seconds()
+            remaining = elapsed * (1 - progress) / progress
+            return min(grown, max(self._poll_min / 2, remaining))
+        return grown
+
+    async def _reschedule(self, task: TrackedTask, seconds: float, step: str | None) -> None:
+        await self.ops.store.reschedule_task(
+            task.id, self.owner, self._clock() + timedelta(seconds=seconds), seconds, step
+        )
+
+    async def _outcome(self, task: TrackedTask, info: AnyTask) -> dict[str, Any]:
+        """The result to record, fetched before the finishing transaction (no I/O inside it)."""
+        result: dict[str, Any] = {"successful": False, "task_state": info.task_state}
+        if isinstance(info, CompletedSyncTask | CompletedReportTask):
+            result["successful"] = info.result.successful
+            if info.result.error is not None:
+                error = info.result.error
+                result["title"] = error.title
+                result["message"] = " — ".join(t for t in (error.message_text, error.subtitle) if t)
+        elif info.task_state == "CANCELLED":
+            result["title"] = "Task cancelled in Anaplan"
+        if (
+            task.kind == "comparison_summary"
+            and isinstance(info, CompletedReportTask)
+            and info.result.successful
+        ):
+            try:
+                summary = await self.ops.client.alm(task.model_id).get_comparison_summary(info)
+                result["summary"] = summary.model_dump(mode="json")
+            except AnaplanError as exc:
+                result["summary_error"] = str(exc)
+        return result
+
+    async def _finish(self, task: TrackedTask, result: dict[str, Any]) -> bool:
+        async def record(tx: Transaction, finished: TrackedTask) -> None:
+            await self.ops.record_task_result(tx, finished, result)
+
+        done = await self.ops.store.finish_task(task.id, self.owner, result, on_finish=record)
+        if done:
+            log.info("%s task %s finished: %s", task.kind, task.anaplan_task_id, result.get("successful"))
+            self.wake()
+        return done
+
+    # --- 3. outbox ---------------------------------------------------------------------------------
+
+    async def _deliver_outbox(self, report: TickReport) -> None:
+        rows = await self.ops.store.claim_due_outbox(self.owner, self._clock(), self._lease, self._batch)
+        report.busy = report.busy or len(rows) >= self._batch
+        for row in rows:
+            if await self._deliver(row):
+                report.delivered += 1
+            else:
+                report.delivery_failures += 1
+
+    async def _deliver(self, row: OutboxRow) -> bool:
+        request_id = row.payload.get("request_id")
+        request = await self.ops.store.get_request(request_id) if request_id else None
+        notice = Notice(row.id, row.kind, row.destination, dict(row.payload), request)
+        try:
+            receipt = await self.notifier.deliver(notice)
+        except Exception as exc:  # any notifier failure means "try again later"; recorded on the row
+            delay = _retry_delay(exc, row.attempts)
+            log.warning(
+                "delivering %s to %s failed (attempt %d), retry in %.0fs: %s",
+                row.kind,
+                row.destination,
+                row.attempts,
+                delay,
+                exc,
+            )
+            await self.ops.store.mark_failed(
+                row.id,
+                self.owner,
+                self._clock() + timedelta(seconds=delay),
+                f"{type(exc).__name__}: {exc}"[:500],
+            )
+            return False
+        await self.ops.store.mark_sent(
+            row.id, self.owner, _receipt_dict(receipt), on_sent=_remember_card(receipt, request_id)
+        )
+        return True
+
+
+def _retry_delay(exc: Exception, attempts: int) -> float:
+    """Backoff for a failed delivery: the server's Retry-After when it gave one, else exponential."""
+    retry_after = getattr(exc, "retry_after", None)
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    header = headers.get("Retry-After") or headers.get("retry-after") if hasattr(headers, "get") else None
+    for hint in (retry_after, header):
+        try:
+            if hint is not None:
+                return max(0.5, float(hint))
+        except (TypeError, ValueError):
+            continue
+    return float(min(300, 2 ** max(0, attempts - 1)))
+
+
+def _receipt_dict(receipt: DeliveryReceipt | None) -> dict[str, Any] | None:
+    if receipt is None:
+        return None
+    return {"card_channel": receipt.card_channel, "card_ts": receipt.card_ts, **receipt.extra}
+
+
+def _remember_card(
+    receipt: DeliveryReceipt | None, request_id: str | None
+) -> Callable[[Transaction, OutboxRow], Any] | None:
+    """Store where the approval card was posted, in the same transaction that marks the row sent."""
+    if receipt is None or receipt.card_ts is None or request_id is None:
+        return None
+
+    async def remember(tx: Transaction, row: OutboxRow) -> None:
+        await tx.update_request(request_id, slack_channel=receipt.card_channel, slack_ts=receipt.card_ts)
+
+    return remember

@@ -1,0 +1,103 @@
+"""The watcher: restart-safe task following, retried delivery, budgeted polling, clean stop."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+import pytest
+from core_stack import ADA, APPROVER, CoreStack, open_core
+
+from alm_bot.ratelimit import TokenBucket
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def core(database_url: str) -> AsyncIterator[CoreStack]:
+    async with open_core(database_url, task_duration=30.0) as stack:
+        yield stack
+
+
+async def _approved_sync(core: CoreStack) -> str:
+    outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
+    await core.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+    return str(outcome.request.id)
+
+
+async def test_progress_is_reported_while_the_sync_runs(core: CoreStack) -> None:
+    await _approved_sync(core)
+    core.sandbox.advance(10)
+    core.clock.advance(10)
+    await core.watcher.tick()
+    assert "task_progress" in core.notifier.kinds("card")
+
+
+async def test_a_watcher_restarted_mid_task_reports_the_result_once(core: CoreStack) -> None:
+    request_id = await _approved_sync(core)
+    first = core.new_watcher()
+    core.sandbox.advance(5)
+    core.clock.advance(5)
+    await first.tick()  # claims and polls the running task, then "dies" without releasing its lease
+
+    second = core.new_watcher()
+    for _ in range(4):
+        core.sandbox.advance(60)
+        core.clock.advance(90)  # past the dead watcher's lease
+        await second.tick()
+    await first.tick()  # the old process comes back: there is nothing left for it to do
+
+    assert (await core.ops.get_request(request_id)).state == "succeeded"
+    assert core.notifier.kinds("card").count("task_finished") == 1
+
+
+async def test_a_notice_that_fails_three_times_is_delivered_once_later(core: CoreStack) -> None:
+    await core.ops.request_sync("dev", "prod", actor=ADA)
+    core.notifier.fail_times = 3
+    for _ in range(6):
+        await core.watcher.tick()
+        core.clock.advance(10)
+    assert core.notifier.kinds("approvals") == ["approval_needed"]
+    assert core.notifier.attempts >= 4
+    rows = await core.services.store.list_outbox(sent=True)
+    assert any(r.kind == "approval_needed" and r.attempts == 4 for r in rows)
+
+
+async def test_two_watchers_deliver_every_notice_exactly_once(core: CoreStack) -> None:
+    for _ in range(5):
+        await core.ops.request_sync("dev", "prod", actor=ADA)
+    one, two = core.new_watcher(), core.new_watcher()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(one.tick)
+        tg.start_soon(two.tick)
+    ids = [n.id for n in core.notifier.delivered if n.kind == "approval_needed"]
+    assert len(ids) == 5
+    assert len(set(ids)) == 5
+
+
+async def test_polling_never_spends_more_than_the_request_budget() -> None:
+    now = [0.0]
+    waited: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waited.append(seconds)
+        now[0] += seconds
+
+    bucket = TokenBucket(5, burst=5, clock=lambda: now[0], sleep=fake_sleep)
+    for _ in range(25):
+        await bucket.acquire()
+    # 5 at once from the burst, then 20 more at 5 per second: 4 seconds of waiting.
+    assert now[0] == pytest.approx(4.0)
+    bucket.pause_for(10)
+    await bucket.acquire()
+    assert now[0] >= 14.0
+
+
+async def test_run_stops_cleanly_when_cancelled_and_releases_its_leases(core: CoreStack) -> None:
+    await _approved_sync(core)
+    watcher = core.new_watcher()
+    with anyio.move_on_after(0.5):
+        await watcher.run()
+    assert watcher.heartbeat is not None
+    tasks = await core.services.store.list_tasks(state="active")
+    assert all(t.lease_owner != watcher.owner for t in tasks)
