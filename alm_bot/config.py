@@ -214,9 +214,9 @@ def _model_id(value: str) -> str:
     return value
 
 
-UserId = Annotated[str, AfterValidator(_slack_id("user", r"[UW][A-Z0-9]{2,}", "U0123ABCD"))]
-GroupId = Annotated[str, AfterValidator(_slack_id("user-group", r"S[A-Z0-9]{2,}", "S0123ABCD"))]
-ChannelId = Annotated[str, AfterValidator(_slack_id("channel", r"[CG][A-Z0-9]{2,}", "C0123ABCD"))]
+UserId = Annotated[str, AfterValidator(_slack_id("user", r"[UW][A-Z0-9]+", "U0123ABCD"))]
+GroupId = Annotated[str, AfterValidator(_slack_id("user-group", r"S[A-Z0-9]+", "S0123ABCD"))]
+ChannelId = Annotated[str, AfterValidator(_slack_id("channel", r"[CG][A-Z0-9]+", "C0123ABCD"))]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 ModelAlias = Annotated[str, Field(pattern=_ALIAS)]
 Positive = Annotated[float, Field(gt=0)]
@@ -249,7 +249,9 @@ class ApprovalConfig(_Section):
     @field_validator("channel")
     @classmethod
     def _channel_needed_by_approvers(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None and (info.data.get("approvers") or info.data.get("approver_groups")):
+        # A key missing from info.data failed its own validation: it was given, so it counts.
+        named = [info.data.get(key, True) for key in ("approvers", "approver_groups")]
+        if value is None and any(named):
             raise ValueError("is missing: approval cards need a channel when approvers are configured")
         return value
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from alm_bot.actor import Actor
 from alm_bot.store import PENDING, REQUESTED, ApprovalRequest, Store
@@ -13,9 +14,9 @@ BOB = Actor("U0BOB", "Bob", "slack")
 PROD = "F" * 32
 
 
-def new_request(**overrides: object) -> ApprovalRequest:
+def new_request(**overrides: Any) -> ApprovalRequest:
     """An unsaved sync request by Ada into PROD, created at T0, expiring a day later."""
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "operation": "sync",
         "parameters": {"source": "fpa-dev", "target": "fpa-prod"},
         "plan": {"source_revision_id": "REV1"},
@@ -29,7 +30,7 @@ def new_request(**overrides: object) -> ApprovalRequest:
     return ApprovalRequest(**(fields | overrides))
 
 
-async def add_pending(store: Store, **overrides: object) -> ApprovalRequest:
+async def add_pending(store: Store, **overrides: Any) -> ApprovalRequest:
     """Insert a request and move it to pending, as a protected request is opened."""
     async with store.transaction() as tx:
         request = await tx.insert_request(new_request(**overrides))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from concurrently import run_concurrently
@@ -54,7 +55,7 @@ async def test_concurrent_deliverers_never_get_the_same_notice(store: Store) -> 
     for n in range(9):
         await enqueue(store, f"k{n}", not_before=T0)
     batches = await run_concurrently(
-        [lambda n=n: store.claim_due_outbox(f"w{n}", T0, LEASE, limit=2) for n in range(6)]
+        [partial(store.claim_due_outbox, f"w{n}", T0, LEASE, 2) for n in range(6)]
     )
     claimed = [row.id for batch in batches for row in batch]
     assert len(claimed) == len(set(claimed)) == 9

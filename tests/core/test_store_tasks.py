@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 import anyio
 import pytest
@@ -82,7 +83,7 @@ async def test_a_leased_task_is_not_claimed_again_until_its_lease_expires(store:
 async def test_concurrent_claimers_never_get_the_same_task(store: Store) -> None:
     await track(store, 12)
     batches = await run_concurrently(
-        [lambda n=n: store.claim_due_tasks(f"w{n}", T0, LEASE, limit=3) for n in range(6)]
+        [partial(store.claim_due_tasks, f"w{n}", T0, LEASE, 3) for n in range(6)]
     )
     claimed = [t.id for batch in batches for t in batch]
     assert len(claimed) == len(set(claimed)) == 12
@@ -202,7 +203,7 @@ async def test_on_postgres_concurrent_claimers_get_disjoint_non_empty_sets(store
         pytest.skip("runs on PostgreSQL only")
     await track(store, 40)
     batches = await run_concurrently(
-        [lambda n=n: store.claim_due_tasks(f"w{n}", T0, LEASE, limit=10) for n in range(4)]
+        [partial(store.claim_due_tasks, f"w{n}", T0, LEASE, 10) for n in range(4)]
     )
     assert all(len(batch) == 10 for batch in batches)
     claimed = [t.id for batch in batches for t in batch]
