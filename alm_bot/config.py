@@ -81,8 +81,6 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from alm_bot.actor import Actor, parse_actor
 from alm_bot.errors import ConfigError
@@ -137,20 +135,23 @@ def _is_duration(text: str) -> bool:
 
 
 def async_database_url(url: str) -> str:
-    """Normalise a database URL to its async driver; ``ValueError`` (without the password) if unsupported."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ValueError("is not a database URL: use sqlite:///path or postgresql://user@host/db") from None
-    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    """Normalise a database URL to its async driver; ``ValueError`` (without the password) if unsupported.
+
+    Parsed by hand rather than with SQLAlchemy's ``make_url``: importing SQLAlchemy costs a few
+    hundred milliseconds, and ``alm-bot mcp`` must answer its first request quickly.
+    """
+    scheme, separator, rest = url.strip().partition("://")
+    if not separator or not scheme:
+        raise ValueError("is not a database URL: use sqlite:///path or postgresql://user@host/db")
+    driver = _ASYNC_DRIVERS.get(scheme.lower())
     if driver is None:
         raise ValueError(
-            f"database driver {parsed.drivername!r} is not supported: use sqlite:///path or "
+            f"database driver {scheme!r} is not supported: use sqlite:///path or "
             "postgresql://user@host/db (the async drivers aiosqlite/asyncpg are used either way)"
         )
-    if driver.startswith("sqlite") and not parsed.database:
+    if driver.startswith("sqlite") and not rest.partition("/")[2].partition("?")[0]:
         raise ValueError("names no SQLite file: use sqlite:///path/to/alm-bot.db")
-    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+    return f"{driver}://{rest}"
 
 
 def _default_database_url() -> SecretStr:
@@ -371,6 +372,18 @@ class Settings(BaseSettings):
     def alias_of(self, model_id: str) -> str | None:
         """The first configured alias of a model id, for display."""
         return next((a for a, m in self.models.items() if m.id.upper() == model_id.upper()), None)
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret in clear, for the log filter that masks them."""
+        values = [
+            self.anaplan_password,
+            self.anaplan_private_key_password,
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            *self.mcp_tokens,
+        ]
+        return [v.get_secret_value() for v in values if v is not None]
 
     def mcp_actor_for_token(self, token: str) -> Actor | None:
         """Who an MCP bearer token acts as; compares every token in constant time."""

@@ -20,6 +20,7 @@ from alm_bot.config import Settings
 from alm_bot.errors import ConfigError
 from alm_bot.notify import Notifier
 from alm_bot.operations import Operations, utc_now
+from alm_bot.sandbox.defaults import sandbox_defaults
 from alm_bot.store import Store
 from alm_bot.watcher import Watcher
 
@@ -48,29 +49,6 @@ class Services:
         self.watcher = Watcher(self.ops, notifier, clock=self.ops.clock, **options)
         self.ops.on_outbox = self.watcher.wake
         return self.watcher
-
-
-def sandbox_defaults() -> dict[str, Any]:
-    """The ready configuration of `--sandbox`: aliases dev/test/prod, protected prod, demo approvers.
-
-    A file at ALM_BOT_CONFIG is layered on top (e.g. real Slack user ids as approvers).
-    """
-    from alm_bot.sandbox import seed
-
-    return {
-        "approval": {
-            "channel": "C0APPROVALS",
-            "approvers": ["U0APPROVER1", "U0APPROVER2"],
-            "approver_groups": [],
-            "allow_self_approval": False,
-            "expires_after": "24h",
-        },
-        "models": {
-            "dev": {"id": seed.DEV_MODEL_ID},
-            "test": {"id": seed.TEST_MODEL_ID},
-            "prod": {"id": seed.PROD_MODEL_ID, "protected": True},
-        },
-    }
 
 
 def _auth(settings: Settings) -> BasicAuth | CertificateAuth:

@@ -74,6 +74,7 @@ class Watcher:
         batch: int = 50,
         concurrency: int = 8,
         idle_seconds: float = 0.25,
+        deliver: bool = True,
     ) -> None:
         watcher_cfg = ops.settings.watcher
         self.ops = ops
@@ -87,6 +88,7 @@ class Watcher:
         self._batch = batch
         self._concurrency = concurrency
         self._idle = idle_seconds
+        self._deliver_notices = deliver  # False: follow tasks only, leave notices for a process with Slack
         self._wake = anyio.Event()
         self.heartbeat: float | None = None  # time.monotonic() of the last finished tick
 
@@ -113,7 +115,8 @@ class Watcher:
         report = TickReport()
         report.expired = await self._expire_requests()
         await self._poll_tasks(report)
-        await self._deliver_outbox(report)
+        if self._deliver_notices:
+            await self._deliver_outbox(report)
         self.heartbeat = time.monotonic()
         return report
 

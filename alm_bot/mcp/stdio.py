@@ -8,10 +8,10 @@ Start-up is kept short: the server answers ``initialize`` and ``tools/list`` bef
 the store and the Anaplan client are even imported; `LazyServices` opens them on the first tool
 call that needs them and closes them when stdin closes.
 
-No watcher runs here. The watcher both follows Anaplan tasks *and* delivers the outbox (Slack
-cards, DMs); delivering with a null notifier would mark those notices sent and lose them for an
-``alm-bot serve`` sharing the database. So requests made here get their cards, and their task
-outcomes recorded, when ``serve`` runs; a tool that waits reads the task from Anaplan itself.
+A watcher runs here in follow-only mode: it polls Anaplan tasks (so outcomes are recorded) and
+expires requests, but leaves the outbox (Slack cards, DMs) alone — delivering with a null notifier
+would mark those notices sent and lose them for an ``alm-bot serve`` sharing the database, which
+posts them.
 Logs go to stderr only: stdout is the protocol.
 """
 
@@ -65,6 +65,7 @@ class LazyServices:
                 self._closing.set()
 
     async def _hold(self, *, task_status: TaskStatus[Operations]) -> None:
+        from alm_bot.notify import NullNotifier
         from alm_bot.services import open_services
 
         sandbox = None
@@ -73,8 +74,14 @@ class LazyServices:
 
             sandbox = Sandbox()
         async with open_services(self._settings, sandbox=sandbox) as services:
-            task_status.started(services.ops)
-            await self._closing.wait()
+            # Follow Anaplan tasks and expire requests here too, but leave the notices (Slack
+            # cards, DMs) in the outbox for `alm-bot serve`, which has a notifier for them.
+            watcher = services.start_watcher(NullNotifier(), deliver=False)
+            async with anyio.create_task_group() as background:
+                background.start_soon(watcher.run)
+                task_status.started(services.ops)
+                await self._closing.wait()
+                background.cancel_scope.cancel()
 
 
 async def serve_stdio(settings: Settings, *, sandbox: bool = False, read_only: bool = False) -> None:
@@ -107,7 +114,7 @@ def main(*, sandbox: bool = False, read_only: bool = False) -> int:
                 "or ANAPLAN_CERTIFICATE and ANAPLAN_PRIVATE_KEY (or run alm-bot mcp --sandbox to try it)"
             ]
         )
-    configure_logging(settings.log_format, secrets=_secrets(settings))
+    configure_logging(settings.log_format, secrets=settings.secret_values())
     if settings.mcp_actor is None:
         print("alm-bot mcp: ALM_BOT_MCP_ACTOR is not set; acting as mcp-local.", file=sys.stderr)
     anyio.run(lambda: serve_stdio(settings, sandbox=sandbox, read_only=read_only))
@@ -115,19 +122,6 @@ def main(*, sandbox: bool = False, read_only: bool = False) -> int:
 
 
 def _sandbox_defaults() -> dict[str, object]:
-    from alm_bot.services import sandbox_defaults
+    from alm_bot.sandbox.defaults import sandbox_defaults
 
     return sandbox_defaults()
-
-
-def _secrets(settings: Settings) -> list[str]:
-    """Values the log filter masks wherever they would appear."""
-    values = [
-        settings.anaplan_password,
-        settings.anaplan_private_key_password,
-        settings.slack_bot_token,
-        settings.slack_signing_secret,
-        settings.slack_app_token,
-        *settings.mcp_tokens,
-    ]
-    return [v.get_secret_value() for v in values if v is not None]
