@@ -1,0 +1,247 @@
+"""`alm-bot serve`: the whole product in one process on one port.
+
+One Starlette app under uvicorn serves ``POST /slack/events`` (Slack HTTP mode), ``/mcp`` (MCP
+streamable HTTP), ``GET /healthz`` and, with ``--sandbox``, the Anaplan emulator under ``/sandbox``.
+Its lifespan runs the watcher, the MCP session manager and, with ``SLACK_APP_TOKEN``, the Socket
+Mode connection. On SIGTERM uvicorn stops accepting, lets in-flight requests finish, then the
+lifespan ends: the watcher stops and releases its leases, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from alm_bot.config import Settings
+from alm_bot.errors import AlmBotError
+from alm_bot.logs import new_request_id
+from alm_bot.notify import Notice
+from alm_bot.services import Services, open_services
+
+__all__ = ["ServeOptions", "build_app", "run_serve", "serve"]
+
+log = logging.getLogger("alm_bot.serve")
+
+_ANAPLAN_CHECK_SECONDS = 60.0
+_WATCHER_STALE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sandbox: bool = False
+
+
+class SlackOff:
+    """The notifier while Slack is not configured: notices stay in the outbox until it is."""
+
+    async def deliver(self, notice: Notice) -> None:
+        raise RuntimeError("Slack is not configured (SLACK_BOT_TOKEN); the notice waits in the outbox")
+
+
+def slack_mode(settings: Settings) -> str:
+    """``socket``, ``http`` or ``off``, from which Slack secrets are set."""
+    if settings.slack_bot_token is None:
+        return "off"
+    if settings.slack_app_token is not None:
+        return "socket"
+    return "http" if settings.slack_signing_secret is not None else "off"
+
+
+class RequestIds:
+    """ASGI middleware: each Slack or MCP interaction gets a request id that its log lines carry."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope.get("path", "")
+            new_request_id(
+                "slack-" if path.startswith("/slack") else "mcp-" if path.startswith("/mcp") else ""
+            )
+        await self.app(scope, receive, send)
+
+
+class Health:
+    """``GET /healthz``: database, Anaplan login (cached a minute) and watcher heartbeat; 200 or 503."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._anaplan: tuple[float, str] | None = None
+
+    async def __call__(self, request: Request) -> JSONResponse:
+        checks = {
+            "database": await self._database(),
+            "anaplan": await self._anaplan_login(),
+            "watcher": self._watcher(),
+        }
+        healthy = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ok" if healthy else "unhealthy", **checks}, status_code=200 if healthy else 503
+        )
+
+    async def _database(self) -> str:
+        try:
+            await self._services.store.ping()
+        except ConnectionError as exc:
+            return f"error: {exc}"
+        return "ok"
+
+    async def _anaplan_login(self) -> str:
+        now = time.monotonic()
+        if self._anaplan is None or now - self._anaplan[0] > _ANAPLAN_CHECK_SECONDS:
+            try:
+                await self._services.client.login()
+                verdict = "ok"
+            except AlmBotError as exc:
+                verdict = f"error: {exc}"
+            self._anaplan = (now, verdict)
+        return self._anaplan[1]
+
+    def _watcher(self) -> str:
+        watcher = self._services.watcher
+        if watcher is None or watcher.heartbeat is None:
+            return "starting"
+        age = time.monotonic() - watcher.heartbeat
+        return "ok" if age < _WATCHER_STALE_SECONDS else f"error: last pass {age:.0f}s ago"
+
+
+def build_app(services: Services, *, host: str = "127.0.0.1") -> Starlette:
+    """The one ASGI app. Open the services first; the app's lifespan runs the background work."""
+    from alm_bot.mcp.http import mcp_http_app
+
+    settings = services.settings
+    mode = slack_mode(settings)
+    mcp_app = mcp_http_app(services, settings, host=host)
+    routes: list[BaseRoute] = [Route("/healthz", Health(services), methods=["GET"]), *mcp_app.routes]
+    slack_app = None
+    if mode != "off":
+        from alm_bot.slack.app import build_slack_app, slack_events_route
+        from alm_bot.slack.notifier import SlackNotifier
+
+        slack_app = build_slack_app(services)
+        services.start_watcher(SlackNotifier(slack_app.client, settings, services.ops))
+        if mode == "http":
+            routes.append(slack_events_route(slack_app))
+    else:
+        services.start_watcher(SlackOff())
+    if services.sandbox is not None:
+        from alm_bot.sandbox import create_app
+
+        routes.append(Mount("/sandbox", app=create_app(services.sandbox)))
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        assert services.watcher is not None
+        async with anyio.create_task_group() as tasks, mcp_app.state.session_manager.run():
+            tasks.start_soon(services.watcher.run)
+            socket_mode = None
+            if mode == "socket" and slack_app is not None:
+                from alm_bot.slack.app import socket_mode_handler
+
+                socket_mode = socket_mode_handler(slack_app, settings)
+                await socket_mode.connect_async()  # type: ignore[no-untyped-call]
+            try:
+                yield
+            finally:
+                if socket_mode is not None:
+                    await socket_mode.close_async()  # type: ignore[no-untyped-call]
+                tasks.cancel_scope.cancel()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestIds)
+    return app
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind before starting, so the real port is known (``--port 0`` picks a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def banner(settings: Settings, base_url: str, *, sandbox: bool) -> str:
+    """What a newcomer needs to start using it, printed once at start-up."""
+    mcp_url = f"{base_url}/mcp"
+    snippet = json.dumps({"mcpServers": {"alm-bot": {"type": "http", "url": mcp_url}}})
+    lines = [
+        f"alm-bot is running on {base_url}",
+        f"  health:        {base_url}/healthz",
+        f"  MCP (HTTP):    {mcp_url}",
+        f"  MCP client:    {snippet}",
+    ]
+    if not settings.mcp_tokens:
+        lines.append(
+            "  MCP auth:      none (no ALM_BOT_MCP_TOKENS) — allowed because the bind is loopback only"
+        )
+    mode = slack_mode(settings)
+    if mode == "off":
+        lines.append(
+            "  Slack:         off — set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN "
+            "(Socket Mode); everything else works without it"
+        )
+    elif mode == "http":
+        lines.append(f"  Slack:         HTTP mode — set the app's request URLs to {base_url}/slack/events")
+    else:
+        lines.append("  Slack:         Socket Mode (no public URL needed)")
+    if sandbox:
+        lines += [
+            f"  sandbox:       Anaplan emulator — ANAPLAN_API_URL={base_url}/sandbox/2/0 "
+            f"ANAPLAN_AUTH_URL={base_url}/sandbox",
+            "                 login admin@sandbox.example / sandbox; models dev, test, prod (prod protected)",
+        ]
+    return "\n".join(lines)
+
+
+async def serve(
+    settings: Settings,
+    options: ServeOptions,
+    *,
+    started: Callable[[str], Awaitable[None] | None] | None = None,
+) -> None:
+    """Open the services, bind, print the banner and serve until SIGTERM/SIGINT."""
+    sandbox = None
+    if options.sandbox:
+        from alm_bot.sandbox import Sandbox
+
+        sandbox = Sandbox()
+    async with open_services(settings, sandbox=sandbox) as services:
+        app = build_app(services, host=options.host)
+        sock = bind(options.host, options.port)
+        host, port = sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        base_url = f"http://{shown}:{port}"
+        config = uvicorn.Config(
+            app, lifespan="on", log_config=None, access_log=False, timeout_graceful_shutdown=20
+        )
+        server = uvicorn.Server(config)
+        print(banner(settings, base_url, sandbox=options.sandbox), flush=True)
+        if started is not None:
+            outcome = started(base_url)
+            if outcome is not None:
+                await outcome
+        await server.serve(sockets=[sock])
+
+
+def run_serve(settings: Settings, options: ServeOptions) -> int:
+    """Entry point of ``alm-bot serve``; returns the exit code."""
+    anyio.run(serve, settings, options)
+    return 0
