@@ -118,8 +118,8 @@ def _not_pending_message(request: ApprovalRequest, state: str) -> str:
         return f"Request {rid} was already rejected by {by or 'an approver'}{at}{because}."
     if state == "requested":
         return f"Request {rid} is still being prepared and is not awaiting approval yet."
-    if by is None:  # an unprotected change runs without approval
-        return f"Request {rid} did not need approval; it is {state}."
+    if by is None:  # never approved: an unprotected change, or planning failed
+        return f"Request {rid} is not awaiting approval (it is {state})."
     now_state = "" if state == "approved" else f" (it is now {state})"
     return f"Request {rid} was already approved by {by}{at}{now_state}."
 

@@ -10,6 +10,8 @@ connection wrote in between. Read-only work keeps a plain deferred ``BEGIN``.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from typing import Any, Final
 
 from sqlalchemy import event
@@ -35,14 +37,14 @@ def make_engine(database_url: str, *, busy_timeout_seconds: float = 10.0) -> Asy
     def on_connect(dbapi_connection: Any, _record: object) -> None:
         dbapi_connection.isolation_level = None  # alm-bot emits BEGIN itself (on_begin)
         cursor = dbapi_connection.cursor()
-        # busy_timeout first: switching to WAL needs a lock another process may hold.
-        for pragma in (
-            f"busy_timeout={busy_ms}",
-            "journal_mode=WAL",
-            "synchronous=NORMAL",
-            "foreign_keys=ON",
-        ):
-            cursor.execute(f"PRAGMA {pragma}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        # "database is locked" here comes at once, despite the busy timeout: another connection
+        # is switching this new file to WAL (or writing) right now. WAL is a property of the file,
+        # so this connection follows once that switch is done; it is correct either way.
+        with contextlib.suppress(sqlite3.OperationalError):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     def on_begin(connection: Connection) -> None:

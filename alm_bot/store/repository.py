@@ -254,7 +254,11 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """One write transaction; commits when the block ends, rolls back if it raises."""
+        """One write transaction; commits when the block ends, rolls back if it raises.
+
+        Inside, work only through ``tx``: another ``Store`` write would need a second connection,
+        which on SQLite waits for this transaction's write lock until the busy timeout.
+        """
         async with self._engine.connect() as connection:
             connection = await connection.execution_options(**{WRITE: True})
             async with connection.begin():

@@ -178,7 +178,8 @@ def decided(state: str, **fields: object) -> ApprovalRequest:
             "Ask for the change again.",
         ),
         (request("requested"), "Request R0A1B2C is still being prepared and is not awaiting approval yet."),
-        (request("executing"), "Request R0A1B2C did not need approval; it is executing."),
+        (request("executing"), "Request R0A1B2C is not awaiting approval (it is executing)."),
+        (request("failed"), "Request R0A1B2C is not awaiting approval (it is failed)."),
     ],
 )
 def test_a_request_no_longer_pending_says_what_happened_and_by_whom(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -127,3 +128,23 @@ def test_database_urls_are_normalised_to_the_async_driver(url: str, expected: st
 
 def test_the_store_repr_hides_the_database_password() -> None:
     assert "s3cret" not in repr(Store("postgresql://alm:s3cret@db/alm"))
+
+
+async def test_a_store_connects_to_a_new_file_while_another_connection_holds_its_write_lock(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "busy.db"
+    other = sqlite3.connect(path, isolation_level=None)  # a new file, still in rollback-journal mode
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("CREATE TABLE elsewhere (x)")
+        store = Store(f"sqlite:///{path}")
+        try:
+            await store.ping()  # switching to WAL is refused now; the connection must still work
+            other.execute("COMMIT")
+            await store.upgrade()
+            assert await store.schema_revision() == head_revision()
+        finally:
+            await store.dispose()
+    finally:
+        other.close()
