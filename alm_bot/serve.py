@@ -84,7 +84,7 @@ class Health:
         self._services = services
         self._anaplan: tuple[float, str] | None = None
 
-    async def __call__(self, request: Request) -> JSONResponse:
+    async def respond(self, request: Request) -> JSONResponse:
         checks = {
             "database": await self._database(),
             "anaplan": await self._anaplan_login(),
@@ -128,7 +128,7 @@ def build_app(services: Services, *, host: str = "127.0.0.1") -> Starlette:
     settings = services.settings
     mode = slack_mode(settings)
     mcp_app = mcp_http_app(services, settings, host=host)
-    routes: list[BaseRoute] = [Route("/healthz", Health(services), methods=["GET"]), *mcp_app.routes]
+    routes: list[BaseRoute] = [Route("/healthz", Health(services).respond, methods=["GET"]), *mcp_app.routes]
     slack_app = None
     if mode != "off":
         from alm_bot.slack.app import build_slack_app, slack_events_route

@@ -27,7 +27,14 @@ from alm_bot.watcher import Watcher
 if TYPE_CHECKING:
     from alm_bot.sandbox import Sandbox
 
-__all__ = ["SANDBOX_API_URL", "SANDBOX_AUTH_URL", "Services", "open_services", "sandbox_defaults"]
+__all__ = [
+    "SANDBOX_API_URL",
+    "SANDBOX_AUTH_URL",
+    "Services",
+    "anaplan_client",
+    "open_services",
+    "sandbox_defaults",
+]
 
 SANDBOX_API_URL = "http://sandbox.internal/2/0"
 SANDBOX_AUTH_URL = "http://sandbox.internal"
@@ -70,7 +77,8 @@ def _auth(settings: Settings) -> BasicAuth | CertificateAuth:
     )
 
 
-def _client(settings: Settings, sandbox: Sandbox | None) -> AnaplanClient:
+def anaplan_client(settings: Settings, sandbox: Sandbox | None = None) -> AnaplanClient:
+    """The Anaplan client for these settings, or for the in-process sandbox; use it as a context manager."""
     if sandbox is None:
         return AnaplanClient(
             auth=_auth(settings),
@@ -101,7 +109,7 @@ async def open_services(
     ``clock`` (UTC, aware) is what the core, store and watcher call "now"; tests move it forward.
     """
     store = Store(settings.database_url, clock=clock)
-    client = _client(settings, sandbox)
+    client = anaplan_client(settings, sandbox)
     try:
         if upgrade:
             await store.upgrade()
