@@ -383,7 +383,9 @@ class Settings(BaseSettings):
             self.slack_app_token,
             *self.mcp_tokens,
         ]
-        return [v.get_secret_value() for v in values if v is not None]
+        secrets = [v.get_secret_value() for v in values if v is not None]
+        database_password = urlsplit(self.database_url.get_secret_value()).password
+        return [*secrets, database_password] if database_password else secrets
 
     def mcp_actor_for_token(self, token: str) -> Actor | None:
         """Who an MCP bearer token acts as; compares every token in constant time."""

@@ -9,6 +9,7 @@ possible, what to do next. No error ever carries a password, token or key.
 
     AlmBotError                      base of everything alm-bot raises on purpose
     ├── ConfigError                  configuration invalid; .problems lists every one
+    ├── StoreUnavailable             the database does not answer (also a ConnectionError)
     ├── InvalidArgument              a value refused before any request was sent (bad id, name too long)
     ├── AnaplanError                 Anaplan answered with an error, or could not be reached
     │   │                            .status (HTTP code or None), .anaplan_message, .path
@@ -57,6 +58,7 @@ __all__ = [
     "RequestNotFound",
     "RequestNotPending",
     "StalePlan",
+    "StoreUnavailable",
     "TaskCreationUncertain",
     "TaskFailed",
     "TaskTimeout",
@@ -81,6 +83,10 @@ class ConfigError(AlmBotError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"alm-bot configuration is invalid ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class StoreUnavailable(AlmBotError, ConnectionError):
+    """The database does not answer. The message names it, never with its password."""
 
 
 class InvalidArgument(AlmBotError, ValueError):

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
 from alm_bot.actor import Actor
+from alm_bot.errors import StoreUnavailable
 from alm_bot.store import migrate
 from alm_bot.store.engine import WRITE, make_engine
 from alm_bot.store.states import REQUESTED, TaskKind, check_transition
@@ -235,19 +236,25 @@ class Store:
 
     async def upgrade(self) -> None:
         """Apply the shipped migrations up to head; a no-op when already there; concurrency-safe."""
-        await migrate.upgrade(self._engine)
+        try:
+            await migrate.upgrade(self._engine)
+        except (OSError, sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            raise self._unavailable(exc) from exc
 
     async def schema_revision(self) -> str | None:
         return await migrate.schema_revision(self._engine)
 
     async def ping(self) -> None:
-        """Raise ``ConnectionError`` (naming the database, never its password) unless it answers."""
+        """Raise `StoreUnavailable` (a ``ConnectionError`` naming the database, never its password)."""
         try:
             async with self._engine.connect() as connection:
                 await connection.execute(sa.text("SELECT 1"))
         except (OSError, sa.exc.SQLAlchemyError) as exc:
-            where = self._engine.url.render_as_string(hide_password=True)
-            raise ConnectionError(f"The database {where} does not answer: {exc}") from exc
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        where = self._engine.url.render_as_string(hide_password=True)
+        return StoreUnavailable(f"The database {where} does not answer: {exc}")
 
     async def dispose(self) -> None:
         await self._engine.dispose()
