@@ -8,6 +8,7 @@ a message — never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -178,6 +179,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the very edge: a bug, not a refusal — one line, details on request
+        if os.environ.get("ALM_BOT_DEBUG"):
+            raise
+        print(
+            f"alm-bot: unexpected error ({type(exc).__name__}: {exc}). "
+            "Run again with ALM_BOT_DEBUG=1 for the traceback, and please report it.",
+            file=sys.stderr,
+        )
+        return 2
     return code
 
 
