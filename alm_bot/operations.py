@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from alm_bot.actor import Actor
@@ -45,6 +45,12 @@ from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
 from alm_bot.store import ApprovalRequest, AuditEvent, Store, TrackedTask, Transaction
 
 __all__ = ["ComparisonStarted", "Operations", "RequestOutcome", "TaskKind", "utc_now"]
+
+_UNCONFIRMED = (
+    "alm-bot stopped while starting this {what} and Anaplan shows no sign of it, so request {id} is "
+    "marked failed rather than risk running it twice. Check the target model in Anaplan, then request "
+    "it again if it is still needed."
+)
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -554,6 +560,62 @@ class Operations:
             await self.enqueue(tx, failed, "request_updated", CARD)
         self.on_outbox()
         return RequestOutcome(failed, "failed", self.approvers)
+
+    async def recover_orphans(self, older_than: timedelta) -> int:
+        """Settle requests whose executor died between claiming execution and recording the task.
+
+        A process can stop after moving a request to ``executing`` and before it stored Anaplan's
+        task id. Anaplan knows the truth: a sync task created for the target since then is adopted
+        and followed; a status change is judged by the model's state now. Anything unconfirmable is
+        failed with a message saying what to check — never started a second time.
+        """
+        cutoff = self.clock() - older_than
+        executing = await self.store.list_requests(states={"executing"}, limit=200)
+        orphans = [r for r in executing if r.anaplan_task_id is None and r.updated_at < cutoff]
+        for request in orphans:
+            await self._recover(request)
+        return len(orphans)
+
+    async def _recover(self, request: ApprovalRequest) -> None:
+        if request.operation == "change_status":
+            model = await self.directory.refresh_one(request.target_model_id)
+            wanted_online = request.plan.get("status") == "online"
+            if model.online == wanted_online:
+                await self._record_recovered_status(request)
+                return
+            await self._fail(request, {"executing"}, _UNCONFIRMED.format(id=request.id, what="status change"))
+            return
+        since = request.updated_at - timedelta(minutes=1)
+        tasks = await self.client.alm(request.target_model_id).get_sync_tasks()
+        adopted = [t for t in tasks if t.creation_time >= since]
+        if not adopted:
+            await self._fail(request, {"executing"}, _UNCONFIRMED.format(id=request.id, what="sync"))
+            return
+        task_id = max(adopted, key=lambda t: t.creation_time).task_id
+        async with self.store.transaction() as tx:
+            await tx.update_request(request.id, anaplan_task_id=task_id)
+            await tx.track_task(
+                "sync", request.target_model_id, task_id, request_id=request.id, first_poll_at=self.clock()
+            )
+            await tx.audit(
+                "sync_adopted",
+                None,
+                request_id=request.id,
+                model_id=request.target_model_id,
+                detail={"task_id": task_id},
+            )
+
+    async def _record_recovered_status(self, request: ApprovalRequest) -> None:
+        result = {
+            "successful": True,
+            "message": f"{request.plan.get('model_name')} is {request.plan.get('status')}.",
+        }
+        async with self.store.transaction() as tx:
+            done = await tx.transition(request.id, {"executing"}, "succeeded", result=result)
+            if done is not None:
+                await tx.audit("status_changed", None, request_id=done.id, model_id=done.target_model_id)
+                await self.enqueue(tx, done, "task_finished", user_destination(done.requester_id))
+                await self.enqueue(tx, done, "request_updated", CARD)
 
     async def enqueue(
         self,

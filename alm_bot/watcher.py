@@ -42,6 +42,10 @@ log = logging.getLogger("alm_bot.watcher")
 
 AnyTask = PendingTask | CompletedSyncTask | CompletedReportTask
 
+_RECOVERY_EVERY_SECONDS = 60.0
+# Longer than any executor needs between claiming execution and recording the task (client retries included).
+_ORPHAN_AFTER = timedelta(minutes=5)
+
 
 def default_owner() -> str:
     """A lease owner name unique to this process: host, pid and a random suffix."""
@@ -90,6 +94,7 @@ class Watcher:
         self._idle = idle_seconds
         self._deliver_notices = deliver  # False: follow tasks only, leave notices for a process with Slack
         self._wake = anyio.Event()
+        self._last_recovery = float("-inf")
         self.heartbeat: float | None = None  # time.monotonic() of the last finished tick
 
     def wake(self) -> None:
@@ -114,6 +119,7 @@ class Watcher:
         """One pass: expire, poll, deliver."""
         report = TickReport()
         report.expired = await self._expire_requests()
+        await self._recover_orphans()
         await self._poll_tasks(report)
         if self._deliver_notices:
             await self._deliver_outbox(report)
@@ -132,6 +138,21 @@ class Watcher:
             log.info("expired %d pending request(s): %s", len(expired), ", ".join(r.id for r in expired))
             self.wake()
         return len(expired)
+
+    async def _recover_orphans(self) -> None:
+        """Now and then, settle executions whose process died before recording the Anaplan task."""
+        now = time.monotonic()
+        if now - self._last_recovery < _RECOVERY_EVERY_SECONDS:
+            return
+        self._last_recovery = now
+        try:
+            recovered = await self.ops.recover_orphans(older_than=_ORPHAN_AFTER)
+        except AnaplanError as exc:
+            log.warning("could not check for interrupted executions yet: %s", exc)
+            return
+        if recovered:
+            log.warning("settled %d execution(s) interrupted by a stopped process", recovered)
+            self.wake()
 
     # --- 2. tasks ----------------------------------------------------------------------------------
 

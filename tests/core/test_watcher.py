@@ -101,3 +101,39 @@ async def test_run_stops_cleanly_when_cancelled_and_releases_its_leases(core: Co
     assert watcher.heartbeat is not None
     tasks = await core.services.store.list_tasks(state="active")
     assert all(t.lease_owner != watcher.owner for t in tasks)
+
+
+async def _orphaned_execution(core: CoreStack) -> str:
+    """A request moved to executing by a process that died before it recorded Anaplan's task."""
+    outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
+    async with core.services.store.transaction() as tx:
+        await tx.transition(outcome.request.id, {"pending"}, "approved", decided_by_id=APPROVER.id)
+        await tx.transition(outcome.request.id, {"approved"}, "executing")
+    return str(outcome.request.id)
+
+
+async def test_an_execution_interrupted_before_the_sync_post_is_failed_never_retried(core: CoreStack) -> None:
+    request_id = await _orphaned_execution(core)
+    core.clock.advance(6 * 60)
+    await core.new_watcher().tick()
+    request = await core.ops.get_request(request_id)
+    assert request.state == "failed"
+    assert "Check the target model" in request.result["message"]
+    assert core.sync_posts() == 0
+
+
+async def test_an_execution_interrupted_after_the_sync_post_adopts_the_task(core: CoreStack) -> None:
+    request_id = await _orphaned_execution(core)
+    plan = (await core.ops.get_request(request_id)).plan
+    await core.services.client.alm(plan["target_model_id"]).sync_models(
+        plan["source_revision_id"],
+        plan["source_model_id"],
+        plan["target_revision_id"],
+        wait_for_completion=False,
+    )
+    core.clock.advance(6 * 60)
+    await core.watcher.tick()
+    await core.settle()
+    request = await core.ops.get_request(request_id)
+    assert request.state == "succeeded"
+    assert core.sync_posts() == 1
