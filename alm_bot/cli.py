@@ -24,14 +24,21 @@ if TYPE_CHECKING:
 def _add_sandbox(sub: Subparsers) -> None:
     p = sub.add_parser("sandbox", help="run the Anaplan ALM emulator on loopback")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=int, default=8765, help="port to bind (0 picks a free one)")
+    p.add_argument(
+        "--task-duration",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="how long each sync or comparison task runs (default 3; longer to rehearse restarts)",
+    )
     p.set_defaults(func=_run_sandbox)
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
     from alm_bot.sandbox.server import run
 
-    return run(host=args.host, port=args.port)
+    return run(host=args.host, port=args.port, task_duration=args.task_duration)
 
 
 def _add_mcp(sub: Subparsers) -> None:

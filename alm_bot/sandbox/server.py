@@ -52,12 +52,15 @@ def banner(host: str, port: int) -> str:
     )
 
 
-def run(host: str, port: int) -> int:
-    """Serve until interrupted; returns the exit code."""
+def run(host: str, port: int, task_duration: float = 3.0) -> int:
+    """Serve until interrupted; returns the exit code. Tasks take ``task_duration`` seconds."""
+    if task_duration < 0:
+        raise AlmBotError("--task-duration cannot be negative.")
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     print(banner(host, bound_port), flush=True)
-    config = uvicorn.Config(create_app(Sandbox()), log_level="warning", access_log=False, lifespan="off")
+    sandbox = Sandbox(task_duration=task_duration)
+    config = uvicorn.Config(create_app(sandbox), log_level="warning", access_log=False, lifespan="off")
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

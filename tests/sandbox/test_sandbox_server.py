@@ -63,3 +63,25 @@ def test_alm_bot_sandbox_on_a_busy_port_exits_1_with_a_message(capsys: pytest.Ca
 
     assert code == 1
     assert "Cannot listen on 127.0.0.1" in capsys.readouterr().err
+
+
+async def test_alm_bot_sandbox_runs_tasks_for_the_given_task_duration() -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "alm_bot.cli", "sandbox", "--port", str(port), "--task-duration", "600"]
+    async with await anyio.open_process(command) as process:
+        try:
+            async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                info = await wait_until_serving(http, "/_sandbox")
+        finally:
+            process.terminate()
+            with anyio.fail_after(10):
+                await process.wait()
+
+    assert info.json()["task_duration"] == 600
+
+
+def test_alm_bot_sandbox_refuses_a_negative_task_duration(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["sandbox", "--port", "0", "--task-duration", "-1"])
+
+    assert code == 1
+    assert "--task-duration cannot be negative" in capsys.readouterr().err
