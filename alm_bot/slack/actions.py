@@ -20,7 +20,9 @@ from alm_bot.slack import replies
 from alm_bot.slack.bot import Bot
 from alm_bot.slack.buttons import APPROVE, REJECT, request_id_of
 from alm_bot.slack.delivery import answer, direct_message, tell
+from alm_bot.slack.edge import Apologise, after_ack
 from alm_bot.slack.formatting import clip
+from alm_bot.slack.message import Message
 from alm_bot.slack.modals import (
     REASON_BLOCK,
     REJECT_MODAL,
@@ -37,12 +39,12 @@ def register_actions(app: AsyncApp, bot: Bot) -> None:
     @app.action(APPROVE)
     async def on_approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await approve(bot, body, client)
+        await after_ack(approve(bot, body, client), _privately(client, body))
 
     @app.action(REJECT)
     async def on_reject(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await open_rejection(bot, body, client)
+        await after_ack(open_rejection(bot, body, client), _privately(client, body))
 
     @app.view(REJECT_MODAL)
     async def on_rejection(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -51,7 +53,7 @@ def register_actions(app: AsyncApp, bot: Bot) -> None:
     @app.view(SYNC_MODAL)
     async def on_sync_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await request_sync_from_form(bot, body, client)
+        await after_ack(request_sync_from_form(bot, body, client), _privately(client, body))
 
 
 async def approve(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -104,10 +106,16 @@ async def request_sync_from_form(bot: Bot, body: dict[str, Any], client: AsyncWe
         message = replies.request_outcome(outcome, bot.settings.approval)
     except AlmBotError as exc:
         message = replies.error_message(str(exc))
+    await _reply_to_form(client, body, message)
+
+
+async def _reply_to_form(client: AsyncWebClient, body: dict[str, Any], message: Message) -> None:
+    """Answer where ``/alm sync`` was typed (its response_url), else in a direct message."""
+    form = sync_form_of(body.get("view") or {})
     if form.response_url:
         await answer(form.response_url, message)
     else:
-        await direct_message(client, actor.id, message)
+        await direct_message(client, str((body.get("user") or {}).get("id")), message)
 
 
 async def _explain_lost_race(
@@ -123,6 +131,19 @@ async def _explain_lost_race(
         await bot.ops.get_request(request_id), actor, groups, bot.settings.approval, bot.ops.clock()
     )
     raise lost
+
+
+def _privately(client: AsyncWebClient, body: dict[str, Any]) -> Apologise:
+    """How to tell the person who clicked or submitted something, privately."""
+
+    async def tell_them(message: Message) -> None:
+        if body.get("type") == "view_submission":
+            await _reply_to_form(client, body, message)
+        else:
+            user_id = str((body.get("user") or {}).get("id"))
+            await tell(client, user_id, message, channel=_channel_of(body))
+
+    return tell_them
 
 
 def _button_value(body: dict[str, Any]) -> str | None:

@@ -2,23 +2,19 @@
 
 ``build_slack_app(services)`` wires the listeners (commands, buttons and modals, Home tab) to the
 core. Over HTTP, every request's signature is checked by Bolt (missing, wrong or stale → 401, and
-nothing runs). The one catch-all lives here, at the very edge: a bug in a listener is logged with
-its traceback and a reference, and the user gets "something went wrong (ref …)" — never a trace.
+nothing runs). Bugs in listeners are reported by `alm_bot.slack.edge`: logged with a reference,
+and the user reads "something went wrong (ref …)" — never a traceback.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-from slack_bolt.async_app import AsyncApp, AsyncRespond
-from slack_bolt.response import BoltResponse
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,6 +26,7 @@ from alm_bot.services import Services
 from alm_bot.slack.actions import register_actions
 from alm_bot.slack.bot import Bot
 from alm_bot.slack.commands import register_commands
+from alm_bot.slack.edge import report_before_ack
 from alm_bot.slack.groups import ApproverGroups
 from alm_bot.slack.home import register_home
 from alm_bot.slack.people import People
@@ -72,7 +69,7 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
     register_commands(app, bot)
     register_actions(app, bot)
     register_home(app, bot)
-    app.error(_report_unexpected)
+    app.error(report_before_ack)
     return app
 
 
@@ -97,29 +94,6 @@ def socket_mode_handler(app: AsyncApp, settings: Settings) -> AsyncSocketModeHan
     if settings.slack_app_token is None:
         raise ConfigError(["SLACK_APP_TOKEN: is missing: Socket Mode needs an app-level token (xapp-…)"])
     return AsyncSocketModeHandler(app, app_token=settings.slack_app_token.get_secret_value())
-
-
-async def _report_unexpected(
-    error: Exception, body: dict[str, Any], response: BoltResponse | None, respond: AsyncRespond | None
-) -> BoltResponse | None:
-    """The edge: a bug, not an `AlmBotError` (listeners handle those). Log it; tell the user a reference."""
-    ref = secrets.token_hex(4)
-    log.error("unexpected error in a Slack listener (ref %s)", ref, exc_info=error)
-    text = (
-        f"Sorry, something went wrong (ref {ref}). Please try again; "
-        "if it keeps happening, tell your alm-bot admin the reference."
-    )
-    if response is not None:  # not acknowledged yet: the acknowledgement itself carries the apology
-        if body.get("type") == "view_submission":
-            return BoltResponse(status=200, body="")
-        return BoltResponse(
-            status=200,
-            body=json.dumps({"response_type": "ephemeral", "text": text}),
-            headers={"content-type": ["application/json;charset=utf-8"]},
-        )
-    if respond is not None and body.get("response_url"):
-        await respond(text=text, response_type="ephemeral", replace_original=False)
-    return None
 
 
 def _secret(value: SecretStr | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from alm_bot.actor import Actor
 from alm_bot.config import Settings
@@ -22,7 +23,7 @@ class Bot:
     people: People
     groups: ApproverGroups
 
-    async def actor(self, user: dict[str, str] | None, user_id: str | None = None) -> Actor:
+    async def actor(self, user: dict[str, Any] | None, user_id: str | None = None) -> Actor:
         """The Actor for a Slack user, from a payload's ``user`` object or a bare id."""
         user = user or {}
         uid = user_id or user.get("id") or ""

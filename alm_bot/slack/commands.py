@@ -3,7 +3,8 @@
 Help and usage mistakes are answered in the acknowledgement itself (no I/O, instant). Everything
 else is acknowledged first — empty for reads, "working on it…" for changes — and answered through
 the command's ``response_url`` once the core is done, so Slack's 3-second limit never matters.
-Errors of the core (`AlmBotError`) become an ephemeral message: their text says what to do next.
+Errors of the core (`AlmBotError`) become an ephemeral message: their text says what to do next;
+anything else is a bug, reported by `alm_bot.slack.edge.after_ack`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from alm_bot.errors import AlmBotError
 from alm_bot.notify import user_destination
 from alm_bot.slack import replies
 from alm_bot.slack.bot import Bot
+from alm_bot.slack.edge import after_ack
 from alm_bot.slack.message import Message
 from alm_bot.slack.modals import sync_modal
 from alm_bot.slack.parsing import Invocation, UsageError, parse
@@ -52,14 +54,21 @@ async def handle_alm(
     if invocation.name == "help":
         await ack(**replies.help_message(invocation.unknown).ephemeral())
         return
-    if invocation.name == "sync" and not invocation.args:
-        await ack()
-        await _open_sync_form(bot, command, respond, client)
-        return
-    if invocation.name in _CHANGES:
+    if invocation.name in _CHANGES and invocation.args:
         await ack(text="⏳ Working on it…", response_type="ephemeral")
     else:
         await ack()
+
+    async def apologise(message: Message) -> None:
+        await respond(**message.ephemeral())
+
+    if invocation.name == "sync" and not invocation.args:
+        await after_ack(_open_sync_form(bot, command, respond, client), apologise)
+    else:
+        await after_ack(_answer(bot, invocation, command, respond), apologise)
+
+
+async def _answer(bot: Bot, invocation: Invocation, command: dict[str, Any], respond: AsyncRespond) -> None:
     actor = await bot.people.actor(command["user_id"], command.get("user_name"))
     try:
         message = await _HANDLERS[invocation.name](bot, actor, invocation)

@@ -20,6 +20,7 @@ from alm_bot.errors import AlmBotError
 from alm_bot.policy import check_may_decide
 from alm_bot.slack.bot import Bot
 from alm_bot.slack.cards import request_title, state_line
+from alm_bot.slack.edge import after_ack
 from alm_bot.slack.formatting import escape, person, when
 from alm_bot.slack.message import context, section
 from alm_bot.store import ApprovalRequest
@@ -36,8 +37,11 @@ def register_home(app: AsyncApp, bot: Bot) -> None:
     async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        user_id = str(event["user"])
-        await client.views_publish(user_id=user_id, view=await home_view(bot, user_id))
+        await after_ack(_publish(bot, client, str(event["user"])), apologise=None)
+
+
+async def _publish(bot: Bot, client: AsyncWebClient, user_id: str) -> None:
+    await client.views_publish(user_id=user_id, view=await home_view(bot, user_id))
 
 
 async def home_view(bot: Bot, user_id: str) -> View:

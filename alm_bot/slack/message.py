@@ -32,7 +32,10 @@ class Message:
     blocks: tuple[Block, ...] = ()
 
     def kwargs(self) -> dict[str, Any]:
-        return {"text": escape(clip(self.text, 3000)), "blocks": list(self.blocks)}
+        kwargs: dict[str, Any] = {"text": escape(clip(self.text, 3000))}
+        if self.blocks:  # Slack refuses an empty block list
+            kwargs["blocks"] = list(self.blocks)
+        return kwargs
 
     def ephemeral(self) -> dict[str, Any]:
         return {**self.kwargs(), "response_type": "ephemeral"}
