@@ -41,7 +41,7 @@ from alm_bot.errors import (
     StalePlan,
 )
 from alm_bot.notify import APPROVALS, CARD, user_destination
-from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
+from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers, require_pending
 from alm_bot.store import ApprovalRequest, AuditEvent, Store, TrackedTask, Transaction
 
 __all__ = ["ComparisonStarted", "Operations", "RequestOutcome", "TaskKind", "utc_now"]
@@ -340,6 +340,14 @@ class Operations:
             return decided
         target = await self.directory.refresh_one(decided.target_model_id)
         return (await self._execute(decided, target)).request
+
+    async def check_may_decide(
+        self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()
+    ) -> ApprovalRequest:
+        """Raise the refusal `decide` would give this actor now (for forms opened before deciding)."""
+        request = await self.get_request(request_id)
+        check_may_decide(request, actor, actor_groups, self.settings.approval, self.clock())
+        return request
 
     async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
         """The requester withdraws a pending request."""
@@ -673,12 +681,16 @@ class Operations:
         await self.enqueue(tx, updated, "request_updated", CARD, moment="summary")
 
     async def _not_pending(self, tx: Transaction, request_id: str) -> RequestNotPending:
+        """Why a compare-and-set lost: the request moved on meanwhile; say so in the policy's words."""
         current = await tx.get_request(request_id)
-        state = current.state if current else "unknown"
-        by = current.decided_by_name if current else None
-        when = f" by {by}" if by else ""
+        if current is None:
+            return RequestNotPending(f"Request {request_id} no longer exists.", state="unknown")
+        try:
+            require_pending(current)
+        except RequestNotPending as lost:
+            return lost
         return RequestNotPending(
-            f"Request {request_id} is already {state}{when}.", state=state, decided_by=by
+            f"Request {request_id} changed meanwhile; look at it again.", state=current.state
         )
 
     async def _revision_of(self, info: ModelInfo, revision: str) -> Revision:

@@ -21,6 +21,7 @@ __all__ = [
     "check_may_decide",
     "needs_approval",
     "require_approvers",
+    "require_pending",
 ]
 
 HOW_TO_CONFIGURE = (
@@ -64,7 +65,7 @@ def check_may_decide(
 
     ``actor_groups`` are the Slack user groups the actor belongs to.
     """
-    _require_pending(request, now)
+    require_pending(request, now)
     if actor.origin == "mcp":
         raise NotAllowed(
             f"Request {request.id} must be approved or rejected by a person in Slack, not through an "
@@ -91,10 +92,10 @@ def check_may_cancel(request: ApprovalRequest, actor: Actor, now: datetime | Non
             f"Only the requester, {request.requester_name}, can cancel request {request.id}. "
             "Approvers can reject it instead."
         )
-    _require_pending(request, now)
+    require_pending(request, now)
 
 
-def _require_pending(request: ApprovalRequest, now: datetime | None) -> None:
+def require_pending(request: ApprovalRequest, now: datetime | None = None) -> None:
     """Raise ``RequestNotPending`` saying what happened to a request that is no longer pending."""
     expired_by_clock = request.expires_at is not None and now is not None and request.expires_at <= now
     if request.state == "pending" and not expired_by_clock:

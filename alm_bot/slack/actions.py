@@ -13,9 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from alm_bot.actor import Actor
-from alm_bot.errors import AlmBotError, RequestNotPending
-from alm_bot.policy import check_may_decide
+from alm_bot.errors import AlmBotError
 from alm_bot.slack import replies
 from alm_bot.slack.bot import Bot
 from alm_bot.slack.buttons import APPROVE, REJECT, request_id_of
@@ -62,10 +60,7 @@ async def approve(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> Non
     try:
         request_id = request_id_of(_button_value(body))
         groups = await bot.groups.memberships(actor.id)
-        try:
-            await bot.ops.decide(request_id, actor=actor, approve=True, actor_groups=groups)
-        except RequestNotPending as lost:
-            await _explain_lost_race(bot, request_id, actor, groups, lost)
+        await bot.ops.decide(request_id, actor=actor, approve=True, actor_groups=groups)
     except AlmBotError as exc:
         await tell(client, actor.id, replies.error_message(str(exc)), channel=_channel_of(body))
 
@@ -74,10 +69,11 @@ async def open_rejection(bot: Bot, body: dict[str, Any], client: AsyncWebClient)
     """Ask for a reason — but only someone the core would let decide gets the form."""
     actor = await bot.actor(body.get("user"))
     try:
-        request = await bot.ops.get_request(request_id_of(_button_value(body)))
         groups = await bot.groups.memberships(actor.id)
         # The core's own rule, asked up front so nobody writes a reason only to be refused.
-        check_may_decide(request, actor, groups, bot.settings.approval, bot.ops.clock())
+        request = await bot.ops.check_may_decide(
+            request_id_of(_button_value(body)), actor=actor, actor_groups=groups
+        )
     except AlmBotError as exc:
         await tell(client, actor.id, replies.error_message(str(exc)), channel=_channel_of(body))
         return
@@ -116,21 +112,6 @@ async def _reply_to_form(client: AsyncWebClient, body: dict[str, Any], message: 
         await answer(form.response_url, message)
     else:
         await direct_message(client, str((body.get("user") or {}).get("id")), message)
-
-
-async def _explain_lost_race(
-    bot: Bot, request_id: str, actor: Actor, groups: frozenset[str], lost: RequestNotPending
-) -> None:
-    """Raise the refusal the core's rule gives for the request as it is now.
-
-    A click that passed the rule but lost the compare-and-set to a simultaneous click gets a terse
-    "already executing by X" from `Operations.decide`; asked again now, the rule says "already
-    approved by X (it is now executing)", which is what the clicker needs to read.
-    """
-    check_may_decide(
-        await bot.ops.get_request(request_id), actor, groups, bot.settings.approval, bot.ops.clock()
-    )
-    raise lost
 
 
 def _privately(client: AsyncWebClient, body: dict[str, Any]) -> Apologise:
