@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx2
 import pytest
-import uvicorn
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
-from starlette.types import ASGIApp
 
 from alm_bot.config import Settings, load_settings
 from alm_bot.errors import ConfigError
@@ -23,6 +15,8 @@ from alm_bot.mcp.auth import check_http_exposure
 from alm_bot.mcp.http import mcp_http_app
 from alm_bot.sandbox import Sandbox
 from alm_bot.services import Services, open_services, sandbox_defaults
+from tests.live import mcp_client as connect
+from tests.live import serving
 from tests.mcp.calls import ok
 from tests.mcp.catalogue import ALL_TOOLS, CHANGING_TOOLS
 from tests.mcp.sandboxed import sandbox_settings, sync_posts
@@ -34,35 +28,6 @@ BOB_TOKEN = "bob-token-42e9b7"
 TOKENS = f"{ADA_TOKEN}=U0ADA:Ada Lovelace,{BOB_TOKEN}=U0BOB:Bob"
 
 
-@asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn on an ephemeral loopback port; yields the /mcp URL.
-
-    The socket is bound and listening before uvicorn starts, so a client may connect at once: the
-    kernel queues the connection until uvicorn (after the app's lifespan startup) accepts it.
-    """
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    with listener:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(partial(server.serve, sockets=[listener]))
-            try:
-                yield f"http://127.0.0.1:{port}/mcp"
-            finally:
-                server.should_exit = True
-
-
-@asynccontextmanager
-async def connect(url: str, token: str | None) -> AsyncIterator[Client]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with (
-        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=120)) as http,
-        Client(streamable_http_client(url, http_client=http)) as client,
-    ):
-        yield client
-
-
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return sandbox_settings(tmp_path, ALM_BOT_MCP_TOKENS=TOKENS)
@@ -70,8 +35,8 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def url(services: Services, settings: Settings) -> AsyncIterator[str]:
-    async with serving(mcp_http_app(services, settings)) as served:
-        yield served
+    async with serving(mcp_http_app(services, settings)) as base:
+        yield f"{base}/mcp"
 
 
 async def initialize(url: str, **headers: str) -> httpx2.Response:
@@ -169,8 +134,8 @@ async def test_errors_reach_an_http_client_as_tool_errors(url: str) -> None:
 
 async def test_read_only_http_offers_no_changing_tool(services: Services, settings: Settings) -> None:
     async with (
-        serving(mcp_http_app(services, settings, read_only=True)) as url,
-        connect(url, ADA_TOKEN) as client,
+        serving(mcp_http_app(services, settings, read_only=True)) as base,
+        connect(f"{base}/mcp", ADA_TOKEN) as client,
     ):
         tools = {t.name for t in (await client.list_tools()).tools}
         result = await client.call_tool("alm_sync_models", {"source_model": "dev", "target_model": "prod"})
@@ -184,8 +149,8 @@ async def test_the_settings_read_only_key_applies_over_http(tmp_path: Path, sand
     settings = load_settings(env=env, defaults=defaults)
     async with (
         open_services(settings, sandbox=sandbox) as services,
-        serving(mcp_http_app(services.ops, settings)) as url,
-        connect(url, ADA_TOKEN) as client,
+        serving(mcp_http_app(services.ops, settings)) as base,
+        connect(f"{base}/mcp", ADA_TOKEN) as client,
     ):
         tools = {t.name for t in (await client.list_tools()).tools}
     assert tools == ALL_TOOLS - CHANGING_TOOLS
@@ -197,8 +162,8 @@ async def test_without_tokens_loopback_requests_act_as_the_configured_actor(
     settings = sandbox_settings(tmp_path)
     async with (
         open_services(settings, sandbox=sandbox) as services,
-        serving(mcp_http_app(services, settings)) as url,
-        connect(url, None) as client,
+        serving(mcp_http_app(services, settings)) as base,
+        connect(f"{base}/mcp", None) as client,
     ):
         outcome = await ok(client, "alm_sync_models", {"source_model": "dev", "target_model": "prod"})
         request = await services.ops.get_request(outcome["request_id"])

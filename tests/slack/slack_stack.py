@@ -11,7 +11,6 @@ The watcher runs only when a test says so (`SlackStack.settle`), on a clock the 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -22,7 +21,6 @@ from typing import Any
 
 import anyio
 import httpx2
-import uvicorn
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 
@@ -32,6 +30,7 @@ from alm_bot.services import Services, open_services, sandbox_defaults
 from alm_bot.slack import SlackNotifier, build_slack_app, slack_events_route
 from alm_bot.store import ApprovalRequest
 from alm_bot.watcher import Watcher
+from tests.live import drain_bolt_listeners, serving
 from tools.fake_slack import (
     Call,
     FakeSlack,
@@ -246,38 +245,10 @@ async def open_stack(
         async with open_services(settings, sandbox=sandbox, clock=clock.now) as services:
             app = build_slack_app(services)
             watcher = services.start_watcher(SlackNotifier(app.client, settings, services.ops))
-            async with _serve(Starlette(routes=[slack_events_route(app)])) as base_url:
+            async with serving(Starlette(routes=[slack_events_route(app)]), lifespan="off") as base_url:
                 async with httpx2.AsyncClient(base_url=base_url, timeout=WAIT) as http:
                     yield SlackStack(fake, services, sandbox, http, watcher, clock, app)
-                await _drain_listeners()
-
-
-@asynccontextmanager
-async def _serve(asgi_app: Starlette) -> AsyncIterator[str]:
-    config = uvicorn.Config(asgi_app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        with anyio.fail_after(WAIT):
-            while not server.started:  # noqa: ASYNC110 — uvicorn offers no event for "listening"
-                await anyio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-async def _drain_listeners() -> None:
-    """Let Bolt's listener tasks (they run on after the HTTP reply) finish before things close."""
-    current = asyncio.current_task()
-    with anyio.fail_after(WAIT):
-        while others := [
-            t
-            for t in asyncio.all_tasks()
-            if t is not current and not t.done() and "run_ack_function" in repr(t.get_coro())
-        ]:
-            await asyncio.wait(others, timeout=WAIT)
+                await drain_bolt_listeners()
 
 
 def card_payload(request_id: str, version: int = 1) -> str:
