@@ -4,9 +4,10 @@
 
 1. expire pending requests whose time is up (the card will say EXPIRED — never "rejected");
 2. claim due tracked tasks under a lease and poll Anaplan for them, with bounded concurrency and
-   inside the request budget (token bucket; a 429's Retry-After pauses the bucket). A running task's
-   next poll comes sooner when Anaplan's progress says it is nearly done, later (up to the maximum
-   interval) while it is not; a finished task moves its request to succeeded/failed exactly once;
+   inside the request budget (at most N requests in any second; a 429's Retry-After pauses it). A
+   running task's next poll comes sooner when Anaplan's progress says it is nearly done, later (up
+   to the maximum interval) while it is not; a finished task moves its request to succeeded/failed
+   exactly once;
 3. claim due outbox rows and hand each to the `Notifier`; failures are retried with backoff, and a
    delivered row is never delivered again.
 
@@ -33,7 +34,7 @@ from alm_bot.anaplan.models import CompletedReportTask, CompletedSyncTask, Pendi
 from alm_bot.errors import AnaplanError, NotFound, RateLimited
 from alm_bot.notify import CARD, DeliveryReceipt, Notice, Notifier, user_destination
 from alm_bot.operations import Operations, utc_now
-from alm_bot.ratelimit import TokenBucket
+from alm_bot.ratelimit import RequestBudget
 from alm_bot.store import ApprovalRequest, OutboxRow, TrackedTask, Transaction
 
 __all__ = ["TickReport", "Watcher", "default_owner"]
@@ -74,7 +75,7 @@ class Watcher:
         *,
         owner: str | None = None,
         clock: Callable[[], datetime] = utc_now,
-        bucket: TokenBucket | None = None,
+        budget: RequestBudget | None = None,
         batch: int = 50,
         concurrency: int = 8,
         idle_seconds: float = 0.25,
@@ -85,7 +86,7 @@ class Watcher:
         self.notifier = notifier
         self.owner = owner or default_owner()
         self._clock = clock
-        self._bucket = bucket or TokenBucket(watcher_cfg.anaplan_requests_per_second)
+        self._budget = budget or RequestBudget(watcher_cfg.anaplan_requests_per_second)
         self._poll_min = watcher_cfg.poll_min_seconds
         self._poll_max = watcher_cfg.poll_max_seconds
         self._lease = timedelta(seconds=watcher_cfg.lease_seconds)
@@ -173,12 +174,12 @@ class Watcher:
 
     async def _poll(self, task: TrackedTask) -> bool:
         """Poll one task; True when it finished (and this watcher recorded that)."""
-        await self._bucket.acquire()
+        await self._budget.acquire()
         try:
             info = await self._fetch(task)
         except RateLimited as exc:
             pause = exc.retry_after or self._poll_max
-            self._bucket.pause_for(pause)
+            self._budget.pause_for(pause)
             await self._reschedule(task, pause, task.last_step)
             return False
         except NotFound as exc:
@@ -252,6 +253,7 @@ class Watcher:
             and info.result.successful
         ):
             try:
+                await self._budget.acquire()  # a second request for this task: it counts too
                 summary = await self.ops.client.alm(task.model_id).get_comparison_summary(info)
                 result["summary"] = summary.model_dump(mode="json")
             except AnaplanError as exc:

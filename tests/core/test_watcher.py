@@ -8,7 +8,7 @@ import anyio
 import pytest
 from core_stack import ADA, APPROVER, CoreStack, open_core
 
-from alm_bot.ratelimit import TokenBucket
+from alm_bot.ratelimit import RequestBudget
 
 pytestmark = pytest.mark.anyio
 
@@ -75,22 +75,45 @@ async def test_two_watchers_deliver_every_notice_exactly_once(core: CoreStack) -
     assert len(set(ids)) == 5
 
 
-async def test_polling_never_spends_more_than_the_request_budget() -> None:
+async def test_polling_never_spends_more_than_the_request_budget_in_any_second() -> None:
     now = [0.0]
-    waited: list[float] = []
+    sent: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
-        waited.append(seconds)
         now[0] += seconds
 
-    bucket = TokenBucket(5, burst=5, clock=lambda: now[0], sleep=fake_sleep)
+    budget = RequestBudget(5, clock=lambda: now[0], sleep=fake_sleep)
     for _ in range(25):
-        await bucket.acquire()
-    # 5 at once from the burst, then 20 more at 5 per second: 4 seconds of waiting.
-    assert now[0] == pytest.approx(4.0)
-    bucket.pause_for(10)
-    await bucket.acquire()
-    assert now[0] >= 14.0
+        await budget.acquire()
+        sent.append(now[0])
+    # 5 at once, then 5 per (slightly more than a) second — never 6 within one second.
+    assert max(sum(1 for t in sent if start <= t < start + 1) for start in sent) == 5
+    assert now[0] == pytest.approx(4 * budget.window)
+
+
+async def test_after_a_429_the_budget_waits_then_resumes_at_a_steady_pace() -> None:
+    now = [0.0]
+    sent: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    budget = RequestBudget(5, clock=lambda: now[0], sleep=fake_sleep)
+    budget.pause_for(10)
+    for _ in range(3):
+        await budget.acquire()
+        sent.append(now[0])
+    assert sent[0] == pytest.approx(10)
+    assert sent[1] - sent[0] == pytest.approx(budget.window / 5)
+    assert sent[2] - sent[1] == pytest.approx(budget.window / 5)
+
+
+@pytest.mark.parametrize(("rate", "limit", "window"), [(10, 10, 1.0), (7.5, 7, 1.0), (0.5, 1, 2.0)])
+def test_a_fractional_budget_rounds_down_and_a_slow_one_widens_the_window(
+    rate: float, limit: int, window: float
+) -> None:
+    budget = RequestBudget(rate, margin=0)
+    assert (budget.limit, budget.window) == (limit, pytest.approx(window))
 
 
 async def test_run_stops_cleanly_when_cancelled_and_releases_its_leases(core: CoreStack) -> None:
