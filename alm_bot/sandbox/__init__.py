@@ -18,8 +18,31 @@ sets), `routes_auth` / `routes_discovery` / `routes_alm` / `control` (HTTP), `to
 (`alm-bot sandbox`).
 """
 
-from alm_bot.sandbox import seed
-from alm_bot.sandbox.app import create_app
-from alm_bot.sandbox.sandbox import RequestLogEntry, Sandbox
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alm_bot.sandbox import seed
+    from alm_bot.sandbox.app import create_app
+    from alm_bot.sandbox.sandbox import RequestLogEntry, Sandbox
 
 __all__ = ["RequestLogEntry", "Sandbox", "create_app", "seed"]
+
+# Imported on first use: `alm-bot mcp --sandbox` needs only `seed` (for its configuration) before it
+# answers tools/list, and the app (Starlette routes, certificate checks) costs ~30 ms to import.
+_HOMES = {
+    "RequestLogEntry": "alm_bot.sandbox.sandbox",
+    "Sandbox": "alm_bot.sandbox.sandbox",
+    "create_app": "alm_bot.sandbox.app",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "seed":
+        return importlib.import_module("alm_bot.sandbox.seed")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'alm_bot.sandbox' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
