@@ -9,11 +9,14 @@ lifespan ends: the watcher stops and releases its leases, and the process exits 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import signal
 import socket
+import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -168,6 +171,27 @@ def build_app(services: Services, *, host: str = "127.0.0.1") -> Starlette:
     return app
 
 
+class _Server(uvicorn.Server):
+    """uvicorn without one habit: re-raising the SIGTERM/SIGINT it caught once it has stopped.
+
+    That re-raise kills the process with the signal (exit -15) before `serve` has closed the
+    database and the Anaplan client. For alm-bot the signal is simply the request to stop: it
+    stops gracefully, cleans up and exits 0.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals reach the main thread only (an embedding application owns them)
+            return
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
+
+
 def bind(host: str, port: int) -> socket.socket:
     """Bind before starting, so the real port is known (``--port 0`` picks a free one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -232,7 +256,7 @@ async def serve(
         config = uvicorn.Config(
             app, lifespan="on", log_config=None, access_log=False, timeout_graceful_shutdown=20
         )
-        server = uvicorn.Server(config)
+        server = _Server(config)
         print(banner(settings, base_url, sandbox=options.sandbox), flush=True)
         if started is not None:
             outcome = started(base_url)

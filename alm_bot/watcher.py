@@ -31,7 +31,7 @@ from typing import Any
 import anyio
 
 from alm_bot.anaplan.models import CompletedReportTask, CompletedSyncTask, PendingTask
-from alm_bot.errors import AnaplanError, NotFound, RateLimited
+from alm_bot.errors import AnaplanError, NotFound, RateLimited, StoreUnavailable
 from alm_bot.notify import CARD, DeliveryReceipt, Notice, Notifier, user_destination
 from alm_bot.operations import Operations, utc_now
 from alm_bot.ratelimit import RequestBudget
@@ -103,10 +103,20 @@ class Watcher:
         self._wake.set()
 
     async def run(self) -> None:
-        """Tick until cancelled. Between idle ticks, wait for `wake()` or the idle interval."""
+        """Tick until cancelled. Between idle ticks, wait for `wake()` or the idle interval.
+
+        While the database does not answer, passes are retried with backoff (up to the longest poll
+        interval): an outage pauses the watcher, it never ends it.
+        """
+        outage = 0
         try:
             while True:
-                report = await self.tick()
+                report = await self._tick_unless_store_down()
+                if report is None:
+                    outage += 1
+                    await anyio.sleep(min(self._poll_max, self._idle * 2**outage))
+                    continue
+                outage = 0
                 if report.busy:
                     continue
                 with anyio.move_on_after(self._idle):
@@ -114,7 +124,21 @@ class Watcher:
                 self._wake = anyio.Event()
         finally:
             with anyio.CancelScope(shield=True):
-                await self.ops.store.release_leases(self.owner)
+                await self._release_leases()
+
+    async def _tick_unless_store_down(self) -> TickReport | None:
+        """`tick()`, or None (logged) when the database did not answer."""
+        try:
+            return await self.tick()
+        except* StoreUnavailable as down:
+            log.warning("watcher pass abandoned, will retry: %s", down.exceptions[0])
+        return None
+
+    async def _release_leases(self) -> None:
+        try:
+            await self.ops.store.release_leases(self.owner)
+        except StoreUnavailable as exc:
+            log.warning("could not release leases (they expire on their own): %s", exc)
 
     async def tick(self) -> TickReport:
         """One pass: expire, poll, deliver."""

@@ -252,6 +252,24 @@ class Store:
         except (OSError, sa.exc.SQLAlchemyError) as exc:
             raise self._unavailable(exc) from exc
 
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
+        """A connection; `StoreUnavailable` when none can be opened or the link drops while in use.
+
+        Callers (the watcher above all) can then tell "the database is down, try again later"
+        from a bug, without knowing the driver's exceptions.
+        """
+        opened = False
+        try:
+            async with self._engine.connect() as connection:
+                opened = True
+                yield connection
+        except (OSError, sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            dropped = isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+            if opened and not dropped:
+                raise
+            raise self._unavailable(exc) from exc
+
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
         where = self._engine.url.render_as_string(hide_password=True)
         return StoreUnavailable(f"The database {where} does not answer: {exc}")
@@ -266,7 +284,7 @@ class Store:
         Inside, work only through ``tx``: another ``Store`` write would need a second connection,
         which on SQLite waits for this transaction's write lock until the busy timeout.
         """
-        async with self._engine.connect() as connection:
+        async with self._connect() as connection:
             connection = await connection.execution_options(**{WRITE: True})
             async with connection.begin():
                 yield Transaction(connection, self._clock)
@@ -274,7 +292,7 @@ class Store:
     # --- reads -----------------------------------------------------------------------------------
 
     async def get_request(self, request_id: str) -> ApprovalRequest | None:
-        async with self._engine.connect() as connection:
+        async with self._connect() as connection:
             return await _get_request(connection, request_id)
 
     async def list_requests(
@@ -495,7 +513,7 @@ class Store:
             return await tx._update(table, where, values)
 
     async def _select(self, model: type[_Row], query: sa.Select[Any]) -> list[_Row]:
-        async with self._engine.connect() as connection:
+        async with self._connect() as connection:
             return [_to(model, row) for row in await connection.execute(query)]
 
 
