@@ -193,9 +193,15 @@ class _Server(uvicorn.Server):
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """Bind before starting, so the real port is known (``--port 0`` picks a free one)."""
+    """Bind before starting, so the real port is known (``--port 0`` picks a free one).
+
+    The protocol is named (``IPPROTO_TCP``, not the default 0): asyncio turns Nagle's algorithm off
+    (``TCP_NODELAY``) only on connections whose socket says TCP. With it on, every answer written in
+    more than one piece — MCP's event streams, Bolt's acknowledgements — waited ~40 ms for the
+    client's delayed ACK.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
