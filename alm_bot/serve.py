@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alm_bot.config import Settings
 from alm_bot.errors import AlmBotError
@@ -66,18 +66,38 @@ def slack_mode(settings: Settings) -> str:
 
 
 class RequestIds:
-    """ASGI middleware: each Slack or MCP interaction gets a request id that its log lines carry."""
+    """ASGI middleware: each Slack or MCP interaction gets a request id that its log lines carry.
+
+    It also logs one line per Slack or MCP request when it is answered (method, path, status,
+    time), so every interaction shows in the log with its id — the thread that ties a click to
+    what the core, Anaplan and the listener running on after the reply logged. /healthz stays quiet
+    (probes would drown the rest).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        front = "slack" if path.startswith("/slack") else "mcp" if path.startswith("/mcp") else None
         if scope["type"] == "http":
-            path = scope.get("path", "")
-            new_request_id(
-                "slack-" if path.startswith("/slack") else "mcp-" if path.startswith("/mcp") else ""
-            )
-        await self.app(scope, receive, send)
+            new_request_id(f"{front}-" if front else "")
+        if front is None:
+            await self.app(scope, receive, send)
+            return
+        started, status = time.monotonic(), 500
+
+        async def noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_status)
+        finally:
+            elapsed = (time.monotonic() - started) * 1000
+            log.info("%s %s %d (%.0f ms)", scope.get("method", "?"), path, status, elapsed)
 
 
 class Health:

@@ -7,26 +7,29 @@ happen while the app runs, and ``serve`` rightly refuses to start without a data
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import socket
 import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import closing
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
 
 from alm_bot.config import load_settings
-from alm_bot.sandbox import Sandbox
+from alm_bot.sandbox import Sandbox, create_app, seed
 from alm_bot.serve import build_app
 from alm_bot.services import open_services, sandbox_defaults
 from tests.live import WAIT, eventually, mcp_client, serving
 from tests.mcp.calls import ok
 from tests.mcp.catalogue import ALL_TOOLS
-from tests.processes import Spawned, clean_env, run_alm_bot, spawn_alm_bot
+from tests.processes import Spawned, clean_env, run_alm_bot, sandbox_config, spawn_alm_bot
+from tools.fake_slack import FakeSlack, sign, slash_command_body
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -216,3 +219,123 @@ async def test_after_a_database_outage_the_watcher_carries_on_and_health_recover
     assert status == 503
     assert during["database"].startswith("error: The database sqlite+aiosqlite:///")
     assert after == {"status": "ok", "database": "ok", "anaplan": "ok", "watcher": "ok"}
+
+
+# --- logs ----------------------------------------------------------------------------------------
+
+ANAPLAN_PASSWORD = "anaplan-pw-4f9b2d71"
+BOT_TOKEN = "xoxb-logs-8c2e5a90d1"
+SIGNING_SECRET = "logs-signing-secret-6e01b3"
+MCP_TOKEN = "logs-mcp-token-2d7c94"
+SECRETS = {
+    "ANAPLAN_PASSWORD": ANAPLAN_PASSWORD,
+    "Basic credentials": base64.b64encode(f"{seed.ADMIN_USER}:{ANAPLAN_PASSWORD}".encode()).decode(),
+    "SLACK_BOT_TOKEN": BOT_TOKEN,
+    "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+    "MCP token": MCP_TOKEN,
+}
+
+
+@asynccontextmanager
+async def anaplan_sandbox(password: str) -> AsyncIterator[str]:
+    """The sandbox on a loopback port, as a separate Anaplan would be; its admin logs in with ``password``."""
+    sandbox = Sandbox(rate_limit_per_second=None)
+    sandbox.world.users[seed.ADMIN_USER].password = password
+    async with serving(create_app(sandbox)) as base:
+        yield base
+
+
+def anaplan_env(anaplan: str, password: str, home: Path, **more: str) -> dict[str, str]:
+    """A real (not --sandbox) serve against ``anaplan``, configured for the sandbox's tenant."""
+    return clean_env(
+        ANAPLAN_API_URL=f"{anaplan}/2/0",
+        ANAPLAN_AUTH_URL=anaplan,
+        ANAPLAN_USERNAME=seed.ADMIN_USER,
+        ANAPLAN_PASSWORD=password,
+        ALM_BOT_CONFIG=str(sandbox_config(home)),
+        ALM_BOT_DATABASE_URL=f"sqlite:///{home / 'alm-bot.db'}",
+        **more,
+    )
+
+
+async def exercise(fmt: str, home: Path, fake: FakeSlack, anaplan: str) -> Spawned:
+    """Run serve with every secret configured; log in to Anaplan, take a Slack command and MCP calls."""
+    env = anaplan_env(
+        anaplan,
+        ANAPLAN_PASSWORD,
+        home,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake.api_url,
+        ALM_BOT_MCP_TOKENS=f"{MCP_TOKEN}=U0REQUESTER:Ada Lovelace",
+        ALM_BOT_LOG_FORMAT=fmt,
+    )
+    async with spawn_alm_bot("serve", "--port", "0", env=env, cwd=home) as serve:
+        base = await base_url_of(serve)
+        await healthy(base)
+        body = slash_command_body("sync dev prod", response_url=fake.response_url(f"{fmt}-sync"))
+        async with httpx2.AsyncClient(timeout=WAIT) as http:
+            sent = await http.post(f"{base}/slack/events", content=body, headers=sign(body, SIGNING_SECRET))
+            assert sent.status_code == 200, sent.text
+        await fake.wait_for("response_url", where=lambda c: c.path == f"/response/{fmt}-sync", timeout=WAIT)
+        async with mcp_client(f"{base}/mcp", MCP_TOKEN) as client:
+            await ok(client, "alm_list_models")
+            await ok(client, "alm_list_requests")
+        assert await serve.stop() == 0, serve
+    return serve
+
+
+@pytest.fixture(scope="module")
+async def logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Spawned]:
+    """serve's output in each log format, after the same interactions (both run at once)."""
+    runs: dict[str, Spawned] = {}
+    async with FakeSlack(bot_token=BOT_TOKEN) as fake, anaplan_sandbox(ANAPLAN_PASSWORD) as anaplan:
+
+        async def run(fmt: str) -> None:
+            runs[fmt] = await exercise(fmt, tmp_path_factory.mktemp(f"logs-{fmt}"), fake, anaplan)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run, "json")
+            tg.start_soon(run, "text")
+    return runs
+
+
+async def test_no_configured_secret_appears_in_the_output_of_either_log_format(
+    logs: dict[str, Spawned],
+) -> None:
+    for fmt, serve in logs.items():
+        output = serve.stdout + serve.stderr
+        leaked = [name for name, secret in SECRETS.items() if secret in output]
+        assert not leaked, f"{fmt} output shows {leaked}"
+
+
+async def test_json_logs_are_one_object_a_line_and_carry_slack_and_mcp_request_ids(
+    logs: dict[str, Spawned],
+) -> None:
+    entries = [json.loads(line) for line in logs["json"].stderr.splitlines() if line.strip()]
+
+    assert entries
+    assert all({"time", "level", "logger", "request_id", "message"} <= entry.keys() for entry in entries)
+    ids = {entry["request_id"] for entry in entries}
+    assert any(re.fullmatch(r"slack-[0-9a-f]{10}", i) for i in ids), ids
+    assert any(re.fullmatch(r"mcp-[0-9a-f]{10}", i) for i in ids), ids
+
+
+async def test_text_logs_carry_slack_and_mcp_request_ids(logs: dict[str, Spawned]) -> None:
+    text = logs["text"].stderr
+
+    assert re.search(r" \[slack-[0-9a-f]{10}\] POST /slack/events 200 ", text), text
+    assert re.search(r" \[mcp-[0-9a-f]{10}\] POST /mcp 200 ", text), text
+
+
+async def test_health_is_503_and_names_anaplan_when_its_login_fails(tmp_path: Path) -> None:
+    async with anaplan_sandbox(ANAPLAN_PASSWORD) as anaplan:
+        env = anaplan_env(anaplan, "a-wrong-password-1c7e", tmp_path)
+        async with spawn_alm_bot("serve", "--port", "0", env=env, cwd=tmp_path) as serve:
+            status, body = await health(await base_url_of(serve))
+
+    assert status == 503
+    assert body["status"] == "unhealthy"
+    assert body["anaplan"].startswith("error:"), body
+    assert body["database"] == "ok"
+    assert "a-wrong-password-1c7e" not in json.dumps(body) + serve.stdout + serve.stderr
