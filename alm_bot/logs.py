@@ -3,7 +3,8 @@
 Every Slack or MCP interaction runs with a request id (`request_id_var`), which each log line
 carries, so one person's click can be followed through the core, Anaplan and the watcher. A filter
 masks the configured secrets (tokens, passwords, signing secret) wherever they would appear in a
-message — a last line of defence; the code does not log secrets in the first place.
+message, a traceback or a stack — a last line of defence; the code does not log secrets in the
+first place.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = ["RedactSecrets", "configure_logging", "new_request_id", "request_id_v
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("alm_bot_request_id", default="-")
 
 _MASK = "***"
+_TRACEBACKS = logging.Formatter()
 
 
 def new_request_id(prefix: str = "") -> str:
@@ -43,12 +45,20 @@ class RedactSecrets(logging.Filter):
         record.request_id = request_id_var.get()
         if self._secrets:
             message = record.getMessage()
-            masked = message
-            for secret in self._secrets:
-                masked = masked.replace(secret, _MASK)
+            masked = self._mask(message)
             if masked != message:
                 record.msg, record.args = masked, None
+            if record.exc_info:
+                # Formatters reuse exc_text once set: the traceback they print is the masked one.
+                record.exc_text = self._mask(record.exc_text or _TRACEBACKS.formatException(record.exc_info))
+            if record.stack_info:
+                record.stack_info = self._mask(record.stack_info)
         return True
+
+    def _mask(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, _MASK)
+        return text
 
 
 class _JsonFormatter(logging.Formatter):
@@ -61,7 +71,9 @@ class _JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = record.stack_info
         return json.dumps(entry, ensure_ascii=False)
 
 
