@@ -1,13 +1,12 @@
-"""Story: alm-bot is restarted after an approval, while Anaplan is still syncing; the result is still
-reported, once.
+"""Story: alm-bot restarts after an approval while Anaplan is still syncing; the result is reported once.
 
-Two consecutive app instances (services, watcher, Bolt app, MCP sessions — everything `alm-bot serve`
-builds) run on the same SQLite file, against the same sandbox and fake Slack. In-process rather than
-two ``alm-bot serve`` subprocesses because what a restart loses is the process's memory, and that is
-exactly what a new instance starts without; while the sandbox — Anaplan, which does not restart with
-us — keeps the running sync in memory, and the story moves its clock directly, without sleeping.
-Killing and restarting the real process is the reliability suite's job (``tests/reliability``);
-SIGTERM's lease release is checked on a real process in ``tests/test_serve.py``.
+Two consecutive app instances (services, watcher, Bolt app, MCP sessions: everything `alm-bot serve`
+builds) run on the same SQLite file, against the same sandbox and fake Slack. Why in-process rather
+than two ``alm-bot serve`` processes: a restart loses the process's memory, and a new instance starts
+with none either, so it is a faithful restart; meanwhile the sandbox, like Anaplan, does not restart
+with us and keeps the running sync, whose end the story brings about by moving the sandbox clock,
+without sleeping. Killing the real process mid-sync is for the reliability tests; that SIGTERM gives
+back the leases of a real process is checked in ``tests/test_serve.py``.
 """
 
 from __future__ import annotations
