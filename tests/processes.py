@@ -24,10 +24,11 @@ import anyio
 from anyio.abc import Process
 
 from alm_bot.sandbox import seed
-from tests.live import WAIT, eventually
+from tests.live import eventually
 
 __all__ = [
     "ALM_BOT",
+    "PROCESS_WAIT",
     "Finished",
     "Spawned",
     "clean_env",
@@ -38,6 +39,9 @@ __all__ = [
 
 ALM_BOT = (sys.executable, "-m", "alm_bot.cli")
 _KEPT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+PROCESS_WAIT = 60.0
+"""Bound of a process's start, run or stop: far above the second or two it takes, because ten of
+them starting at once on a busy two-core machine can each take several."""
 
 
 def clean_env(**variables: str) -> dict[str, str]:
@@ -78,7 +82,12 @@ class Finished:
     stderr: str
 
 
-async def run_alm_bot(*args: str, env: dict[str, str], cwd: Path, timeout: float = WAIT) -> Finished:  # noqa: ASYNC109
+async def run_alm_bot(
+    *args: str,
+    env: dict[str, str],
+    cwd: Path,
+    timeout: float = PROCESS_WAIT,  # noqa: ASYNC109 - the bound is the point
+) -> Finished:
     """Run ``alm-bot ARGS`` to its end (killed after ``timeout`` seconds)."""
     with anyio.fail_after(timeout):
         done = await anyio.run_process([*ALM_BOT, *args], env=env, cwd=cwd, check=False)
@@ -116,14 +125,14 @@ class Spawned:
                 raise AssertionError(f"exited {code} before printing {pattern!r}: {self!r}")
             return bool(found)
 
-        await eventually(printed, f"a line matching {pattern!r}")
+        await eventually(printed, f"a line matching {pattern!r}", timeout=PROCESS_WAIT)
         return found[0]
 
     async def stop(self, sig: int = signal.SIGTERM) -> int:
         """Send ``sig`` and wait (bounded) for the exit code."""
         if self.process.returncode is None:
             self.process.send_signal(sig)
-        with anyio.fail_after(WAIT):
+        with anyio.fail_after(PROCESS_WAIT):
             return await self.process.wait()
 
     def __repr__(self) -> str:

@@ -28,7 +28,7 @@ from alm_bot.services import open_services, sandbox_defaults
 from tests.live import WAIT, eventually, mcp_client, serving
 from tests.mcp.calls import ok
 from tests.mcp.catalogue import ALL_TOOLS
-from tests.processes import Spawned, clean_env, run_alm_bot, sandbox_config, spawn_alm_bot
+from tests.processes import PROCESS_WAIT, Spawned, clean_env, run_alm_bot, sandbox_config, spawn_alm_bot
 from tools.fake_slack import FakeSlack, sign, slash_command_body
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -55,7 +55,7 @@ async def base_url_of(serve: Spawned) -> str:
             return False
         return True
 
-    await eventually(accepting, f"{base} to accept connections")
+    await eventually(accepting, f"{base} to accept connections", timeout=PROCESS_WAIT)
     return base
 
 
