@@ -114,7 +114,7 @@ def error_for_response(response: httpx2.Response, endpoint: Endpoint) -> Anaplan
         )
     if status == 429:
         hint = retry_after_seconds(response)
-        when = f"in {hint:.0f} seconds" if hint is not None else "in a minute"
+        when = "in a minute" if hint is None else f"in {hint:.0f} second{'' if round(hint) == 1 else 's'}"
         return RateLimited(
             f"Anaplan is limiting the request rate, so alm-bot could not {endpoint.action}. "
             f"Try again {when}.",

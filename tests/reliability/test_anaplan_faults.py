@@ -157,7 +157,7 @@ async def has_posts(anaplan: Anaplan, count: int) -> bool:
     [
         pytest.param(
             [SYNC_POST | {"status": 429, "retry_after": 1, "times": 10}],
-            "Try again in 1 seconds",
+            "Try again in 1 second.",
             id="429-every-time",
         ),
         pytest.param(
