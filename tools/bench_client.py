@@ -28,9 +28,11 @@ log in again) is measured too, to show where the gap comes from.
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,15 +87,18 @@ async def _overhead(base: str, token: str, calls: int) -> list[Row]:
     ):
         alm = client.alm(seed.DEV_MODEL_ID)
         assert len(await alm.get_revisions()) == len((await raw.get(url, headers=header)).json()["revisions"])
-        for _ in range(calls):
-            started = time.perf_counter()
-            await alm.get_revisions()
-            ours_times.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            response = await raw.get(url, headers=header)
-            response.raise_for_status()
-            response.json()
-            raw_times.append(time.perf_counter() - started)
+        with _gc_off():
+            for number in range(calls):
+                if number % 100 == 0:  # collect between blocks of calls, never inside a timed call
+                    gc.collect()
+                started = time.perf_counter()
+                await alm.get_revisions()
+                ours_times.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                response = await raw.get(url, headers=header)
+                response.raise_for_status()
+                response.json()
+                raw_times.append(time.perf_counter() - started)
     ours, base_line = summary(ours_times), summary(raw_times)
     ratio = ours["p50"] / base_line["p50"]
     return [
@@ -119,11 +124,26 @@ async def _overhead(base: str, token: str, calls: int) -> list[Row]:
 
 async def _round(call: Callable[[], Coroutine[Any, Any, None]]) -> float:
     """Calls per second of `CONCURRENT_CALLS` concurrent calls."""
-    started = time.perf_counter()
-    async with anyio.create_task_group() as tg:
-        for _ in range(CONCURRENT_CALLS):
-            tg.start_soon(call)
-    return CONCURRENT_CALLS / (time.perf_counter() - started)
+    with _gc_off():
+        started = time.perf_counter()
+        async with anyio.create_task_group() as tg:
+            for _ in range(CONCURRENT_CALLS):
+                tg.start_soon(call)
+        return CONCURRENT_CALLS / (time.perf_counter() - started)
+
+
+@contextmanager
+def _gc_off() -> Iterator[None]:
+    """No garbage collection while timing, as timeit does: a full pass over this process's heap
+    (anaplan-sdk, pydantic, alm-bot and the rest) takes ~100 ms and would land on whichever
+    contender happened to be running. (``alm-bot serve`` freezes its start-up heap, so in
+    production such passes are cheap.)"""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 def _sdk(base: str, token: str, *, relogin: bool) -> Any:
