@@ -1,18 +1,25 @@
 """The watcher's Anaplan request budget: never more than ``rate`` requests in any one-second window.
 
 Anaplan rate-limits per tenant, and the same tenant serves the people working in it, so the bot's
-polling must stay inside ``[watcher] anaplan_requests_per_second`` *in every second*, not just on
-average. A token bucket does not promise that: a full bucket of ``rate`` tokens plus a second of
-refill lets ``2 × rate`` through in one second (the benchmark measured 19/s against a budget of 10).
-`RequestBudget` is a sliding window instead: it remembers when its last requests were sent and lets
-one more go only when fewer than ``rate`` went in the last second. Up to ``rate`` may go at once
-(when many tasks finish together, they are all polled at once), then the window paces the rest.
+polling must stay inside ``[watcher] anaplan_requests_per_second`` *in every second as Anaplan
+counts*, not just on average. Two simpler schemes failed that in tools/bench.py:
 
-The window is a little longer than a second (``margin``): a request reaches Anaplan a few
-milliseconds after it was allowed, and not all equally late, so a window judged exactly at 1 s
-could be seen by Anaplan as ``rate + 1``. When Anaplan still answers 429, `pause_for()` stops
-everything for the time its Retry-After asks, and afterwards requests resume at the steady pace
-rather than in a burst. Clock and sleep are injected so tests never wait for real.
+- a token bucket lets ``2 × rate`` through in one second (a full bucket plus a second of refill);
+- a sliding window over the moments requests were *allowed* still let 11 through against 10:
+  under load, the time between allowing a request and Anaplan receiving it varies by more than any
+  small margin, so a late request from one second and a prompt one from the next meet.
+
+`RequestBudget` therefore counts a request from the moment it is allowed until its answer is back
+(`slot()`), and for a window's length after that. A new request may start only while fewer than
+``rate`` are in flight or answered within the last window. Whenever Anaplan received it, every
+other request it received in the second before was, at that time, still in flight or answered
+within the window — so no second ever holds more than ``rate``. Up to ``rate`` may still go at once
+(many tasks finishing together are all polled at once); the price is that slow answers slow the
+pace, which is what a budget should do.
+
+When Anaplan still answers 429, `pause_for()` stops everything for the time its Retry-After asks,
+and afterwards requests resume at the steady pace rather than in a burst. Clock and sleep are
+injected so tests never wait for real.
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import anyio
 
@@ -30,13 +38,13 @@ _EPSILON = 1e-9
 
 
 class RequestBudget:
-    """`await budget.acquire()` before each request: at most ``rate`` in any one-second window."""
+    """``async with budget.slot(): <one request>`` — at most ``rate`` in any one-second window."""
 
     def __init__(
         self,
         rate: float,
         *,
-        margin: float = 0.05,
+        margin: float = 0.02,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
@@ -45,37 +53,45 @@ class RequestBudget:
         self.rate = rate
         # A fractional rate rounds down (7.5/s allows 7 per second); below 1/s, one per 1/rate seconds.
         self.limit = max(1, math.floor(rate + _EPSILON))
+        # The margin covers the difference between our clock and Anaplan's over one window.
         self.window = max(1.0, self.limit / rate) + margin
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[float] = deque()
+        self._answered: deque[float] = deque()  # when recent requests' answers came back
+        self._in_flight = 0
         self._paused_until = 0.0
         self._lock = anyio.Lock()
 
-    async def acquire(self) -> None:
-        """Wait until one more request fits the window, then count it. Waiters go in arrival order."""
-        async with self._lock:
-            while True:
-                wait = self._wait_needed()
-                if wait <= 0:
-                    self._sent.append(self._clock())
-                    return
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Wait for room in the budget, then hold it while the request runs (and a window after)."""
+        async with self._lock:  # waiters are served in arrival order
+            while (wait := self._wait_needed()) > 0:
                 await self._sleep(wait)
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._answered.append(self._clock())
 
     def pause_for(self, seconds: float) -> None:
         """Anaplan said 429 with Retry-After: send nothing until then, then resume at the steady pace."""
         until = max(self._paused_until, self._clock() + seconds)
         self._paused_until = until
         step = self.window / self.limit
-        # As if one request had gone every `step` until `until`: the next may go then, one per step after.
-        self._sent = deque(until - self.window + step * k for k in range(self.limit))
+        # As if one request had been answered every `step` until `until`: the next may go then,
+        # one per step after.
+        self._answered = deque(until - self.window + step * k for k in range(self.limit))
 
     def _wait_needed(self) -> float:
         now = self._clock()
         if now < self._paused_until:
             return self._paused_until - now
-        while self._sent and now - self._sent[0] >= self.window - _EPSILON:
-            self._sent.popleft()
-        if len(self._sent) < self.limit:
+        while self._answered and now - self._answered[0] >= self.window - _EPSILON:
+            self._answered.popleft()
+        if self._in_flight + len(self._answered) < self.limit:
             return 0.0
-        return self._sent[0] + self.window - now
+        if self._answered:  # the oldest answer leaves the window then
+            return self._answered[0] + self.window - now
+        return self.window / self.limit  # all in flight: look again once a request could have ended

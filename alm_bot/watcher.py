@@ -198,9 +198,9 @@ class Watcher:
 
     async def _poll(self, task: TrackedTask) -> bool:
         """Poll one task; True when it finished (and this watcher recorded that)."""
-        await self._budget.acquire()
         try:
-            info = await self._fetch(task)
+            async with self._budget.slot():
+                info = await self._fetch(task)
         except RateLimited as exc:
             pause = exc.retry_after or self._poll_max
             self._budget.pause_for(pause)
@@ -277,8 +277,8 @@ class Watcher:
             and info.result.successful
         ):
             try:
-                await self._budget.acquire()  # a second request for this task: it counts too
-                summary = await self.ops.client.alm(task.model_id).get_comparison_summary(info)
+                async with self._budget.slot():  # a second request for this task: it counts too
+                    summary = await self.ops.client.alm(task.model_id).get_comparison_summary(info)
                 result["summary"] = summary.model_dump(mode="json")
             except AnaplanError as exc:
                 result["summary_error"] = str(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import anyio
+import anyio.lowlevel
 import pytest
 from core_stack import ADA, APPROVER, CoreStack, open_core
 
@@ -75,34 +76,73 @@ async def test_two_watchers_deliver_every_notice_exactly_once(core: CoreStack) -
     assert len(set(ids)) == 5
 
 
+class FakeTime:
+    """A clock that only the budget's sleeps (and the test) move."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await anyio.lowlevel.checkpoint()  # other tasks run, as during a real sleep
+
+
 async def test_polling_never_spends_more_than_the_request_budget_in_any_second() -> None:
-    now = [0.0]
+    time = FakeTime()
+    budget = RequestBudget(5, clock=time.clock, sleep=time.sleep)
     sent: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    budget = RequestBudget(5, clock=lambda: now[0], sleep=fake_sleep)
     for _ in range(25):
-        await budget.acquire()
-        sent.append(now[0])
+        async with budget.slot():
+            sent.append(time.now)
     # 5 at once, then 5 per (slightly more than a) second — never 6 within one second.
     assert max(sum(1 for t in sent if start <= t < start + 1) for start in sent) == 5
-    assert now[0] == pytest.approx(4 * budget.window)
+    assert time.now == pytest.approx(4 * budget.window)
+
+
+async def test_a_request_counts_until_its_answer_came_back_so_late_arrivals_cannot_crowd_a_second() -> None:
+    # Anaplan may receive a request a little after it was allowed; counting it until its answer
+    # makes the limit hold wherever in that span Anaplan saw it.
+    time = FakeTime()
+    budget = RequestBudget(2, margin=0, clock=time.clock, sleep=time.sleep)
+    async with budget.slot():
+        time.now += 0.8  # a slow answer
+    async with budget.slot():
+        pass
+    started = time.now
+    async with budget.slot():
+        pass
+    assert started == pytest.approx(0.8)
+    assert time.now == pytest.approx(1.8)  # a window after the slow answer, not after its start
+
+
+async def test_when_every_slot_is_in_flight_the_next_request_waits_for_one_to_end() -> None:
+    time = FakeTime()
+    budget = RequestBudget(1, margin=0, clock=time.clock, sleep=time.sleep)
+    started: list[float] = []
+
+    async def request(seconds: float) -> None:
+        async with budget.slot():
+            started.append(time.now)
+            await anyio.lowlevel.checkpoint()  # the other request asks meanwhile
+            time.now += seconds
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(request, 3.0)
+        tg.start_soon(request, 0.0)
+    assert started[1] >= started[0] + 3.0 + 1.0
 
 
 async def test_after_a_429_the_budget_waits_then_resumes_at_a_steady_pace() -> None:
-    now = [0.0]
-    sent: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    budget = RequestBudget(5, clock=lambda: now[0], sleep=fake_sleep)
+    time = FakeTime()
+    budget = RequestBudget(5, clock=time.clock, sleep=time.sleep)
     budget.pause_for(10)
+    sent: list[float] = []
     for _ in range(3):
-        await budget.acquire()
-        sent.append(now[0])
+        async with budget.slot():
+            sent.append(time.now)
     assert sent[0] == pytest.approx(10)
     assert sent[1] - sent[0] == pytest.approx(budget.window / 5)
     assert sent[2] - sent[1] == pytest.approx(budget.window / 5)
