@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -21,6 +20,8 @@ import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from starlette.types import ASGIApp
+
+from alm_bot.serve import bind
 
 __all__ = ["WAIT", "drain_bolt_listeners", "eventually", "mcp_client", "serving"]
 
@@ -53,7 +54,7 @@ async def serving(app: ASGIApp, *, lifespan: str = "on") -> AsyncIterator[str]:
     The socket is bound before uvicorn starts, so the port is known at once; the URL is yielded only
     after the app's lifespan started (a failed start-up fails here, not in a hanging request).
     """
-    listener = socket.create_server(("127.0.0.1", 0))
+    listener = bind("127.0.0.1", 0)  # the product's own bind: a TCP socket, so Nagle is off
     port = listener.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
     stopped = anyio.Event()
