@@ -75,46 +75,19 @@ def model_ref(info: ModelInfo) -> ModelRef:
 
 
 def model_out(info: ModelInfo) -> ModelOut:
-    return ModelOut(
-        id=info.id,
-        name=info.name,
-        alias=info.alias,
-        workspace_id=info.workspace_id,
-        workspace_name=info.workspace_name,
-        active_state=info.active_state,
-        mode=info.mode,
-        online=info.online,
-        protected=info.protected,
-    )
+    return ModelOut.model_validate(info, from_attributes=True)
 
 
 def revision_out(rev: Revision) -> RevisionOut:
-    return RevisionOut(
-        id=rev.id,
-        name=rev.name,
-        description=rev.description,
-        created_on=rev.created_on,
-        created_by=rev.created_by,
-        creation_method=rev.creation_method,
-        applied_on=rev.applied_on,
-        applied_by=rev.applied_by,
-    )
+    return RevisionOut.model_validate(rev, from_attributes=True)
 
 
 def model_revision_out(item: ModelRevision) -> ModelRevisionOut:
-    return ModelRevisionOut(
-        model_id=item.model_id,
-        model_name=item.model_name,
-        workspace_id=item.workspace_id,
-        applied_by=item.applied_by,
-        applied_on=item.applied_on,
-        applied_method=item.applied_method,
-        model_deleted=item.model_deleted,
-    )
+    return ModelRevisionOut.model_validate(item, from_attributes=True)
 
 
 def task_summary_out(task: TaskSummary) -> TaskSummaryOut:
-    return TaskSummaryOut(task_id=task.task_id, task_state=task.task_state, creation_time=task.creation_time)
+    return TaskSummaryOut.model_validate(task, from_attributes=True)
 
 
 def task_out(task: PendingTask | CompletedSyncTask | CompletedReportTask, model: ModelRef) -> TaskOut:
