@@ -16,6 +16,8 @@ from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from alm_bot.slack.expiring import Expiring
+
 __all__ = ["ApproverGroups"]
 
 log = logging.getLogger("alm_bot.slack.groups")
@@ -36,9 +38,7 @@ class ApproverGroups:
     ) -> None:
         self._client = client
         self._group_ids = tuple(group_ids)
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self._members: Expiring[str, frozenset[str]] = Expiring(ttl_seconds, clock)
 
     async def memberships(self, user_id: str) -> frozenset[str]:
         """The configured approver groups ``user_id`` is a member of (empty if none or unknown)."""
@@ -46,13 +46,13 @@ class ApproverGroups:
 
     async def _members_of(self, group_id: str) -> frozenset[str]:
         cached = self._members.get(group_id)
-        if cached is not None and self._clock() - cached[0] < self._ttl:
-            return cached[1]
+        if cached is not None:
+            return cached
         try:
             response = await self._client.usergroups_users_list(usergroup=group_id)
         except (SlackApiError, SlackClientError, ClientError, OSError) as exc:
             log.warning("cannot resolve approver group %s, treating as not a member: %s", group_id, exc)
             return frozenset()
         members = frozenset(str(u) for u in response.get("users") or [])
-        self._members[group_id] = (self._clock(), members)
+        self._members.put(group_id, members)
         return members

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from alm_bot.actor import Actor
+from alm_bot.slack.expiring import Expiring
 
 __all__ = ["People"]
 
@@ -36,9 +37,7 @@ class People:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._names: dict[str, tuple[float, str]] = {}
+        self._names: Expiring[str, str] = Expiring(ttl_seconds, clock)
 
     async def actor(self, user_id: str, fallback_name: str | None = None) -> Actor:
         """The Slack user as the core's Actor."""
@@ -46,15 +45,15 @@ class People:
 
     async def name(self, user_id: str, fallback_name: str | None = None) -> str:
         cached = self._names.get(user_id)
-        if cached is not None and self._clock() - cached[0] < self._ttl:
-            return cached[1]
+        if cached is not None:
+            return cached
         try:
             response = await self._client.users_info(user=user_id)
         except (SlackApiError, SlackClientError, ClientError, OSError) as exc:
             log.warning("users.info for %s failed, using %r: %s", user_id, fallback_name or user_id, exc)
             return fallback_name or user_id
         name = _display_name(response.get("user") or {}) or fallback_name or user_id
-        self._names[user_id] = (self._clock(), name)
+        self._names.put(user_id, name)
         return name
 
 
