@@ -12,13 +12,13 @@ from __future__ import annotations
 import difflib
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
 
 from alm_bot.anaplan import AnaplanClient, Model
-from alm_bot.config import ModelConfig
+from alm_bot.config import Settings
 from alm_bot.errors import ModelNotResolved, NotFound
 from alm_bot.policy import needs_approval
 
@@ -53,13 +53,14 @@ class ModelDirectory:
     def __init__(
         self,
         client: AnaplanClient,
-        aliases: Mapping[str, ModelConfig],
+        settings: Settings,
         *,
         ttl_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
-        self._aliases = dict(aliases)
+        self._settings = settings
+        self._aliases = settings.models
         self._ttl = ttl_seconds
         self._clock = clock
         self._models: list[Model] = []
@@ -143,21 +144,14 @@ class ModelDirectory:
         return self._models
 
     def _info(self, model: Model) -> ModelInfo:
-        alias, config = self._alias_of(model.id)
         return ModelInfo(
             id=model.id,
             name=model.name,
-            alias=alias,
+            alias=self._settings.alias_of(model.id),
             workspace_id=model.current_workspace_id,
             workspace_name=model.current_workspace_name,
             active_state=model.active_state,
             mode=model.mode,
             online=model.is_online,
-            protected=needs_approval(config, model.active_state),
+            protected=needs_approval(self._settings.configured_model(model.id), model.active_state),
         )
-
-    def _alias_of(self, model_id: str) -> tuple[str | None, ModelConfig | None]:
-        for alias, config in self._aliases.items():
-            if config.id.upper() == model_id.upper():
-                return alias, config
-        return None, None

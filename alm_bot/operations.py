@@ -112,7 +112,7 @@ class Operations:
         self.client = client
         self.store = store
         self.settings = settings
-        self.directory = directory or ModelDirectory(client, settings.models)
+        self.directory = directory or ModelDirectory(client, settings)
         self.clock = clock
         self.on_outbox = on_outbox
 
