@@ -532,23 +532,30 @@ class Operations:
         return RequestOutcome(updated, "started", self.approvers)
 
     async def _change_status(self, request: ApprovalRequest) -> RequestOutcome:
-        status = request.plan["status"]
-        await self.client.alm(request.target_model_id).change_model_status(status)
+        await self.client.alm(request.target_model_id).change_model_status(request.plan["status"])
         self.directory.invalidate()
-        result = {"successful": True, "message": f"{request.plan['model_name']} is now {status}."}
+        done = await self._record_status_changed(request) or await self.get_request(request.id)
+        self.on_outbox()
+        return RequestOutcome(done, "succeeded", self.approvers)
+
+    async def _record_status_changed(self, request: ApprovalRequest) -> ApprovalRequest | None:
+        """Executing → succeeded for a status change Anaplan made; None if someone recorded it already."""
+        status = request.plan.get("status")
+        result = {"successful": True, "message": f"{request.plan.get('model_name')} is now {status}."}
         async with self.store.transaction() as tx:
-            done = await tx.transition(request.id, {"executing"}, "succeeded", result=result) or request
+            done = await tx.transition(request.id, {"executing"}, "succeeded", result=result)
+            if done is None:
+                return None
             await tx.audit(
                 "status_changed",
                 None,
-                request_id=request.id,
-                model_id=request.target_model_id,
+                request_id=done.id,
+                model_id=done.target_model_id,
                 detail={"status": status},
             )
             await self.enqueue(tx, done, "task_finished", user_destination(done.requester_id))
             await self.enqueue(tx, done, "request_updated", CARD)
-        self.on_outbox()
-        return RequestOutcome(done, "succeeded", self.approvers)
+        return done
 
     async def _fail(self, request: ApprovalRequest, from_states: set[str], message: str) -> RequestOutcome:
         async with self.store.transaction() as tx:
@@ -589,7 +596,7 @@ class Operations:
             model = await self.directory.refresh_one(request.target_model_id)
             wanted_online = request.plan.get("status") == "online"
             if model.online == wanted_online:
-                await self._record_recovered_status(request)
+                await self._record_status_changed(request)
                 return
             await self._fail(request, {"executing"}, _UNCONFIRMED.format(id=request.id, what="status change"))
             return
@@ -612,18 +619,6 @@ class Operations:
                 model_id=request.target_model_id,
                 detail={"task_id": task_id},
             )
-
-    async def _record_recovered_status(self, request: ApprovalRequest) -> None:
-        result = {
-            "successful": True,
-            "message": f"{request.plan.get('model_name')} is {request.plan.get('status')}.",
-        }
-        async with self.store.transaction() as tx:
-            done = await tx.transition(request.id, {"executing"}, "succeeded", result=result)
-            if done is not None:
-                await tx.audit("status_changed", None, request_id=done.id, model_id=done.target_model_id)
-                await self.enqueue(tx, done, "task_finished", user_destination(done.requester_id))
-                await self.enqueue(tx, done, "request_updated", CARD)
 
     async def enqueue(
         self,
