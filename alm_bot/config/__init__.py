@@ -1,0 +1,75 @@
+"""Settings: the only reader of the environment, the ``.env`` file and the TOML config file.
+
+``load_settings()`` reads everything, checks everything, and either returns a frozen ``Settings``
+or raises ONE ``ConfigError`` that lists every problem as ``source: key: what is wrong``.
+
+Environment (a ``.env`` file in the working directory is read too; real variables win):
+
+========================== ================================================================
+``ANAPLAN_API_URL``        default ``https://api.anaplan.com/2/0``
+``ANAPLAN_AUTH_URL``       default ``https://auth.anaplan.com``
+``ANAPLAN_USERNAME``       basic authentication, with ``ANAPLAN_PASSWORD``
+``ANAPLAN_CERTIFICATE``    certificate authentication: path of the PEM certificate, with
+``ANAPLAN_PRIVATE_KEY``    the path of its private key (``ANAPLAN_PRIVATE_KEY_PASSWORD`` if encrypted)
+``SLACK_BOT_TOKEN``        ``xoxb-…``; ``SLACK_SIGNING_SECRET`` (HTTP mode), ``SLACK_APP_TOKEN`` (Socket Mode)
+``SLACK_API_URL``          default ``https://slack.com/api/``
+``ALM_BOT_DATABASE_URL``   default: SQLite file ``alm-bot.db`` in the working directory. Accepts
+                           ``sqlite:///path``, ``sqlite+aiosqlite:///path``, ``postgresql://…``,
+                           ``postgresql+asyncpg://…``; always used through the async driver.
+``ALM_BOT_CONFIG``         path of the TOML file below
+``ALM_BOT_MCP_TOKENS``     bearer tokens of MCP HTTP clients and who they act as, comma-separated
+                           ``token=actor`` pairs: ``k8Hq…=U123:Ada Lovelace,Zp3x…=bot-ci``. An actor is
+                           ``id:Display Name`` or just ``id``. Map a person's token to their Slack user
+                           id so that the four-eyes rule recognises them. Tokens contain no ``,``/``=``.
+``ALM_BOT_MCP_ACTOR``      who a stdio MCP client acts as, same actor format: ``U123:Ada`` or ``ada``
+``ALM_BOT_LOG_FORMAT``     ``text`` (default) or ``json``
+========================== ================================================================
+
+TOML file (every key optional; unknown keys are refused so typos surface)::
+
+    [approval]
+    channel = "C0APPROVALS"                     # where approval cards go (needed when approvers exist)
+    approvers = ["U0APPROVER1", "U0APPROVER2"]  # Slack user ids
+    approver_groups = ["S0ALMADMINS"]           # Slack user-group ids
+    allow_self_approval = false
+    expires_after = "24h"                       # "90m", "2d", "3600s", "1h30m" or seconds
+
+    [models.fpa-prod]                           # an alias usable wherever a model is named
+    id = "0123456789ABCDEF0123456789ABCDEF"     # 32 hex digits
+    protected = true                            # changes need approval even when not deployed
+
+    [watcher]
+    anaplan_requests_per_second = 5
+    poll_min_seconds = 1                        # first poll of a task, then backing off to …
+    poll_max_seconds = 15
+    lease_seconds = 60                          # how long a claimed task/notice is reserved
+
+    [anaplan]
+    timeout_seconds = 30
+
+    [mcp]
+    read_only = false
+
+The package: ``values`` (parsers and annotated types), ``sections`` (the TOML sections), ``settings``
+(``Settings``), ``loading`` (``load_settings`` and the wording of problems).
+"""
+
+from __future__ import annotations
+
+from alm_bot.config.loading import DEFAULTS_LABEL, load_settings
+from alm_bot.config.sections import AnaplanConfig, ApprovalConfig, McpConfig, ModelConfig, WatcherConfig
+from alm_bot.config.settings import Settings
+from alm_bot.config.values import async_database_url, parse_duration
+
+__all__ = [
+    "DEFAULTS_LABEL",
+    "AnaplanConfig",
+    "ApprovalConfig",
+    "McpConfig",
+    "ModelConfig",
+    "Settings",
+    "WatcherConfig",
+    "async_database_url",
+    "load_settings",
+    "parse_duration",
+]

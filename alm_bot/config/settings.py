@@ -1,0 +1,123 @@
+"""``Settings``: the frozen, validated configuration every part of alm-bot reads."""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+from typing import Annotated, Final, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from alm_bot.actor import Actor
+from alm_bot.config.sections import AnaplanConfig, ApprovalConfig, McpConfig, ModelConfig, WatcherConfig
+from alm_bot.config.values import (
+    ModelAlias,
+    database_url_value,
+    default_database_url,
+    http_url,
+    mcp_actor_value,
+    mcp_tokens_value,
+)
+
+
+class Settings(BaseSettings):
+    """Everything alm-bot is configured with. Build it with ``load_settings()``.
+
+    Constructing ``Settings(...)`` directly takes keyword values only (field names or the variable
+    names) and reads nothing: ``load_settings`` is the one place that reads the environment.
+    """
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True, validate_by_name=True)
+
+    anaplan_api_url: Annotated[str, AfterValidator(http_url)] = Field(
+        default="https://api.anaplan.com/2/0", alias="ANAPLAN_API_URL"
+    )
+    anaplan_auth_url: Annotated[str, AfterValidator(http_url)] = Field(
+        default="https://auth.anaplan.com", alias="ANAPLAN_AUTH_URL"
+    )
+    anaplan_username: str | None = Field(default=None, alias="ANAPLAN_USERNAME")
+    anaplan_password: SecretStr | None = Field(default=None, alias="ANAPLAN_PASSWORD")
+    anaplan_certificate: Path | None = Field(default=None, alias="ANAPLAN_CERTIFICATE")
+    anaplan_private_key: Path | None = Field(default=None, alias="ANAPLAN_PRIVATE_KEY")
+    anaplan_private_key_password: SecretStr | None = Field(default=None, alias="ANAPLAN_PRIVATE_KEY_PASSWORD")
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: Annotated[str, AfterValidator(http_url)] = Field(
+        default="https://slack.com/api/", alias="SLACK_API_URL"
+    )
+    database_url: Annotated[SecretStr, BeforeValidator(database_url_value)] = Field(
+        default_factory=default_database_url, alias="ALM_BOT_DATABASE_URL"
+    )
+    config_file: Path | None = Field(default=None, alias="ALM_BOT_CONFIG")
+    mcp_tokens: Annotated[dict[SecretStr, Actor], BeforeValidator(mcp_tokens_value)] = Field(
+        default_factory=dict, alias="ALM_BOT_MCP_TOKENS"
+    )
+    mcp_actor: Annotated[Actor | None, BeforeValidator(mcp_actor_value)] = Field(
+        default=None, alias="ALM_BOT_MCP_ACTOR"
+    )
+    log_format: Literal["text", "json"] = Field(default="text", alias="ALM_BOT_LOG_FORMAT")
+
+    approval: ApprovalConfig = ApprovalConfig()
+    models: dict[ModelAlias, ModelConfig] = Field(default_factory=dict)
+    watcher: WatcherConfig = WatcherConfig()
+    anaplan: AnaplanConfig = AnaplanConfig()
+    mcp: McpConfig = McpConfig()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_settings() gathers the environment itself (so tests can pass a mapping and errors
+        # can name their source); the class only validates what it is given.
+        return (init_settings,)
+
+    @property
+    def anaplan_credentials_present(self) -> bool:
+        """True when basic or certificate credentials for Anaplan are configured."""
+        basic = self.anaplan_username is not None and self.anaplan_password is not None
+        certificate = self.anaplan_certificate is not None and self.anaplan_private_key is not None
+        return basic or certificate
+
+    def configured_model(self, model_id: str) -> ModelConfig | None:
+        """The configuration of a model by id (protected if any alias of it is protected)."""
+        matches = [m for m in self.models.values() if m.id.upper() == model_id.upper()]
+        if not matches:
+            return None
+        return ModelConfig(id=matches[0].id, protected=any(m.protected for m in matches))
+
+    def alias_of(self, model_id: str) -> str | None:
+        """The first configured alias of a model id, for display."""
+        return next((a for a, m in self.models.items() if m.id.upper() == model_id.upper()), None)
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret in clear, for the log filter that masks them."""
+        values = [
+            self.anaplan_password,
+            self.anaplan_private_key_password,
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            *self.mcp_tokens,
+        ]
+        secrets = [v.get_secret_value() for v in values if v is not None]
+        database_password = urlsplit(self.database_url.get_secret_value()).password
+        return [*secrets, database_password] if database_password else secrets
+
+    def mcp_actor_for_token(self, token: str) -> Actor | None:
+        """Who an MCP bearer token acts as; compares every token in constant time."""
+        found: Actor | None = None
+        for known, actor in self.mcp_tokens.items():
+            if hmac.compare_digest(known.get_secret_value().encode(), token.encode()):
+                found = actor
+        return found
+
+
+ENV_FIELDS: Final = {f.alias: name for name, f in Settings.model_fields.items() if f.alias}
