@@ -54,7 +54,6 @@ def change_outcome(outcome: RequestOutcome, waited: Waited[Any] | None = None) -
         target_model=shown.target_model,
         approvers=outcome.approvers if status == "awaiting_approval" else [],
         expires_at=shown.expires_at if status == "awaiting_approval" else None,
-        card_url=shown.card_url,
         task_id=shown.task_id,
         task=task,
         result=result,

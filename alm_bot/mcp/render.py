@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from alm_bot.store import ApprovalRequest
 
 __all__ = [
-    "card_url",
     "model_out",
     "model_ref",
     "model_revision_out",
@@ -54,8 +53,6 @@ __all__ = [
     "task_out",
     "task_summary_out",
 ]
-
-SLACK_ARCHIVES: Final = "https://slack.com/archives"
 
 _STATES: Final = {
     "requested": "Being prepared; not yet waiting for a decision.",
@@ -134,13 +131,6 @@ def _counts(counts: Any) -> SummaryCountsOut:
     return SummaryCountsOut(created=counts.created, modified=counts.modified, deleted=counts.deleted)
 
 
-def card_url(channel: str | None, ts: str | None) -> str | None:
-    """The Slack permalink of an approval card, once it has been posted; None before."""
-    if not channel or not ts:
-        return None
-    return f"{SLACK_ARCHIVES}/{channel}/p{ts.replace('.', '')}"
-
-
 def state_explained(state: str) -> str:
     return _STATES.get(state, state)
 
@@ -171,7 +161,6 @@ def request_out(request: ApprovalRequest) -> RequestOut:
         reason=request.reason,
         task_id=request.anaplan_task_id,
         result=_request_result(request.result),
-        card_url=card_url(request.slack_channel, request.slack_ts),
     )
 
 
