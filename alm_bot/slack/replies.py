@@ -20,6 +20,7 @@ from alm_bot.anaplan.models import (
     Revision,
     TaskSummary,
 )
+from alm_bot.anaplan.verdict import verdict_of
 from alm_bot.config import ApprovalConfig
 from alm_bot.directory import ModelInfo
 from alm_bot.errors import AlmBotError
@@ -139,12 +140,9 @@ def sync_task(model: str, task: PendingTask | CompletedSyncTask | CompletedRepor
     if task.progress is not None:
         lines.append(f"Progress: {task.progress:.0%}")
     lines.append(f"Started {when(task.creation_time)}")
-    if isinstance(task, CompletedSyncTask | CompletedReportTask):
-        outcome = "✅ successful" if task.result.successful else "❌ failed"
-        error = task.result.error
-        if error is not None:
-            detail = " — ".join(t for t in (error.title, error.message_text, error.subtitle) if t)
-            outcome += f": {escape(detail)}"
+    verdict = verdict_of(task, what="sync") if task.is_finished else None
+    if verdict is not None:
+        outcome = "✅ successful" if verdict.successful else f"❌ failed: {escape(verdict.reason or '')}"
         lines.append(f"Result: {outcome}")
     return Message(f"Task {task.task_id}: {task.task_state}", (section("\n".join(lines)),))
 
