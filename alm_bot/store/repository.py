@@ -343,6 +343,21 @@ class Store:
             query = query.where(_TASKS.c.state == state)
         return await self._select(TrackedTask, query.order_by(_TASKS.c.id))
 
+    async def recent_successful_tasks(self, kind: str, model_id: str, limit: int) -> list[TrackedTask]:
+        """The newest ``limit`` finished, successful tasks of ``kind`` into ``model_id``, newest first.
+
+        Failed ones are left out: a failure can come at any time, it says nothing about how long the
+        next task will take (what the watcher learns from these).
+        """
+        query = (
+            sa.select(_TASKS)
+            .where(_TASKS.c.kind == kind, _TASKS.c.model_id == model_id, _TASKS.c.state == "finished")
+            .order_by(_TASKS.c.finished_at.desc(), _TASKS.c.id.desc())
+            .limit(limit * 3)  # room for the failures among them
+        )
+        found = await self._select(TrackedTask, query)
+        return [t for t in found if t.finished_at is not None and (t.result or {}).get("successful")][:limit]
+
     async def list_outbox(self, sent: bool | None = None, limit: int = 100) -> list[OutboxRow]:
         """Outbox rows (``sent``: only sent / only unsent / all), oldest first."""
         query = sa.select(_OUTBOX)
