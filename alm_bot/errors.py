@@ -7,7 +7,7 @@ No error ever carries a password, token or key.
 An error states facts and speaks no front end's language: ``message`` says what went wrong in plain
 words; who may approve is data (`Approvers`: user and group ids); what to do next is a value
 (`NextStep`: an action such as "list the models" and what it acts on). ``error.worded(wording)`` puts
-them into one sentence with a front end's `Wording` (Slack: ``/alm …`` and mentions; MCP: tool names;
+them into one sentence with a front end's `Wording` (Slack: slash commands and mentions; MCP: tool names;
 CLI: CLI commands). ``str(error)`` is that sentence in plain words (`PLAIN`), for logs and stored results.
 
 ::

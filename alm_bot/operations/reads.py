@@ -10,7 +10,7 @@ from typing import Literal
 
 from alm_bot.anaplan import AnaplanClient, ModelRevision, Revision, SummaryReport, TaskSummary
 from alm_bot.directory import ModelDirectory, ModelInfo
-from alm_bot.errors import InvalidArgument, RequestNotFound
+from alm_bot.errors import Action, InvalidArgument, NextStep, RequestNotFound
 from alm_bot.operations.outcomes import ReportTask, SyncTask
 from alm_bot.store import ApprovalRequest, AuditEvent, Store
 
@@ -82,7 +82,7 @@ class Reads:
     async def get_request(self, request_id: str) -> ApprovalRequest:
         request = await self.store.get_request(request_id.strip().upper())
         if request is None:
-            raise RequestNotFound(f"There is no request {request_id}. Try /alm requests to list them.")
+            raise RequestNotFound(request_id)
         return request
 
     async def list_requests(
@@ -102,5 +102,6 @@ class Reads:
                 return rev
         raise InvalidArgument(
             "revision",
-            f"{info.label} has no revision {revision!r}. Try /alm revisions {info.alias or info.id}.",
+            f"{info.label} has no revision {revision!r}.",
+            next_step=NextStep(Action.LIST_REVISIONS, info.alias or info.id),
         )

@@ -82,12 +82,12 @@ class Store(WorkQueues):
         next task will take (what the watcher learns from these).
         """
         query = (
-            sa.select(_TASKS)
-            .where(_TASKS.c.kind == kind, _TASKS.c.model_id == model_id, _TASKS.c.state == "finished")
-            .order_by(_TASKS.c.finished_at.desc(), _TASKS.c.id.desc())
+            sa.select(TASKS)
+            .where(TASKS.c.kind == kind, TASKS.c.model_id == model_id, TASKS.c.state == "finished")
+            .order_by(TASKS.c.finished_at.desc(), TASKS.c.id.desc())
             .limit(limit * 3)  # room for the failures among them
         )
-        found = await self._select(TrackedTask, query)
+        found = await self.select(TrackedTask, query)
         return [t for t in found if t.finished_at is not None and (t.result or {}).get("successful")][:limit]
 
     async def list_outbox(self, sent: bool | None = None, limit: int = 100) -> list[OutboxRow]:
