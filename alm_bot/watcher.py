@@ -261,6 +261,8 @@ class Watcher:
         window = await self._history.window(task.kind, task.model_id)
         delay = self._pacing.next_delay(self._elapsed(task), task.poll_interval_seconds, window)
         await self._reschedule(task, delay, step)
+        if step != task.last_step:
+            self.ops.changes.publish()  # a waiting tool reports the new step
 
     def _elapsed(self, task: TrackedTask) -> float:
         """Seconds since the task was tracked (just after Anaplan created it), on the store's clock."""
@@ -303,6 +305,7 @@ class Watcher:
             self._history.record(task.kind, task.model_id, duration)
         if done:
             log.info("%s task %s finished: %s", task.kind, task.anaplan_task_id, result.get("successful"))
+            self.ops.changes.publish()  # waiting tools re-read the record; the watcher's wake-up listens
             self.wake()
         return done
 

@@ -12,7 +12,7 @@ from alm_bot.anaplan import AnaplanClient, ModelRevision, Revision, SummaryRepor
 from alm_bot.directory import ModelDirectory, ModelInfo
 from alm_bot.errors import Action, InvalidArgument, NextStep, RequestNotFound
 from alm_bot.operations.outcomes import ReportTask, SyncTask
-from alm_bot.store import ApprovalRequest, AuditEvent, Store
+from alm_bot.store import ApprovalRequest, AuditEvent, Store, TrackedTask
 
 __all__ = ["Reads"]
 
@@ -84,6 +84,10 @@ class Reads:
         if request is None:
             raise RequestNotFound(request_id)
         return request
+
+    async def followed_task(self, kind: str, model_id: str, task_id: str) -> TrackedTask | None:
+        """What the watcher last stored about an Anaplan task it follows (a store read, no Anaplan call)."""
+        return await self.store.find_task(kind, model_id, task_id)
 
     async def list_requests(
         self, *, states: Collection[str] | None = None, requester_id: str | None = None, limit: int = 50

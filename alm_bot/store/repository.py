@@ -66,6 +66,14 @@ class Store(WorkQueues):
         found = await self.select(TrackedTask, sa.select(TASKS).where(TASKS.c.id == task_id))
         return found[0] if found else None
 
+    async def find_task(self, kind: str, model_id: str, anaplan_task_id: str) -> TrackedTask | None:
+        """The tracked task for this Anaplan task, if anyone follows it."""
+        query = sa.select(TASKS).where(
+            TASKS.c.kind == kind, TASKS.c.model_id == model_id, TASKS.c.anaplan_task_id == anaplan_task_id
+        )
+        found = await self.select(TrackedTask, query)
+        return found[0] if found else None
+
     async def list_tasks(self, request_id: str | None = None, state: str | None = None) -> list[TrackedTask]:
         """Tracked tasks, oldest first."""
         query = sa.select(TASKS)
