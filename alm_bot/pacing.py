@@ -3,13 +3,14 @@
 Anaplan's ALM tasks say IN_PROGRESS until they are COMPLETE — no percentage, ``currentStep`` only
 sometimes — so the watcher does not guess from progress; it learns. A target's recent successful
 tasks of one kind took about as long as its next one will: their durations (stored in ``tracked_task``,
-``created_at`` → ``finished_at``) give a `Window` around the expected end, the median ± 1.5 standard
-deviations in log space (durations spread multiplicatively). `Pacing.next_delay` then says:
+``created_at`` → ``finished_at``) give a `Window` around the expected end: the median duration, and
+± 1.5 standard deviations in log space (durations spread multiplicatively). `Pacing.next_delay` says:
 
 - nothing learnt yet: the cold schedule, alm-bot's one `Backoff` (``poll_min`` × 1.5 up to ``poll_max``);
 - before the window: no poll until its start, but never more than ``poll_max`` apart (so a task that
   fails early is still seen within ``poll_max``) — the first poll included (`wait_before_first_poll`);
-- inside the window: every ``near_end`` seconds;
+- inside the window: every ``near_end`` seconds at the expected end, a little less often away from
+  it (+ half of ``near_end`` per standard deviation), since most tasks end near the median;
 - past it (slower than ever before): the backoff again, growing from ``near_end``.
 
 `TaskHistory` keeps the recent durations per (kind, target): read from the store the first time and
@@ -61,10 +62,23 @@ class FinishedTask(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """When a task is expected to end: between ``early`` and ``late`` seconds after it started."""
+    """When a task is expected to end: ``expected`` seconds after it started, give or take ``sigma``
+    (the standard deviation of the log-durations); the window spans ± `SPREAD` of them."""
 
-    early: float
-    late: float
+    expected: float
+    sigma: float
+
+    @property
+    def early(self) -> float:
+        return self.expected * math.exp(-SPREAD * self.sigma)
+
+    @property
+    def late(self) -> float:
+        return self.expected * math.exp(SPREAD * self.sigma)
+
+    def deviations(self, elapsed: float) -> float:
+        """How many standard deviations ``elapsed`` is from the expected end."""
+        return abs(math.log(max(elapsed, 1e-9) / self.expected)) / self.sigma
 
 
 def expected_window(durations: Sequence[float]) -> Window | None:
@@ -72,10 +86,8 @@ def expected_window(durations: Sequence[float]) -> Window | None:
     logs = [math.log(d) for d in durations if d > 0]
     if not logs:
         return None
-    centre = statistics.median(logs)
     sigma = statistics.stdev(logs) if len(logs) >= 3 else _UNSURE
-    sigma = min(_MOST_UNSURE, max(_SUREST, sigma))
-    return Window(math.exp(centre - SPREAD * sigma), math.exp(centre + SPREAD * sigma))
+    return Window(math.exp(statistics.median(logs)), min(_MOST_UNSURE, max(_SUREST, sigma)))
 
 
 def observed_duration(elapsed_at_end: float, interval_before: float) -> float:
@@ -115,7 +127,7 @@ class Pacing:
         if elapsed < window.early - self.near_end / 2:
             return min(self.longest, window.early - elapsed)
         if elapsed <= window.late:
-            return self.near_end
+            return self.near_end * (1 + window.deviations(elapsed) / 2)
         return min(self.longest, max(self.near_end, previous * self.cold.factor))
 
     def wait_before_first_poll(self, elapsed: float, window: Window | None) -> float:

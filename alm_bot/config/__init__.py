@@ -42,7 +42,7 @@ TOML file (every key optional; unknown keys are refused so typos surface)::
     anaplan_requests_per_second = 5
     poll_min_seconds = 1                        # first poll of a task, then backing off to …
     poll_max_seconds = 15
-    poll_near_end_seconds = 2                   # near a task's expected end (learnt from past tasks)
+    poll_near_end_seconds = 1.5                 # near a task's expected end (learnt from past tasks)
     lease_seconds = 60                          # how long a claimed task/notice is reserved
 
     [anaplan]

@@ -16,6 +16,7 @@ from alm_bot.sandbox import seed
 pytestmark = pytest.mark.anyio
 
 PACING = Pacing(Backoff(1.0, 1.5, 15.0), near_end=2.0)
+WINDOW = Window(expected=45.0, sigma=0.1)  # ends expected 38.7–52.3 s after the start
 
 
 # --- the window ---------------------------------------------------------------------------------
@@ -41,6 +42,7 @@ def test_one_duration_gives_a_wide_window_identical_ones_a_narrow_but_real_one()
     same = expected_window([20.0, 20.0, 20.0])
     assert one is not None
     assert same is not None
+    assert one.expected == pytest.approx(20.0)
     assert one.early == pytest.approx(20.0 * math.exp(-1.5 * 0.25))
     assert 18.0 < same.early < 20.0 < same.late < 22.0
 
@@ -51,8 +53,6 @@ def test_a_duration_is_the_end_seen_less_half_the_interval_before_it() -> None:
 
 
 # --- the schedule -------------------------------------------------------------------------------
-
-WINDOW = Window(early=40.0, late=50.0)
 
 
 def test_with_nothing_learnt_the_interval_backs_off_from_the_shortest_to_the_longest() -> None:
@@ -69,14 +69,16 @@ def test_with_nothing_learnt_the_interval_backs_off_from_the_shortest_to_the_lon
 def test_before_the_window_polls_are_sparse_but_never_further_apart_than_the_longest() -> None:
     assert PACING.wait_before_first_poll(0.0, WINDOW) == 15.0
     assert PACING.next_delay(15.0, 15.0, WINDOW) == 15.0
-    assert PACING.next_delay(30.0, 15.0, WINDOW) == 10.0  # straight to the window's start
-    assert PACING.wait_before_first_poll(20.0, Window(early=21.0, late=30.0)) == 0.0
+    assert PACING.next_delay(30.0, 15.0, WINDOW) == pytest.approx(WINDOW.early - 30.0)  # to the window
+    assert PACING.wait_before_first_poll(WINDOW.early - 0.5, WINDOW) == 0.0
 
 
-def test_inside_the_window_polls_are_dense_and_past_it_they_back_off_again() -> None:
-    assert PACING.next_delay(40.0, 10.0, WINDOW) == 2.0
-    assert PACING.next_delay(49.9, 2.0, WINDOW) == 2.0
-    assert PACING.next_delay(51.0, 2.0, WINDOW) == 3.0
+def test_inside_the_window_polls_are_densest_at_the_expected_end_and_past_it_they_back_off() -> None:
+    at_the_end = PACING.next_delay(45.0, 8.0, WINDOW)
+    at_the_edge = PACING.next_delay(WINDOW.early + 0.1, 8.0, WINDOW)
+    assert at_the_end == 2.0
+    assert 2.0 < at_the_edge < 3.6  # + half the near-end interval per standard deviation
+    assert PACING.next_delay(WINDOW.late + 1, 2.0, WINDOW) == 3.0
     assert PACING.next_delay(80.0, 12.0, WINDOW) == 15.0
 
 
