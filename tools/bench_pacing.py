@@ -19,7 +19,9 @@ fixed 1 s poll (anaplan-sdk's default) and a fixed 5 s poll, on the same 20 sync
 Latency = when the `Notifier` is handed the requester's ``task_finished`` notice − when the task
 finished in the sandbox (same machine clock). Requests per sync = the GETs of that task the sandbox
 logged (every one of them is the watcher's). The watcher runs as shipped (budget 10 requests/s),
-with the sandbox's rate limit off.
+with the sandbox's rate limit off. The request goal is checked against an *exact* 1 s poll of the
+same syncs (1 + ⌈duration⌉ requests each: a poll at the start and one every second until the end),
+because the measured fixed 1 s poll is slowed by the scaled overhead below and so sends fewer.
 
 **Time scale**: everything runs at ``SCALE`` (0.1: a 30 s sync takes 3 s; every watcher interval
 and the request budget are scaled alike), and latencies are reported in unscaled seconds. This keeps
@@ -253,14 +255,15 @@ async def run_pacing_benchmarks(workdir: Path, *, quick: bool) -> tuple[list[Row
     durations = plan.durations
     low, high, middle = min(durations), max(durations), statistics.median(durations)
     spread = f"{SYNCS} syncs of {low:.0f}–{high:.0f} s (median {middle:.0f} s)"
-    ratio = learnt.per_sync / every_1s.per_sync
+    exact_1s = statistics.mean(1 + math.ceil(d) for d in durations)
+    ratio = learnt.per_sync / exact_1s
 
     def latency(result: Result) -> str:
         return f"{result.p50:.2f} / {result.p95:.2f} s"
 
     rows = [
         Row(
-            "7 pacing",
+            "8 pacing",
             f"{spread}: notice latency p50 / p95, learnt (vs fixed 1 s poll)",
             latency(learnt),
             f"1 s: {latency(every_1s)}; 5 s: {latency(every_5s)}",
@@ -269,16 +272,16 @@ async def run_pacing_benchmarks(workdir: Path, *, quick: bool) -> tuple[list[Row
             at_most(2.0),
         ),
         Row(
-            "7 pacing",
-            "Anaplan requests per sync, learnt ÷ fixed 1 s poll",
+            "8 pacing",
+            "Anaplan requests per sync, learnt ÷ an exact 1 s poll",
             f"{learnt.per_sync:.1f}",
-            f"1 s: {every_1s.per_sync:.1f}; 5 s: {every_5s.per_sync:.1f}",
+            f"exact 1 s: {exact_1s:.1f}; measured 1 s: {every_1s.per_sync:.1f}; 5 s: {every_5s.per_sync:.1f}",
             ratio,
             "",
             at_most(0.2),
         ),
         Row(
-            "7 pacing",
+            "8 pacing",
             "cold store (each target's first sync unknown): latency p50 / p95, requests per sync",
             f"{latency(cold)}, {cold.per_sync:.1f}",
             "",
@@ -293,6 +296,7 @@ async def run_pacing_benchmarks(workdir: Path, *, quick: bool) -> tuple[list[Row
         "pacing_cold_requests_per_sync": cold.per_sync,
         "fixed_1s_p50_s": every_1s.p50,
         "fixed_1s_requests_per_sync": every_1s.per_sync,
+        "exact_1s_requests_per_sync": exact_1s,
         "fixed_5s_p50_s": every_5s.p50,
         "fixed_5s_requests_per_sync": every_5s.per_sync,
     }
