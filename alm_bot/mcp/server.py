@@ -17,6 +17,7 @@ from alm_bot.actor import Actor
 from alm_bot.mcp.deps import LOCAL_ACTOR, OpsSource, ToolDeps, ops_provider
 from alm_bot.mcp.prompts import register_prompts
 from alm_bot.mcp.resources import register_resources
+from alm_bot.mcp.scopes import ScopeGate
 from alm_bot.mcp.tools import all_tools
 
 __all__ = ["INSTRUCTIONS", "SERVER_NAME", "build_mcp_server"]
@@ -56,9 +57,9 @@ def build_mcp_server(
         instructions=INSTRUCTIONS + (_READ_ONLY_NOTE if read_only else ""),
         version=_version(),
     )
-    for spec in all_tools(deps):
-        if read_only and spec.changes_anything:
-            continue
+    specs = [s for s in all_tools(deps) if not (read_only and s.changes_anything)]
+    server.middleware.append(ScopeGate(frozenset(s.name for s in specs if s.changes_anything)))
+    for spec in specs:
         server.add_tool(
             spec.fn,
             name=spec.name,
