@@ -29,7 +29,7 @@ from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser, BearerAuthBackend, RequireAuthMiddleware
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
-from pydantic import AnyHttpUrl
+from pydantic import AnyHttpUrl, ConfigDict, TypeAdapter
 from starlette.datastructures import Headers
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.responses import JSONResponse
@@ -51,6 +51,8 @@ __all__ = ["HttpAccess", "StaticTokens", "check_http_exposure", "forwarding_head
 log = logging.getLogger("alm_bot.mcp.auth")
 
 _FORWARDING: Final = ("forwarded", "x-real-ip", "via")
+_URL: Final = TypeAdapter(AnyHttpUrl, config=ConfigDict(url_preserve_empty_path=True))
+"""URLs as configured: RFC 8414/9728 compare issuers exactly, so no trailing slash may be added."""
 
 
 def is_loopback(host: str) -> bool:
@@ -151,7 +153,8 @@ class HttpAccess:
         """``app`` behind this access policy."""
         if self.verifier is None:
             return LoopbackOnly(app, self.open_actor)
-        metadata = build_resource_metadata_url(AnyHttpUrl(self.resource_url)) if self.resource_url else None
+        resource = _URL.validate_python(self.resource_url) if self.resource_url else None
+        metadata = build_resource_metadata_url(resource) if resource else None
         required = RequireAuthMiddleware(ActAsTokenOwner(app), [READ_SCOPE], metadata)
         backend = BearerAuthBackend(self.verifier)
         return AuthenticationMiddleware(AuthContextMiddleware(required), backend=backend)
@@ -161,8 +164,8 @@ class HttpAccess:
         if self.resource_url is None or self.issuer is None:
             return []
         return create_protected_resource_routes(
-            resource_url=AnyHttpUrl(self.resource_url),
-            authorization_servers=[AnyHttpUrl(self.issuer)],
+            resource_url=_URL.validate_python(self.resource_url),
+            authorization_servers=[_URL.validate_python(self.issuer)],
             scopes_supported=list(ALL_SCOPES),
             resource_name="alm-bot: Anaplan ALM",
         )
@@ -211,15 +214,16 @@ class LoopbackOnly:
 
     @staticmethod
     def _refusal(scope: Scope) -> str | None:
-        client = scope.get("client")
-        if client is not None and not is_loopback(str(client[0])):
-            return f"it comes from {client[0]}, and without auth only loopback clients are served"
+        # The header first: uvicorn rewrites the client address from X-Forwarded-For of a local proxy.
         header = forwarding_header(Headers(scope=scope))
         if header is not None:
             return (
                 f"it carries the proxy header {header}; without auth alm-bot serves only direct "
                 "loopback clients (configure ALM_BOT_MCP_OAUTH_ISSUER or ALM_BOT_MCP_TOKENS behind a proxy)"
             )
+        client = scope.get("client")
+        if client is not None and not is_loopback(str(client[0])):
+            return f"it comes from {client[0]}, and without auth only loopback clients are served"
         return None
 
 

@@ -200,3 +200,38 @@ def test_http_with_tokens_may_bind_anywhere(settings: Settings) -> None:
     notice = check_http_exposure("0.0.0.0", settings)  # noqa: S104 — allowed with tokens
     assert notice.startswith("MCP over HTTP on 0.0.0.0: 2 bearer token(s) configured")
     assert ADA_TOKEN not in notice
+
+
+@pytest.fixture
+async def open_url(tmp_path: Path, sandbox: Sandbox) -> AsyncIterator[str]:
+    """A loopback /mcp without any auth."""
+    settings = sandbox_settings(tmp_path)
+    async with (
+        open_services(settings, sandbox=sandbox) as services,
+        serving(mcp_http_app(services, settings)) as base,
+    ):
+        yield f"{base}/mcp"
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("Forwarded", "for=203.0.113.7"),
+        ("X-Forwarded-For", "203.0.113.7"),
+        ("X-Forwarded-Host", "alm-bot.example.com"),
+        ("X-Forwarded-Proto", "https"),
+        ("X-Real-IP", "203.0.113.7"),
+        ("Via", "1.1 proxy"),
+    ],
+)
+async def test_without_auth_a_request_through_a_proxy_is_refused(
+    open_url: str, header: str, value: str
+) -> None:
+    response = await initialize(open_url, **{header: value})
+    assert response.status_code == 403
+    assert header.lower() in response.json()["error_description"]
+
+
+async def test_without_auth_a_direct_loopback_request_is_served(open_url: str) -> None:
+    response = await initialize(open_url)
+    assert response.status_code == 200
