@@ -82,7 +82,6 @@ def register_resources(server: MCPServer, deps: ToolDeps, specs: Sequence[ToolSp
             raise ResourceError(str(exc)) from exc
         return request_out(found).model_dump_json(indent=2)
 
-
     @server.resource(
         "alm://schemas",
         name="schemas",

@@ -49,6 +49,7 @@ READ_ONLY_INSTRUCTIONS: Final = (
     "requested elsewhere (in Slack) and follow them here with alm_get_request and alm_list_requests."
 )
 
+
 def build_mcp_server(
     ops: OpsSource,
     *,
