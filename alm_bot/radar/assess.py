@@ -69,7 +69,7 @@ def _deleted_rows(report: ComparisonReport) -> Counter[str]:
     for section in report.sections:
         kind = SECTIONS.get(section.title.upper())
         if kind is not None and kind.action == "deleted":
-            listed[kind.category] += len(section.rows)
+            listed[kind.category] += len(section.lines)
     return listed
 
 

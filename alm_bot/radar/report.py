@@ -9,6 +9,7 @@ its header has empty cells, and one longer keeps its extra cells under ``""`` (a
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -22,11 +23,25 @@ _SECTION: Final = re.compile(r"^===\s*(.*?)\s*===\s*$")
 
 @dataclass(frozen=True, slots=True)
 class ReportSection:
-    """One ``=== TITLE ===`` block: its column names and rows (cells by column name)."""
+    """One ``=== TITLE ===`` block: its column names and its row lines, read into cells on demand
+    (most rows of a large report are additions, which no rule needs to look inside)."""
 
     title: str
     columns: tuple[str, ...]
-    rows: tuple[dict[str, str], ...]
+    lines: tuple[str, ...]
+
+    def rows(self) -> Iterator[dict[str, str]]:
+        """Each row's cells by column name."""
+        for line in self.lines:
+            yield _cells(self.columns, line.split("\t"))
+
+    @property
+    def has_extra_cells(self) -> bool:
+        """True when a row has more non-empty cells than the header has columns."""
+        width = len(self.columns)
+        return any(
+            line.count("\t") >= width and "" in _cells(self.columns, line.split("\t")) for line in self.lines
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +58,7 @@ def parse_report(text: str) -> ComparisonReport:
     stray: list[str] = []
     title: str | None = None
     columns: tuple[str, ...] | None = None
-    rows: list[dict[str, str]] = []
+    rows: list[str] = []
 
     def close() -> None:
         if title is not None:
@@ -62,14 +77,15 @@ def parse_report(text: str) -> ComparisonReport:
         elif columns is None:
             columns = tuple(c.strip() for c in line.split("\t"))
         else:
-            rows.append(_cells(columns, line.split("\t")))
+            rows.append(line)
     close()
     return ComparisonReport(tuple(sections), tuple(stray))
 
 
 def _cells(columns: tuple[str, ...], values: list[str]) -> dict[str, str]:
-    cells = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(columns)}
-    extra = [v.strip() for v in values[len(columns) :] if v.strip()]
-    if extra:
+    cells = dict(zip(columns, map(str.strip, values), strict=False))
+    if len(values) < len(columns):
+        cells.update(dict.fromkeys(columns[len(values) :], ""))
+    elif len(values) > len(columns) and (extra := [v.strip() for v in values[len(columns) :] if v.strip()]):
         cells[""] = "\t".join(extra)
     return cells

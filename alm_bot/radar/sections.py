@@ -64,10 +64,13 @@ class SectionKind:
     category: str
     action: str
     columns: frozenset[str]
-    check: Check
+    check: Check | None
+    """``None``: rows of this section never matter (added objects hold no data in the target yet)."""
 
 
 def _change(cell: str) -> tuple[str, str] | None:
+    if "→" not in cell and "->" not in cell:
+        return None
     parts = _ARROW.split(cell)
     return (parts[0], parts[1]) if len(parts) == 2 else None
 
@@ -78,10 +81,6 @@ def _changes(row: dict[str, str]) -> dict[str, tuple[str, str]]:
 
 def _line_item(row: dict[str, str]) -> tuple[str, str]:
     return row.get("Line Item") or row.get("Name", ""), row.get("Module", "")
-
-
-def _nothing(row: dict[str, str]) -> Iterator[Finding]:
-    return iter(())
 
 
 def _module_deleted(row: dict[str, str]) -> Iterator[Finding]:
@@ -223,7 +222,12 @@ def _switchover(old: str, new: str) -> Finding | None:
 
 
 def _kinds(
-    category: str, columns: frozenset[str], added: Check, changed: Check, deleted: Check, *titles: str
+    category: str,
+    columns: frozenset[str],
+    added: Check | None,
+    changed: Check | None,
+    deleted: Check | None,
+    *titles: str,
 ) -> dict[str, SectionKind]:
     return {
         title: SectionKind(category, action, columns, check)
@@ -235,25 +239,25 @@ def _kinds(
 
 SECTIONS: Final[dict[str, SectionKind]] = {
     **_kinds(
-        "lists", _LIST, _nothing, _list_changed, _list_deleted,
+        "lists", _LIST, None, _list_changed, _list_deleted,
         "LISTS ADDED", "LISTS CHANGED", "LISTS DELETED",
     ),
     "CHANGES WITHIN LISTS": SectionKind("lists", "modified", _WITHIN_LIST, _within_list),
     **_kinds(
-        "listSubsets", _SUBSET, _nothing, _subset_changed, _subset_changed,
+        "listSubsets", _SUBSET, None, _subset_changed, _subset_changed,
         "LIST SUBSETS ADDED", "LIST SUBSETS CHANGED", "LIST SUBSETS DELETED",
     ),
     **_kinds(
-        "modules", _MODULE, _nothing, _module_changed, _module_deleted,
+        "modules", _MODULE, None, _module_changed, _module_deleted,
         "MODULES ADDED", "MODULES CHANGED", "MODULES DELETED",
     ),
     **_kinds(
-        "lineItems", _LINE_ITEM, _nothing, _line_item_changed, _line_item_deleted,
+        "lineItems", _LINE_ITEM, None, _line_item_changed, _line_item_deleted,
         "LINE ITEMS ADDED", "LINE ITEMS CHANGED", "LINE ITEMS DELETED",
     ),
     # Roles decide who sees what; they hold no data.
     **_kinds(
-        "rolesContents", _ROLE, _nothing, _nothing, _nothing,
+        "rolesContents", _ROLE, None, None, None,
         "ROLES ADDED", "ROLES CHANGED", "ROLES DELETED",
     ),
     "MODEL CALENDAR CHANGED": SectionKind("calendar", "modified", _CALENDAR, _calendar_changed),
@@ -265,17 +269,18 @@ def check_section(section: ReportSection) -> Iterator[Finding]:
     kind = SECTIONS.get(section.title.upper())
     if kind is None:
         reason = (
-            f"The report has a section the radar does not know: {section.title} ({len(section.rows)} rows)"
+            f"The report has a section the radar does not know: {section.title} ({len(section.lines)} rows)"
         )
         yield finding("report-unknown", "report", section.title, reason)
         return
     unknown = [c for c in section.columns if c not in kind.columns]
-    if any("" in row for row in section.rows):
+    if section.has_extra_cells:
         unknown.append("(unnamed)")
     if unknown:
         reason = (
             f"The report's {section.title} section has columns the radar does not know: {', '.join(unknown)}"
         )
         yield finding("report-unknown", "report", section.title, reason)
-    for row in section.rows:  # the columns it knows still count (a deletion is a deletion)
-        yield from kind.check(row)
+    if kind.check is not None:
+        for row in section.rows():  # the columns it knows still count (a deletion is a deletion)
+            yield from kind.check(row)

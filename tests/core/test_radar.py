@@ -326,7 +326,7 @@ def test_the_report_reads_into_sections_of_named_cells() -> None:
         "CHANGES WITHIN LISTS",
         "LINE ITEMS ADDED",
     ]
-    assert parsed.sections[1].rows[0]["Applies To"] == "Products"
+    assert next(parsed.sections[1].rows())["Applies To"] == "Products"
     assert parsed.stray_lines == ()
 
 
