@@ -263,7 +263,7 @@ async def run_pacing_benchmarks(workdir: Path, *, quick: bool) -> tuple[list[Row
 
     rows = [
         Row(
-            "8 pacing",
+            "10 pacing",
             f"{spread}: notice latency p50 / p95, learnt (vs fixed 1 s poll)",
             latency(learnt),
             f"1 s: {latency(every_1s)}; 5 s: {latency(every_5s)}",
@@ -272,7 +272,7 @@ async def run_pacing_benchmarks(workdir: Path, *, quick: bool) -> tuple[list[Row
             at_most(2.0),
         ),
         Row(
-            "8 pacing",
+            "10 pacing",
             "Anaplan requests per sync, learnt ÷ an exact 1 s poll",
             f"{learnt.per_sync:.1f}",
             f"exact 1 s: {exact_1s:.1f}; measured 1 s: {every_1s.per_sync:.1f}; 5 s: {every_5s.per_sync:.1f}",
@@ -281,7 +281,7 @@ async def run_pacing_benchmarks(workdir: Path, *, quick: bool) -> tuple[list[Row
             at_most(0.2),
         ),
         Row(
-            "8 pacing",
+            "10 pacing",
             "cold store (each target's first sync unknown): latency p50 / p95, requests per sync",
             f"{latency(cold)}, {cold.per_sync:.1f}",
             "",
