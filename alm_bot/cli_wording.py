@@ -9,32 +9,18 @@ from __future__ import annotations
 
 from typing import Final
 
-from alm_bot.errors import PLAIN, Action, AlmBotError, Approvers, NextStep
+from alm_bot.errors import Action, AlmBotError, PlainWording
 
-__all__ = ["CLI_WORDING", "CliWording", "in_cli_words"]
+__all__ = ["CLI_WORDING", "in_cli_words"]
 
-_STEPS: Final = {
-    Action.LIST_MODELS: "Name the model by an alias from the ALM_BOT_CONFIG file or by its 32-character id.",
-    Action.LIST_REQUESTS: "Run `alm-bot requests list` to see recent requests.",
-    Action.CANCEL_REQUEST: "To withdraw it, run `alm-bot requests cancel {subject}`.",
-}
-
-
-class CliWording:
-    """Plain facts, approvers by id, next steps as ``alm-bot`` commands."""
-
-    def fact(self, text: str) -> str:
-        return text
-
-    def approvers(self, approvers: Approvers) -> str:
-        return PLAIN.approvers(approvers)
-
-    def next_step(self, step: NextStep) -> str:
-        template = _STEPS.get(step.action)
-        return PLAIN.next_step(step) if template is None else template.format(subject=step.subject or "")
-
-
-CLI_WORDING: Final = CliWording()
+CLI_WORDING: Final = PlainWording(
+    {
+        Action.LIST_MODELS: "Name the model by an alias from the ALM_BOT_CONFIG file or by its model id.",
+        Action.LIST_REQUESTS: "Run `alm-bot requests list` to see recent requests.",
+        Action.CANCEL_REQUEST: "To withdraw it, run `alm-bot requests cancel {subject}`.",
+    }
+)
+"""Plain facts, approvers by id, next steps as ``alm-bot`` commands where the CLI has one."""
 
 
 def in_cli_words(error: AlmBotError) -> str:

@@ -40,7 +40,7 @@ CLI: CLI commands). ``str(error)`` is that sentence in plain words (`PLAIN`), fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, Protocol
@@ -128,16 +128,21 @@ class Wording(Protocol):
         ...
 
 
-class PlainWording:
-    """Plain words with ids as they are: for logs, stored results, and where nothing better is known."""
+_PLAIN_STEPS: Final = {
+    Action.LIST_MODELS: "List the models to see their aliases and ids.",
+    Action.LIST_REQUESTS: "List the requests to see recent ones.",
+    Action.LIST_REVISIONS: "List the revisions of {subject} to see their names.",
+    Action.CREATE_REVISION: "Create a revision on {subject} first.",
+    Action.CANCEL_REQUEST: "To withdraw it, cancel request {subject}.",
+}
 
-    _STEPS: Final = {
-        Action.LIST_MODELS: "List the models to see their aliases and ids.",
-        Action.LIST_REQUESTS: "List the requests to see recent ones.",
-        Action.LIST_REVISIONS: "List the revisions of {subject} to see their names.",
-        Action.CREATE_REVISION: "Create a revision on {subject} first.",
-        Action.CANCEL_REQUEST: "To withdraw it, cancel request {subject}.",
-    }
+
+class PlainWording:
+    """Plain facts and ids as they are; next steps from ``steps`` (templates with ``{subject}``),
+    in plain words for any action it leaves out. Bare: for logs, stored results and `str()`."""
+
+    def __init__(self, steps: Mapping[Action, str] | None = None) -> None:
+        self._steps = {**_PLAIN_STEPS, **(steps or {})}
 
     def fact(self, text: str) -> str:
         return text
@@ -146,7 +151,7 @@ class PlainWording:
         return approvers_in_words(approvers, person=str, group=lambda g: f"group {g}")
 
     def next_step(self, step: NextStep) -> str:
-        return self._STEPS[step.action].format(subject=step.subject or "it")
+        return self._steps[step.action].format(subject=step.subject or "it")
 
 
 PLAIN: Final = PlainWording()

@@ -8,33 +8,20 @@ from __future__ import annotations
 
 from typing import Final
 
-from alm_bot.errors import PLAIN, Action, AlmBotError, Approvers, NextStep
+from alm_bot.errors import Action, AlmBotError, PlainWording
 
-__all__ = ["MCP_WORDING", "McpWording", "in_mcp_words"]
+__all__ = ["MCP_WORDING", "in_mcp_words"]
 
-_STEPS: Final = {
-    Action.LIST_MODELS: "Call alm_list_models to see the models, their aliases and ids.",
-    Action.LIST_REQUESTS: "Call alm_list_requests to see recent requests.",
-    Action.LIST_REVISIONS: "Call alm_get_revisions(model={subject!r}) to see its revisions.",
-    Action.CREATE_REVISION: "Create one first with alm_create_revision(model={subject!r}, name=…).",
-    Action.CANCEL_REQUEST: "To withdraw it, call alm_cancel_request(request_id={subject!r}).",
-}
-
-
-class McpWording:
-    """Plain facts, approvers by id, next steps as tool calls."""
-
-    def fact(self, text: str) -> str:
-        return text
-
-    def approvers(self, approvers: Approvers) -> str:
-        return PLAIN.approvers(approvers)
-
-    def next_step(self, step: NextStep) -> str:
-        return _STEPS[step.action].format(subject=step.subject or "")
-
-
-MCP_WORDING: Final = McpWording()
+MCP_WORDING: Final = PlainWording(
+    {
+        Action.LIST_MODELS: "Call alm_list_models to see the models, their aliases and ids.",
+        Action.LIST_REQUESTS: "Call alm_list_requests to see recent requests.",
+        Action.LIST_REVISIONS: "Call alm_get_revisions(model={subject!r}) to see its revisions.",
+        Action.CREATE_REVISION: "Create one first with alm_create_revision(model={subject!r}, name=…).",
+        Action.CANCEL_REQUEST: "To withdraw it, call alm_cancel_request(request_id={subject!r}).",
+    }
+)
+"""Plain facts, approvers by id, next steps as tool calls."""
 
 
 def in_mcp_words(error: AlmBotError) -> str:
