@@ -268,3 +268,15 @@ async def test_alm_bot_serve_publishes_the_metadata_and_takes_oauth_tokens(
             models = await ok(client, "alm_list_models")
     assert metadata["authorization_servers"] == [issuer.url]
     assert models["models"]
+
+
+@pytest.mark.parametrize("variable", ["ALM_BOT_MCP_OAUTH_AUDIENCE", "ALM_BOT_MCP_OAUTH_JWKS_URL"])
+def test_an_oauth_setting_without_the_issuer_is_a_configuration_problem(
+    tmp_path: Path, variable: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        sandbox_settings(tmp_path, **{variable: "https://alm-bot.example.com/mcp"})
+    assert refused.value.problems == [
+        f"environment: {variable}: is set but ALM_BOT_MCP_OAUTH_ISSUER is not: "
+        "set the issuer too, or unset it"
+    ]
