@@ -136,6 +136,16 @@ async def test_a_bad_token_is_refused_and_the_log_says_why(
     assert not any(token in m for m in refusals)
 
 
+async def test_behind_a_proxy_that_keeps_the_host_the_public_host_is_served(
+    url: str, issuer: LocalIssuer
+) -> None:
+    token = f"Bearer {issuer.token()}"
+    through_proxy = await initialize(url, Authorization=token, Host="alm-bot.test")
+    foreign = await initialize(url, Authorization=token, Host="evil.example")
+    assert through_proxy.status_code == 200
+    assert foreign.status_code == 421
+
+
 async def test_a_token_with_several_audiences_including_this_one_is_accepted(
     url: str, issuer: LocalIssuer
 ) -> None:
