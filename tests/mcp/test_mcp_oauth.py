@@ -6,6 +6,7 @@ real HTTP; alm-bot discovers the JWKS from the metadata and validates the tokens
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -31,6 +32,12 @@ from tests.mcp.test_mcp_http import initialize
 from tests.processes import clean_env, spawn_alm_bot
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:  # bound and closed again: nobody listens there
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -214,7 +221,9 @@ async def test_an_unreachable_issuer_refuses_tokens_without_failing_the_server(
     tmp_path: Path, services: Services
 ) -> None:
     settings = sandbox_settings(
-        tmp_path, ALM_BOT_MCP_OAUTH_ISSUER="http://127.0.0.1:9", ALM_BOT_MCP_OAUTH_AUDIENCE=AUDIENCE
+        tmp_path,
+        ALM_BOT_MCP_OAUTH_ISSUER=f"http://127.0.0.1:{closed_port()}",
+        ALM_BOT_MCP_OAUTH_AUDIENCE=AUDIENCE,
     )
     async with serving(mcp_http_app(services, settings)) as served:
         response = await initialize(f"{served}/mcp", Authorization="Bearer x.y.z")
