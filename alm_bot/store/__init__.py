@@ -10,9 +10,12 @@
         await tx.enqueue("card", channel, payload, dedupe_key=f"card:{request.id}")
 
 Modules: ``states`` (the state machine), ``tables`` (SQLModel tables), ``engine`` (SQLite/PostgreSQL
-engine), ``migrate`` (Alembic in code), ``repository`` (``Store`` and ``Transaction``).
+engine), ``migrate`` (Alembic in code), ``repository`` (``Store`` and ``Transaction``), ``replays``
+(signed requests already seen, for the Slack edge), ``attempts`` (outbox deliveries of unknown outcome).
 """
 
+# Registers its table in the shared metadata (the migrations and the schema test see every table).
+from alm_bot.store.replays import ReplayGuard, SeenRequest
 from alm_bot.store.repository import OnExpired, OnFinish, OnSent, Store, Transaction
 from alm_bot.store.states import (
     APPROVED,
@@ -67,7 +70,9 @@ __all__ = [
     "OnSent",
     "Operation",
     "OutboxRow",
+    "ReplayGuard",
     "RequestState",
+    "SeenRequest",
     "Store",
     "TaskKind",
     "TaskState",
