@@ -12,7 +12,9 @@ on what the bot sent::
         assert post.params["blocks"][0]["type"] == "section"
 
 Every request is recorded in ``fake.calls`` (in arrival order) as a :class:`Call`, including failed and
-unknown ones, so retries and mistakes are visible. Web API semantics (what each method answers, what
+unknown ones, so retries and mistakes are visible. Faults: ``fail_next`` (refuse the next calls) and
+``delay_next`` (a slow Slack: carry the call out and record it at once, answer it late — so a test can
+kill the bot while Slack already has its message). Web API semantics (what each method answers, what
 state it keeps) live in ``tools.fake_slack_workspace``; this module is the aiohttp plumbing.
 
 Routes: ``/api/{method}`` (GET or POST; JSON, form or multipart; ``blocks``/``view``/``files``

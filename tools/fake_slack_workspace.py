@@ -9,6 +9,9 @@ Replies carry the fields slack_sdk and Bolt read, and the same error codes Slack
 mistakes a bot is likely to make (missing channel, unknown user, expired trigger, ...). State is
 lenient where a strict Slack would get in a test's way: ``chat.update`` of a message the fake never
 saw is accepted (and remembered), so an action handler can be tested without posting first.
+Messages keep their ``metadata``; ``conversations.history`` / ``conversations.replies`` serve them
+back as Slack documents (window, pagination, metadata only with ``include_all_metadata``, the
+history scope of the conversation's kind), and message ts follow the clock as Slack's do.
 """
 
 from __future__ import annotations
