@@ -10,8 +10,10 @@
         await tx.enqueue("card", channel, payload, dedupe_key=f"card:{request.id}")
 
 Modules: ``states`` (the state machine), ``tables`` (SQLModel tables), ``engine`` (SQLite/PostgreSQL
-engine), ``migrate`` (Alembic in code), ``repository`` (``Store`` and ``Transaction``), ``replays``
-(signed requests already seen, for the Slack edge), ``attempts`` (outbox deliveries of unknown outcome).
+engine), ``migrate`` (Alembic in code), ``transaction`` (``Transaction``: the statements),
+``database`` (connection and transactions), ``queues`` (leased work), ``repository`` (``Store``),
+``replays`` (signed requests already seen, for the Slack edge), ``attempts`` (outbox deliveries of
+unknown outcome).
 """
 
 # Registers its table in the shared metadata (the migrations and the schema test see every table).
