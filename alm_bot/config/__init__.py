@@ -20,8 +20,14 @@ Environment (a ``.env`` file in the working directory is read too; real variable
 ``ALM_BOT_MCP_TOKENS``     bearer tokens of MCP HTTP clients and who they act as, comma-separated
                            ``token=actor`` pairs: ``k8Hq…=U123:Ada Lovelace,Zp3x…=bot-ci``. An actor is
                            ``id:Display Name`` or just ``id``. Map a person's token to their Slack user
-                           id so that the four-eyes rule recognises them. Tokens contain no ``,``/``=``.
+                           id so that the four-eyes rule recognises them. Tokens contain no ``,``/``=``
+                           and are at least 32 characters long.
 ``ALM_BOT_MCP_ACTOR``      who a stdio MCP client acts as, same actor format: ``U123:Ada`` or ``ada``
+``ALM_BOT_MCP_OAUTH_ISSUER``  OAuth issuer whose JWT access tokens ``/mcp`` accepts (resource-server mode)
+``ALM_BOT_MCP_OAUTH_AUDIENCE`` this server's public ``/mcp`` URL, the tokens' ``aud`` (default on
+                           loopback: ``http://127.0.0.1:PORT/mcp``)
+``ALM_BOT_MCP_OAUTH_JWKS_URL`` the issuer's JWK set (default: ``jwks_uri`` of its metadata)
+``ALM_BOT_MCP_OAUTH_IDENTITY_CLAIM`` claim holding the caller's Slack user id (default ``slack_user_id``)
 ``ALM_BOT_LOG_FORMAT``     ``text`` (default) or ``json``
 ========================== ================================================================
 
@@ -50,6 +56,16 @@ TOML file (every key optional; unknown keys are refused so typos surface)::
     [mcp]
     read_only = false
 
+    [[windows]]                                 # when models may change (alm_bot.windows)
+    models = ["fpa-prod"]                       # [models.*] aliases, or "*" for every model
+    kind = "deny"                               # "deny": not while open; "allow": only while open
+    cron = "0 22 * * 1-5"                       # opens (wall clock of timezone), with …
+    duration = "2h"                             # … how long it stays open; or instead of both:
+    # start = "2026-12-24T00:00"                # a one-off window, local times in timezone,
+    # end = "2026-12-27T00:00"                  # end after start
+    timezone = "Europe/London"                  # IANA name; default "UTC"
+    reason = "evening batch"                    # names the window in messages
+
 The package: ``values`` (parsers and annotated types), ``sections`` (the TOML sections), ``settings``
 (``Settings``), ``loading`` (``load_settings`` and the wording of problems).
 """
@@ -57,7 +73,14 @@ The package: ``values`` (parsers and annotated types), ``sections`` (the TOML se
 from __future__ import annotations
 
 from alm_bot.config.loading import DEFAULTS_LABEL, load_settings
-from alm_bot.config.sections import AnaplanConfig, ApprovalConfig, McpConfig, ModelConfig, WatcherConfig
+from alm_bot.config.sections import (
+    AnaplanConfig,
+    ApprovalConfig,
+    McpConfig,
+    ModelConfig,
+    WatcherConfig,
+    WindowConfig,
+)
 from alm_bot.config.settings import Settings
 from alm_bot.config.values import async_database_url, parse_duration
 
@@ -69,6 +92,7 @@ __all__ = [
     "ModelConfig",
     "Settings",
     "WatcherConfig",
+    "WindowConfig",
     "async_database_url",
     "load_settings",
     "parse_duration",
