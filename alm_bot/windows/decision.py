@@ -67,12 +67,13 @@ def decide(windows: Sequence[ChangeWindow], names: Collection[str], at: datetime
     mine = applicable(windows, names)
     if not mine:
         return WindowDecision(True, "no change window applies to this model", None, now)
-    deny = _open(mine, "deny", now)
-    if deny is not None:
-        runs_at = _next_start(mine, deny.closes)
-        until = local_label(deny.closes, deny.window.zone, now)
-        reason = f"deny window {deny.window.label!r} is open until {until}"
-        return WindowDecision(False, reason, deny, runs_at)
+    limit = now + HORIZON
+    deny_ends = _deny_ends(mine, now, limit)
+    if deny_ends:
+        closes, deny = max(deny_ends.items(), key=lambda item: item[0])
+        until = "beyond a year" if closes >= limit else f"until {local_label(closes, deny.window.zone, now)}"
+        reason = f"deny window {deny.window.label!r} is open {until}"
+        return WindowDecision(False, reason, deny, _next_start(mine, closes, limit))
     allows = [w for w in mine if w.kind == "allow"]
     if not allows:
         return WindowDecision(True, "no deny window is open", None, now)
@@ -80,7 +81,7 @@ def decide(windows: Sequence[ChangeWindow], names: Collection[str], at: datetime
     if allow is not None:
         until = local_label(allow.closes, allow.window.zone, now)
         return WindowDecision(True, f"inside allow window {allow.window.label!r} until {until}", allow, now)
-    runs_at = _next_start(mine, now)
+    runs_at = _next_start(mine, now, limit)
     if runs_at is None:
         return WindowDecision(False, "outside every allow window, and none opens within a year", None, None)
     zone = allows[0].zone
@@ -100,16 +101,25 @@ def _open(windows: Sequence[ChangeWindow], kind: str, at: datetime) -> Occurrenc
     return max(found, key=lambda o: o.closes, default=None)
 
 
-def _next_start(windows: Sequence[ChangeWindow], after: datetime) -> datetime | None:
-    """The first instant at or after ``after`` outside every deny and inside an allow (if any apply)."""
+def _deny_ends(windows: Sequence[ChangeWindow], at: datetime, limit: datetime) -> dict[datetime, Occurrence]:
+    """The deny windows open at ``at``: when each one's stretch of openings closes → its opening now."""
+    ends: dict[datetime, Occurrence] = {}
+    for window in windows:
+        if window.kind == "deny" and (now := window.occurrence_at(at)) is not None:
+            ends.setdefault(window.open_until(at, limit) or now.closes, now)
+    return ends
+
+
+def _next_start(windows: Sequence[ChangeWindow], after: datetime, limit: datetime) -> datetime | None:
+    """The first instant from ``after`` to ``limit`` outside every deny and inside an allow (if any)."""
     allows = [w for w in windows if w.kind == "allow"]
-    candidate, limit = after, after + HORIZON
+    candidate = after
     for _ in range(_MAX_STEPS):
         if candidate > limit:
             return None
-        deny = _open(windows, "deny", candidate)
-        if deny is not None:
-            candidate = deny.closes
+        deny_ends = _deny_ends(windows, candidate, limit)
+        if deny_ends:
+            candidate = max(deny_ends)
             continue
         if not allows or _open(windows, "allow", candidate) is not None:
             return candidate

@@ -141,6 +141,22 @@ def test_a_permanent_deny_has_no_next_run_within_the_horizon() -> None:
     assert decision.runs_at is None
 
 
+def test_back_to_back_openings_count_as_one_stretch() -> None:
+    office_hours = ChangeWindow.recurring(
+        1, ["*"], "deny", "* 9-17 * * 1-5", timedelta(minutes=1), "Europe/London"
+    )
+    decision = decide([office_hours], PROD, utc(2026, 6, 1, 9))  # Mon 10:00 BST
+    assert decision.runs_at == utc(2026, 6, 1, 17)  # 18:00 BST
+    assert decision.reason == "deny window 'window 1' is open until Mon 18:00 Europe/London"
+
+
+def test_a_deny_that_never_closes_says_so() -> None:
+    always = ChangeWindow.recurring(1, ["*"], "deny", "* * * * *", timedelta(hours=2), "UTC")
+    decision = decide([always], PROD, utc(2026, 6, 1))
+    assert decision.runs_at is None
+    assert decision.reason == "deny window 'window 1' is open beyond a year"
+
+
 def test_a_window_spanning_midnight_covers_both_days() -> None:
     night = ChangeWindow.recurring(1, ["prod"], "deny", "0 23 * * *", timedelta(hours=3), "UTC")
     assert not decide([night], PROD, utc(2026, 12, 2, 1, 30)).may_run
