@@ -8,7 +8,7 @@ from typing import Final
 
 from alm_bot.anaplan.models import SummaryReport
 from alm_bot.radar.findings import Finding, Risk
-from alm_bot.radar.report import ComparisonReport, parse_report
+from alm_bot.radar.report import HEADER_LABELS, ComparisonReport, parse_report
 from alm_bot.radar.rules import finding
 from alm_bot.radar.sections import SECTIONS, check_section
 from alm_bot.radar.summary import check_summary
@@ -32,6 +32,9 @@ def assess(
     read: a caller may stop downloading past the cap and pass what it has). ``report_unavailable``
     says why a report that was wanted could not be fetched. Without either, only the summary counts.
     """
+    if summary is None and report is None and report_unavailable is None:
+        reason = "Neither the comparison summary nor the full report was read"
+        return Risk.of([finding("nothing-read", "summary", "comparison summary", reason)])
     findings: list[Finding] = []
     parsed: ComparisonReport | None = None
     if report is not None:
@@ -56,6 +59,9 @@ def assess(
 
 
 def _report_findings(report: ComparisonReport) -> Iterator[Finding]:
+    if missing := sorted(HEADER_LABELS - report.header_labels):
+        reason = f"The report lacks header lines that Anaplan writes: {', '.join(missing)}"
+        yield finding("report-unknown", "report", "header", reason)
     for line in report.stray_lines[:3]:
         reason = f"The report has a line outside any section the radar does not know: {line[:80]}"
         yield finding("report-unknown", "report", line[:80], reason)

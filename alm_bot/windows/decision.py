@@ -105,8 +105,8 @@ def _deny_ends(windows: Sequence[ChangeWindow], at: datetime, limit: datetime) -
     """The deny windows open at ``at``: when each one's stretch of openings closes → its opening now."""
     ends: dict[datetime, Occurrence] = {}
     for window in windows:
-        if window.kind == "deny" and (now := window.occurrence_at(at)) is not None:
-            ends.setdefault(window.open_until(at, limit) or now.closes, now)
+        if window.kind == "deny" and (opening := window.occurrence_at(at)) is not None:
+            ends.setdefault(window.open_until(at, limit) or opening.closes, opening)
     return ends
 
 

@@ -310,8 +310,26 @@ def test_data_loss_outranks_unknown_and_comes_first() -> None:
     assert [f.verdict for f in risk.findings] == ["data-loss", "unknown"]
 
 
+def test_nothing_to_read_is_unknown() -> None:
+    assert only(assess(None)) == (
+        "unknown",
+        "nothing-read",
+        "Neither the comparison summary nor the full report was read",
+    )
+
+
 def test_a_stray_line_outside_the_sections_is_unknown() -> None:
-    assert only(assess(None, "Report generated with warnings\n"))[:2] == ("unknown", "report-unknown")
+    verdict, rule, reason = only(assess(None, report() + "Report generated with warnings\n"))
+    assert (verdict, rule) == ("unknown", "report-unknown")
+    assert reason.endswith("does not know: Report generated with warnings")
+
+
+def test_a_report_without_anaplans_header_lines_is_unknown() -> None:
+    verdict, rule, reason = only(assess(None, b""))
+    assert (verdict, rule) == ("unknown", "report-unknown")
+    assert reason.startswith(
+        "The report lacks header lines that Anaplan writes: Source Model, Source Revision"
+    )
 
 
 # --- the report and the table ---------------------------------------------------------------------
