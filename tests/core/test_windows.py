@@ -81,6 +81,7 @@ def test_outside_every_allow_window_it_waits_for_the_next_opening() -> None:
     assert decision.deciding is None
     assert decision.runs_at == utc(2026, 12, 1, 22)
     assert decision.reason == "outside every allow window; the next opens Tue 22:00 Europe/London"
+    assert decision.runs_at_label(utc(2026, 12, 1, 12)) == "Tue 22:00 Europe/London"
 
 
 def test_on_friday_night_the_next_weekday_opening_is_monday() -> None:
@@ -179,6 +180,7 @@ def test_a_one_off_window_in_another_zone_is_read_on_its_wall_clock() -> None:
     assert not decision.may_run
     assert decision.runs_at == utc(2026, 12, 24, 22)
     assert decision.reason == "deny window 'Q4 close' is open until Thu 17:00 America/New_York"
+    assert decision.runs_at_label(utc(2026, 12, 24, 14)) == "Thu 17:00 America/New_York"
 
 
 def test_a_deny_window_across_the_autumn_change_lasts_its_real_hours() -> None:
