@@ -54,7 +54,7 @@ def assess(
         reason = f"The full comparison report could not be read: {report_unavailable}"
         findings.append(finding("report-unavailable", "report", "comparison report", reason))
     if summary is not None:
-        findings += check_summary(summary, _deleted_rows(parsed) if parsed is not None else None)
+        findings += check_summary(summary, _rows(parsed) if parsed is not None else None)
     return Risk.of(findings)
 
 
@@ -69,13 +69,12 @@ def _report_findings(report: ComparisonReport) -> Iterator[Finding]:
         yield from check_section(section)
 
 
-def _deleted_rows(report: ComparisonReport) -> Counter[str]:
-    """Rows of the report's DELETED sections, by summary category."""
-    listed: Counter[str] = Counter()
+def _rows(report: ComparisonReport) -> Counter[tuple[str, str]]:
+    """Rows of the report's known sections, by summary category and action."""
+    listed: Counter[tuple[str, str]] = Counter()
     for section in report.sections:
-        kind = SECTIONS.get(section.title.upper())
-        if kind is not None and kind.action == "deleted":
-            listed[kind.category] += len(section.lines)
+        if (kind := SECTIONS.get(section.title.upper())) is not None:
+            listed[kind.category, kind.action] += len(section.lines)
     return listed
 
 

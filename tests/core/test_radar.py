@@ -300,6 +300,22 @@ def test_deletions_the_report_does_not_list_are_unknown() -> None:
     assert [f.rule for f in risk.findings] == ["summary-deleted", "report-disagrees"]
 
 
+def test_changes_the_summary_counts_but_the_report_does_not_show_are_unknown() -> None:
+    verdict, rule, reason = only(assess(summary(modules={"modified": 2}), report()))
+    assert (verdict, rule) == ("unknown", "report-disagrees")
+    assert (
+        reason
+        == "The summary counts 2 changed modules but the report shows none: the radar cannot see what changed"
+    )
+
+
+def test_the_risk_serialises_as_verdict_and_findings() -> None:
+    dumped = assess(summary(modules={"deleted": 1})).model_dump(mode="json")
+    assert list(dumped) == ["verdict", "findings"]
+    assert dumped["verdict"] == "data-loss"
+    assert list(dumped["findings"][0]) == ["verdict", "rule", "category", "object", "module", "reason"]
+
+
 def test_data_loss_outranks_unknown_and_comes_first() -> None:
     text = report(
         ("ACTIONS CHANGED", ["Name"], [["Import"]]),
