@@ -54,6 +54,11 @@ _CALENDAR = _names(
     "Calendar Type|Fiscal Year Start|Week Start|Current Period|Past Years|Future Years|Switchover|Totals"
 )
 
+_TIME_CHANGES: Final = (
+    ("Time Scale", "time scale", "data held at the old time scale"),
+    ("Time Range", "time range", "data outside the new time range"),
+)
+
 Check = Callable[[dict[str, str]], Iterator[Finding]]
 
 
@@ -114,10 +119,10 @@ def _dimension_findings(
         old, new = changes["Applies To"]
         reason = f"{subject} applies to changes from {old} to {new}: data outside the new dimension is lost"
         yield finding("applies-to-changed", category, name, reason, module)
-    for column, what in (("Time Scale", "time scale"), ("Time Range", "time range")):
+    for column, what, lost in _TIME_CHANGES:
         if column in changes:
             old, new = changes[column]
-            reason = f"{subject} changes its {what} from {old} to {new}: data outside the new {what} is lost"
+            reason = f"{subject} changes its {what} from {old} to {new}: {lost} is lost"
             yield finding("timescale-changed", category, name, reason, module)
     if "Versions" in changes:
         old, new = changes["Versions"]
