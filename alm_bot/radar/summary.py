@@ -11,12 +11,12 @@ from collections.abc import Iterator, Mapping
 from typing import Final
 
 from alm_bot.anaplan.models import SummaryCounts, SummaryReport
-from alm_bot.radar.findings import Finding
+from alm_bot.radar.findings import Finding, counted
 from alm_bot.radar.rules import finding
 
 __all__ = ["DATA_CATEGORIES", "KNOWN_CATEGORIES", "check_summary"]
 
-DATA_CATEGORIES: Final = {"lineItems": "line items", "modules": "modules", "lists": "lists"}
+DATA_CATEGORIES: Final = {"lineItems": "line item", "modules": "module", "lists": "list"}
 """Categories whose objects hold data in the target, with their plain names."""
 KNOWN_CATEGORIES: Final = frozenset({*DATA_CATEGORIES, "rolesContents", "listSubsets"})
 
@@ -34,7 +34,8 @@ def check_summary(
         elif category in DATA_CATEGORIES:
             yield from _data_category(category, counts, report_rows)
         elif category == "listSubsets" and (counts.modified or counts.deleted) and report_rows is None:
-            reason = f"The summary counts {counts.modified + counts.deleted} changed or deleted list subsets"
+            subsets = counted(counts.modified + counts.deleted, "changed or deleted list subset")
+            reason = f"The summary counts {subsets}"
             yield finding("subset-changed", category, "list subsets", reason)
     explained = sum(c.total for c in summary.differences.values())
     if summary.totals.total > explained:
@@ -52,11 +53,12 @@ def _data_category(
             "summary-deleted",
             category,
             plain,
-            f"The summary counts {counts.deleted} deleted {plain}: their data is lost",
+            f"The summary counts {counted(counts.deleted, 'deleted ' + plain)}: their data is lost",
         )
         if report_rows is not None:
             reason = (
-                f"The summary counts {counts.deleted} deleted {plain} but the report lists {deleted}: "
+                f"The summary counts {counted(counts.deleted, 'deleted ' + plain)} but the report lists "
+                f"{deleted}: "
                 "the radar cannot name them all"
             )
             yield finding("report-disagrees", category, plain, reason)
@@ -64,13 +66,13 @@ def _data_category(
         return
     if report_rows is None:
         reason = (
-            f"The summary counts {counts.modified} changed {plain}; without the full comparison "
+            f"The summary counts {counted(counts.modified, 'changed ' + plain)}; without the full comparison "
             "report the radar cannot tell whether their data survives"
         )
         yield finding("summary-changed", category, plain, reason)
     elif not report_rows.get((category, "modified"), 0):
         reason = (
-            f"The summary counts {counts.modified} changed {plain} but the report shows none: "
+            f"The summary counts {counted(counts.modified, 'changed ' + plain)} but the report shows none: "
             "the radar cannot see what changed"
         )
         yield finding("report-disagrees", category, plain, reason)

@@ -217,7 +217,7 @@ def test_the_summarys_deletions_alone_already_mean_data_loss() -> None:
     assert risk.verdict == "data-loss"
     assert [f.reason for f in risk.findings] == [
         "The summary counts 2 deleted line items: their data is lost",
-        "The summary counts 1 deleted modules: their data is lost",
+        "The summary counts 1 deleted module: their data is lost",
     ]
     assert {f.rule for f in risk.findings} == {"summary-deleted"}
 
@@ -258,7 +258,7 @@ def test_a_section_the_radar_does_not_know_is_unknown() -> None:
     assert only(assess(summary(), text)) == (
         "unknown",
         "report-unknown",
-        "The report has a section the radar does not know: ACTIONS CHANGED (1 rows)",
+        "The report has a section the radar does not know: ACTIONS CHANGED (1 row)",
     )
 
 
