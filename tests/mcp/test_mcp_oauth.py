@@ -13,20 +13,22 @@ import httpx2
 import pytest
 from starlette.testclient import TestClient
 
+from alm_bot.actor import Actor
 from alm_bot.config import Settings
-from alm_bot.errors import ConfigError
+from alm_bot.errors import ConfigError, NotAllowed
 from alm_bot.mcp.auth import check_http_exposure
 from alm_bot.mcp.http import mcp_http_app
 from alm_bot.mcp.issuer_keys import IssuerKeys, metadata_urls
 from alm_bot.mcp.oauth import caller_from_claims
 from alm_bot.sandbox import Sandbox
 from alm_bot.services import Services
+from tests.live import WAIT, eventually, serving
 from tests.live import mcp_client as connect
-from tests.live import serving
 from tests.mcp.calls import ok
 from tests.mcp.issuer import AUDIENCE, METADATA_PATH, LocalIssuer, new_key
 from tests.mcp.sandboxed import sandbox_settings, sync_posts
 from tests.mcp.test_mcp_http import initialize
+from tests.processes import clean_env, spawn_alm_bot
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -88,6 +90,20 @@ async def test_a_valid_token_acts_as_the_slack_user_it_names(
     )
     assert outcome["status"] == "awaiting_approval"
     assert sync_posts(sandbox) == []
+
+
+async def test_four_eyes_knows_the_oauth_requester_when_they_try_to_approve_in_slack(
+    url: str, issuer: LocalIssuer, services: Services
+) -> None:
+    """U0APPROVER1 is an approver, but not of their own request made through an assistant."""
+    async with connect(url, issuer.token(slack_user_id="U0APPROVER1")) as client:
+        outcome = await ok(client, "alm_sync_models", {"source_model": "dev", "target_model": "prod"})
+    in_slack = Actor("U0APPROVER1", "Approver One", "slack")
+    with pytest.raises(NotAllowed):
+        await services.ops.decide(outcome["request_id"], actor=in_slack, approve=True)
+    other = Actor("U0APPROVER2", "Approver Two", "slack")
+    decided = await services.ops.decide(outcome["request_id"], actor=other, approve=True)
+    assert decided.decided_by_id == "U0APPROVER2"
 
 
 @pytest.mark.parametrize(
@@ -223,3 +239,32 @@ def test_oauth_on_loopback_defaults_the_audience_to_the_bind_url(tmp_path: Path)
     metadata = TestClient(app).get(METADATA_PATH).json()
     assert metadata["resource"] == "http://127.0.0.1:8123/mcp"
     assert metadata["authorization_servers"] == ["https://id.example"]
+
+
+async def test_alm_bot_serve_publishes_the_metadata_and_takes_oauth_tokens(
+    tmp_path: Path, issuer: LocalIssuer
+) -> None:
+    env = clean_env(
+        ALM_BOT_DATABASE_URL=f"sqlite:///{tmp_path / 'alm-bot.db'}",
+        ALM_BOT_MCP_OAUTH_ISSUER=issuer.url,
+        ALM_BOT_MCP_OAUTH_AUDIENCE=AUDIENCE,
+    )
+    async with spawn_alm_bot("serve", "--sandbox", "--port", "0", env=env, cwd=tmp_path) as serve:
+        assert (await serve.line(r"^\s*MCP auth:\s+OAuth, access tokens from (\S+)$")).group(1) == issuer.url
+        served = (await serve.line(r"^alm-bot is running on (http://\S+)$")).group(1)
+        metadata: dict[str, object] = {}
+
+        async def published() -> bool:
+            try:
+                async with httpx2.AsyncClient(timeout=WAIT) as http:
+                    response = await http.get(f"{served}{METADATA_PATH}")
+            except httpx2.ConnectError:  # bound, not listening yet
+                return False
+            metadata.update(response.json())
+            return True
+
+        await eventually(published, "serve to answer the metadata")
+        async with connect(f"{served}/mcp", issuer.token()) as client:
+            models = await ok(client, "alm_list_models")
+    assert metadata["authorization_servers"] == [issuer.url]
+    assert models["models"]
