@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import Annotated, Self
 
 from pydantic import (
@@ -112,13 +111,8 @@ class WindowConfig(_Section):
 
     @model_validator(mode="after")
     def _one_schedule(self) -> Self:
-        self.window  # noqa: B018 — builds (and checks) the window once; its errors become config problems
+        self.numbered(0)  # builds the window once so that its problems are configuration problems
         return self
-
-    @cached_property
-    def window(self) -> ChangeWindow:
-        """The window this entry describes (``number`` 0: ``Settings`` numbers them in file order)."""
-        return self.numbered(0)
 
     def numbered(self, number: int) -> ChangeWindow:
         """The window, as the ``number``-th of the file (its name when it has no reason)."""

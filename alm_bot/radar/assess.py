@@ -8,7 +8,7 @@ from typing import Final
 
 from alm_bot.anaplan.models import SummaryReport
 from alm_bot.radar.findings import Finding, Risk
-from alm_bot.radar.report import ComparisonReport, parse_report
+from alm_bot.radar.report import HEADER_LABELS, ComparisonReport, parse_report
 from alm_bot.radar.rules import finding
 from alm_bot.radar.sections import SECTIONS, check_section
 from alm_bot.radar.summary import check_summary
@@ -32,6 +32,9 @@ def assess(
     read: a caller may stop downloading past the cap and pass what it has). ``report_unavailable``
     says why a report that was wanted could not be fetched. Without either, only the summary counts.
     """
+    if summary is None and report is None and report_unavailable is None:
+        reason = "Neither the comparison summary nor the full report was read"
+        return Risk.of([finding("nothing-read", "summary", "comparison summary", reason)])
     findings: list[Finding] = []
     parsed: ComparisonReport | None = None
     if report is not None:
@@ -51,11 +54,14 @@ def assess(
         reason = f"The full comparison report could not be read: {report_unavailable}"
         findings.append(finding("report-unavailable", "report", "comparison report", reason))
     if summary is not None:
-        findings += check_summary(summary, _deleted_rows(parsed) if parsed is not None else None)
+        findings += check_summary(summary, _rows(parsed) if parsed is not None else None)
     return Risk.of(findings)
 
 
 def _report_findings(report: ComparisonReport) -> Iterator[Finding]:
+    if missing := sorted(HEADER_LABELS - report.header_labels):
+        reason = f"The report lacks header lines that Anaplan writes: {', '.join(missing)}"
+        yield finding("report-unknown", "report", "header", reason)
     for line in report.stray_lines[:3]:
         reason = f"The report has a line outside any section the radar does not know: {line[:80]}"
         yield finding("report-unknown", "report", line[:80], reason)
@@ -63,13 +69,12 @@ def _report_findings(report: ComparisonReport) -> Iterator[Finding]:
         yield from check_section(section)
 
 
-def _deleted_rows(report: ComparisonReport) -> Counter[str]:
-    """Rows of the report's DELETED sections, by summary category."""
-    listed: Counter[str] = Counter()
+def _rows(report: ComparisonReport) -> Counter[tuple[str, str]]:
+    """Rows of the report's known sections, by summary category and action."""
+    listed: Counter[tuple[str, str]] = Counter()
     for section in report.sections:
-        kind = SECTIONS.get(section.title.upper())
-        if kind is not None and kind.action == "deleted":
-            listed[kind.category] += len(section.lines)
+        if (kind := SECTIONS.get(section.title.upper())) is not None:
+            listed[kind.category, kind.action] += len(section.lines)
     return listed
 
 

@@ -7,7 +7,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["SEVERITY", "Finding", "Risk", "Verdict", "worst"]
+__all__ = ["SEVERITY", "Finding", "Risk", "Verdict", "counted", "worst"]
 
 Verdict = Literal["safe", "review", "unknown", "data-loss"]
 """``safe``: nothing in the plan loses data. ``review``: changes a person should look at.
@@ -48,3 +48,8 @@ class Risk(BaseModel):
 
 def worst(verdicts: Iterable[Verdict]) -> Verdict:
     return max(verdicts, key=SEVERITY.__getitem__, default="safe")
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """``1 module``, ``2 modules``, ``3 properties`` (with ``plural``)."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"

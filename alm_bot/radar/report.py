@@ -50,12 +50,14 @@ class ComparisonReport:
 
     sections: tuple[ReportSection, ...]
     stray_lines: tuple[str, ...] = field(default=())
+    header_labels: frozenset[str] = field(default=frozenset())
 
 
 def parse_report(text: str) -> ComparisonReport:
     """Read the report's text; never fails (what it cannot place is kept as a stray line)."""
     sections: list[ReportSection] = []
     stray: list[str] = []
+    labels: set[str] = set()
     title: str | None = None
     columns: tuple[str, ...] | None = None
     rows: list[str] = []
@@ -72,14 +74,17 @@ def parse_report(text: str) -> ComparisonReport:
             close()
             title, columns, rows = heading[1], None, []
         elif title is None:
-            if line.split("\t", 1)[0].strip() not in HEADER_LABELS:
+            label = line.split("\t", 1)[0].strip()
+            if label in HEADER_LABELS:
+                labels.add(label)
+            else:
                 stray.append(line)
         elif columns is None:
             columns = tuple(c.strip() for c in line.split("\t"))
         else:
             rows.append(line)
     close()
-    return ComparisonReport(tuple(sections), tuple(stray))
+    return ComparisonReport(tuple(sections), tuple(stray), frozenset(labels))
 
 
 def _cells(columns: tuple[str, ...], values: list[str]) -> dict[str, str]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
-from alm_bot.radar.findings import Finding
+from alm_bot.radar.findings import Finding, counted
 from alm_bot.radar.periods import moves_back
 from alm_bot.radar.report import ReportSection
 from alm_bot.radar.rules import finding
@@ -54,6 +54,11 @@ _CALENDAR = _names(
     "Calendar Type|Fiscal Year Start|Week Start|Current Period|Past Years|Future Years|Switchover|Totals"
 )
 
+_TIME_CHANGES: Final = (
+    ("Time Scale", "time scale", "data held at the old time scale"),
+    ("Time Range", "time range", "data outside the new time range"),
+)
+
 Check = Callable[[dict[str, str]], Iterator[Finding]]
 
 
@@ -73,6 +78,10 @@ def _change(cell: str) -> tuple[str, str] | None:
         return None
     parts = _ARROW.split(cell)
     return (parts[0], parts[1]) if len(parts) == 2 else None
+
+
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
 
 
 def _changes(row: dict[str, str]) -> dict[str, tuple[str, str]]:
@@ -114,10 +123,10 @@ def _dimension_findings(
         old, new = changes["Applies To"]
         reason = f"{subject} applies to changes from {old} to {new}: data outside the new dimension is lost"
         yield finding("applies-to-changed", category, name, reason, module)
-    for column, what in (("Time Scale", "time scale"), ("Time Range", "time range")):
+    for column, what, lost in _TIME_CHANGES:
         if column in changes:
             old, new = changes[column]
-            reason = f"{subject} changes its {what} from {old} to {new}: data outside the new {what} is lost"
+            reason = f"{subject} changes its {what} from {old} to {new}: {lost} is lost"
             yield finding("timescale-changed", category, name, reason, module)
     if "Versions" in changes:
         old, new = changes["Versions"]
@@ -177,14 +186,17 @@ def _within_list(row: dict[str, str]) -> Iterator[Finding]:
         yield finding("report-unknown", "lists", name, reason)
         return
     if (items := int(counts["Items Deleted"])) > 0:
-        reason = f"{items} items are deleted from list {name}: the data held against them is lost"
+        what = f"{counted(items, 'item')} {_are(items)}"
+        reason = f"{what} deleted from list {name}: the data held against them is lost"
         yield finding("list-items-deleted", "lists", name, reason)
     if (properties := int(counts["Properties Deleted"])) > 0:
-        reason = f"{properties} properties are deleted from list {name}: their values are lost"
+        what = counted(properties, "property", "properties")
+        reason = f"{what} {_are(properties)} deleted from list {name}: their values are lost"
         yield finding("list-properties-deleted", "lists", name, reason)
     changed = int(counts["Items Changed"]) + int(counts["Properties Changed"])
     if changed > 0:
-        reason = f"{changed} items or properties of list {name} change: check that their data survives"
+        what = counted(changed, "item or property", "items or properties")
+        reason = f"{what} of list {name} {_are(changed)} changed: check that their data survives"
         yield finding("list-items-changed", "lists", name, reason)
 
 
@@ -268,9 +280,8 @@ def check_section(section: ReportSection) -> Iterator[Finding]:
     """The findings of one section: its rows through its rules, or ``unknown`` for what is not known."""
     kind = SECTIONS.get(section.title.upper())
     if kind is None:
-        reason = (
-            f"The report has a section the radar does not know: {section.title} ({len(section.lines)} rows)"
-        )
+        rows = counted(len(section.lines), "row")
+        reason = f"The report has a section the radar does not know: {section.title} ({rows})"
         yield finding("report-unknown", "report", section.title, reason)
         return
     unknown = [c for c in section.columns if c not in kind.columns]

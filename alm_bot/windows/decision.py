@@ -21,6 +21,7 @@ HORIZON: Final = timedelta(days=366)
 """How far ahead ``decide`` looks for the next opening before it says there is none."""
 
 _MAX_STEPS: Final = 10_000
+_UTC: Final = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,12 @@ class WindowDecision:
     reason: str
     deciding: Occurrence | None
     runs_at: datetime | None
+    zone: ZoneInfo = _UTC
+    """The zone to show ``runs_at`` in: that of the window that sets it."""
+
+    def runs_at_label(self, now: datetime) -> str | None:
+        """``Tue 22:00 Europe/London`` (for "runs at …"), or ``None`` when there is no start."""
+        return None if self.runs_at is None else local_label(self.runs_at, self.zone, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,26 +74,28 @@ def decide(windows: Sequence[ChangeWindow], names: Collection[str], at: datetime
     mine = applicable(windows, names)
     if not mine:
         return WindowDecision(True, "no change window applies to this model", None, now)
-    deny = _open(mine, "deny", now)
-    if deny is not None:
-        runs_at = _next_start(mine, deny.closes)
-        until = local_label(deny.closes, deny.window.zone, now)
-        reason = f"deny window {deny.window.label!r} is open until {until}"
-        return WindowDecision(False, reason, deny, runs_at)
+    limit = now + HORIZON
+    deny_ends = _deny_ends(mine, now, limit)
+    if deny_ends:
+        closes, deny = max(deny_ends.items(), key=lambda item: item[0])
+        until = "beyond a year" if closes >= limit else f"until {local_label(closes, deny.window.zone, now)}"
+        reason = f"deny window {deny.window.label!r} is open {until}"
+        return WindowDecision(False, reason, deny, _next_start(mine, closes, limit), deny.window.zone)
     allows = [w for w in mine if w.kind == "allow"]
     if not allows:
         return WindowDecision(True, "no deny window is open", None, now)
     allow = _open(mine, "allow", now)
     if allow is not None:
         until = local_label(allow.closes, allow.window.zone, now)
-        return WindowDecision(True, f"inside allow window {allow.window.label!r} until {until}", allow, now)
-    runs_at = _next_start(mine, now)
+        reason = f"inside allow window {allow.window.label!r} until {until}"
+        return WindowDecision(True, reason, allow, now, allow.window.zone)
+    runs_at = _next_start(mine, now, limit)
     if runs_at is None:
         return WindowDecision(False, "outside every allow window, and none opens within a year", None, None)
-    zone = allows[0].zone
-    return WindowDecision(
-        False, f"outside every allow window; the next opens {local_label(runs_at, zone, now)}", None, runs_at
-    )
+    opening = _open(mine, "allow", runs_at)
+    zone = opening.window.zone if opening is not None else allows[0].zone
+    reason = f"outside every allow window; the next opens {local_label(runs_at, zone, now)}"
+    return WindowDecision(False, reason, None, runs_at, zone)
 
 
 def overview(windows: Sequence[ChangeWindow], names: Collection[str], at: datetime) -> list[WindowState]:
@@ -100,16 +109,25 @@ def _open(windows: Sequence[ChangeWindow], kind: str, at: datetime) -> Occurrenc
     return max(found, key=lambda o: o.closes, default=None)
 
 
-def _next_start(windows: Sequence[ChangeWindow], after: datetime) -> datetime | None:
-    """The first instant at or after ``after`` outside every deny and inside an allow (if any apply)."""
+def _deny_ends(windows: Sequence[ChangeWindow], at: datetime, limit: datetime) -> dict[datetime, Occurrence]:
+    """The deny windows open at ``at``: when each one's stretch of openings closes → its opening now."""
+    ends: dict[datetime, Occurrence] = {}
+    for window in windows:
+        if window.kind == "deny" and (opening := window.occurrence_at(at)) is not None:
+            ends.setdefault(window.open_until(at, limit) or opening.closes, opening)
+    return ends
+
+
+def _next_start(windows: Sequence[ChangeWindow], after: datetime, limit: datetime) -> datetime | None:
+    """The first instant from ``after`` to ``limit`` outside every deny and inside an allow (if any)."""
     allows = [w for w in windows if w.kind == "allow"]
-    candidate, limit = after, after + HORIZON
+    candidate = after
     for _ in range(_MAX_STEPS):
         if candidate > limit:
             return None
-        deny = _open(windows, "deny", candidate)
-        if deny is not None:
-            candidate = deny.closes
+        deny_ends = _deny_ends(windows, candidate, limit)
+        if deny_ends:
+            candidate = max(deny_ends)
             continue
         if not allows or _open(windows, "allow", candidate) is not None:
             return candidate

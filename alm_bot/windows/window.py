@@ -42,6 +42,8 @@ __all__ = [
 Kind = Literal["deny", "allow"]
 ANY_MODEL: Final = "*"
 _MINUTE: Final = timedelta(minutes=1)
+STRETCH_OPENINGS: Final = 20_000
+"""Back-to-back openings ``open_until`` follows (a per-minute cron: about two weeks)."""
 
 
 def parse_zone(name: str) -> ZoneInfo:
@@ -172,6 +174,25 @@ class ChangeWindow:
                 break
             latest = occurrence
         return latest
+
+    def open_until(self, instant: datetime, limit: datetime) -> datetime | None:
+        """When the stretch of back-to-back openings covering ``instant`` closes (``None``: not open).
+
+        ``* 9-17 * * 1-5`` for ``1m`` is one stretch from 09:00 to 18:00. Stops at ``limit``; a
+        stretch of more than ``STRETCH_OPENINGS`` openings counts as lasting to ``limit`` (the
+        cautious answer, for a deny window: no change within the horizon).
+        """
+        current = self.occurrence_at(instant)
+        if current is None:
+            return None
+        end = current.closes
+        for count, following in enumerate(self._openings_after(current.opens)):
+            if following.opens > end or end >= limit:
+                break
+            if count >= STRETCH_OPENINGS:
+                return limit
+            end = max(end, following.closes)
+        return end
 
     def first_after(self, instant: datetime) -> Occurrence | None:
         """The first opening strictly after ``instant``; ``None`` if there is none (a past one-off)."""

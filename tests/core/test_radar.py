@@ -114,16 +114,27 @@ def test_an_applies_to_change_to_a_subset_counts_too() -> None:
     assert reason.startswith("Line item Units in REV01 applies to changes from Products to Forecast Products")
 
 
-@pytest.mark.parametrize(("column", "what"), [("Time Scale", "time scale"), ("Time Range", "time range")])
-def test_a_time_scale_or_range_change_loses_data(column: str, what: str) -> None:
-    cells = {"Name": "REV01 Revenue", column: "Month → Quarter"}
+@pytest.mark.parametrize(
+    ("column", "change", "reason"),
+    [
+        (
+            "Time Scale",
+            "Month → Quarter",
+            "REV01 Revenue changes its time scale from Month to Quarter: "
+            "data held at the old time scale is lost",
+        ),
+        (
+            "Time Range",
+            "FY24-FY27 → FY26-FY27",
+            "REV01 Revenue changes its time range from FY24-FY27 to FY26-FY27: "
+            "data outside the new time range is lost",
+        ),
+    ],
+)
+def test_a_time_scale_or_range_change_loses_data(column: str, change: str, reason: str) -> None:
+    cells = {"Name": "REV01 Revenue", column: change}
     text = report(("MODULES CHANGED", MODULE_COLUMNS, [[cells.get(c, "") for c in MODULE_COLUMNS]]))
-    verdict, rule, reason = only(assess(None, text))
-    assert (verdict, rule) == ("data-loss", "timescale-changed")
-    assert (
-        reason
-        == f"REV01 Revenue changes its {what} from Month to Quarter: data outside the new {what} is lost"
-    )
+    assert only(assess(None, text)) == ("data-loss", "timescale-changed", reason)
 
 
 def test_a_calendar_change_loses_data() -> None:
@@ -206,7 +217,7 @@ def test_the_summarys_deletions_alone_already_mean_data_loss() -> None:
     assert risk.verdict == "data-loss"
     assert [f.reason for f in risk.findings] == [
         "The summary counts 2 deleted line items: their data is lost",
-        "The summary counts 1 deleted modules: their data is lost",
+        "The summary counts 1 deleted module: their data is lost",
     ]
     assert {f.rule for f in risk.findings} == {"summary-deleted"}
 
@@ -247,7 +258,7 @@ def test_a_section_the_radar_does_not_know_is_unknown() -> None:
     assert only(assess(summary(), text)) == (
         "unknown",
         "report-unknown",
-        "The report has a section the radar does not know: ACTIONS CHANGED (1 rows)",
+        "The report has a section the radar does not know: ACTIONS CHANGED (1 row)",
     )
 
 
@@ -300,6 +311,22 @@ def test_deletions_the_report_does_not_list_are_unknown() -> None:
     assert [f.rule for f in risk.findings] == ["summary-deleted", "report-disagrees"]
 
 
+def test_changes_the_summary_counts_but_the_report_does_not_show_are_unknown() -> None:
+    verdict, rule, reason = only(assess(summary(modules={"modified": 2}), report()))
+    assert (verdict, rule) == ("unknown", "report-disagrees")
+    assert (
+        reason
+        == "The summary counts 2 changed modules but the report shows none: the radar cannot see what changed"
+    )
+
+
+def test_the_risk_serialises_as_verdict_and_findings() -> None:
+    dumped = assess(summary(modules={"deleted": 1})).model_dump(mode="json")
+    assert list(dumped) == ["verdict", "findings"]
+    assert dumped["verdict"] == "data-loss"
+    assert list(dumped["findings"][0]) == ["verdict", "rule", "category", "object", "module", "reason"]
+
+
 def test_data_loss_outranks_unknown_and_comes_first() -> None:
     text = report(
         ("ACTIONS CHANGED", ["Name"], [["Import"]]),
@@ -310,8 +337,26 @@ def test_data_loss_outranks_unknown_and_comes_first() -> None:
     assert [f.verdict for f in risk.findings] == ["data-loss", "unknown"]
 
 
+def test_nothing_to_read_is_unknown() -> None:
+    assert only(assess(None)) == (
+        "unknown",
+        "nothing-read",
+        "Neither the comparison summary nor the full report was read",
+    )
+
+
 def test_a_stray_line_outside_the_sections_is_unknown() -> None:
-    assert only(assess(None, "Report generated with warnings\n"))[:2] == ("unknown", "report-unknown")
+    verdict, rule, reason = only(assess(None, report() + "Report generated with warnings\n"))
+    assert (verdict, rule) == ("unknown", "report-unknown")
+    assert reason.endswith("does not know: Report generated with warnings")
+
+
+def test_a_report_without_anaplans_header_lines_is_unknown() -> None:
+    verdict, rule, reason = only(assess(None, b""))
+    assert (verdict, rule) == ("unknown", "report-unknown")
+    assert reason.startswith(
+        "The report lacks header lines that Anaplan writes: Source Model, Source Revision"
+    )
 
 
 # --- the report and the table ---------------------------------------------------------------------

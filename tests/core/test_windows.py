@@ -81,6 +81,7 @@ def test_outside_every_allow_window_it_waits_for_the_next_opening() -> None:
     assert decision.deciding is None
     assert decision.runs_at == utc(2026, 12, 1, 22)
     assert decision.reason == "outside every allow window; the next opens Tue 22:00 Europe/London"
+    assert decision.runs_at_label(utc(2026, 12, 1, 12)) == "Tue 22:00 Europe/London"
 
 
 def test_on_friday_night_the_next_weekday_opening_is_monday() -> None:
@@ -141,6 +142,22 @@ def test_a_permanent_deny_has_no_next_run_within_the_horizon() -> None:
     assert decision.runs_at is None
 
 
+def test_back_to_back_openings_count_as_one_stretch() -> None:
+    office_hours = ChangeWindow.recurring(
+        1, ["*"], "deny", "* 9-17 * * 1-5", timedelta(minutes=1), "Europe/London"
+    )
+    decision = decide([office_hours], PROD, utc(2026, 6, 1, 9))  # Mon 10:00 BST
+    assert decision.runs_at == utc(2026, 6, 1, 17)  # 18:00 BST
+    assert decision.reason == "deny window 'window 1' is open until Mon 18:00 Europe/London"
+
+
+def test_a_deny_that_never_closes_says_so() -> None:
+    always = ChangeWindow.recurring(1, ["*"], "deny", "* * * * *", timedelta(hours=2), "UTC")
+    decision = decide([always], PROD, utc(2026, 6, 1))
+    assert decision.runs_at is None
+    assert decision.reason == "deny window 'window 1' is open beyond a year"
+
+
 def test_a_window_spanning_midnight_covers_both_days() -> None:
     night = ChangeWindow.recurring(1, ["prod"], "deny", "0 23 * * *", timedelta(hours=3), "UTC")
     assert not decide([night], PROD, utc(2026, 12, 2, 1, 30)).may_run
@@ -163,6 +180,7 @@ def test_a_one_off_window_in_another_zone_is_read_on_its_wall_clock() -> None:
     assert not decision.may_run
     assert decision.runs_at == utc(2026, 12, 24, 22)
     assert decision.reason == "deny window 'Q4 close' is open until Thu 17:00 America/New_York"
+    assert decision.runs_at_label(utc(2026, 12, 24, 14)) == "Thu 17:00 America/New_York"
 
 
 def test_a_deny_window_across_the_autumn_change_lasts_its_real_hours() -> None:
