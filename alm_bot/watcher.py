@@ -32,6 +32,7 @@ import anyio
 
 from alm_bot.anaplan.models import CompletedReportTask, CompletedSyncTask, PendingTask
 from alm_bot.errors import AnaplanError, NotFound, RateLimited, StoreUnavailable
+from alm_bot.metrics_hooks import NO_WATCHER_EVENTS, WatcherEvents
 from alm_bot.notify import CARD, DeliveryReceipt, Notice, Notifier, user_destination
 from alm_bot.operations import Operations, utc_now
 from alm_bot.ratelimit import RequestBudget
@@ -97,6 +98,7 @@ class Watcher:
         self._wake = anyio.Event()
         self._last_recovery = float("-inf")
         self.heartbeat: float | None = None  # time.monotonic() of the last finished tick
+        self.observer: WatcherEvents = NO_WATCHER_EVENTS  # alm_bot.metrics counts ticks and lost leases
 
     def wake(self) -> None:
         """Tick now instead of at the next idle interval (something new is in the outbox)."""
@@ -149,6 +151,7 @@ class Watcher:
         if self._deliver_notices:
             await self._deliver_outbox(report)
         self.heartbeat = time.monotonic()
+        self.observer.ticked()
         return report
 
     # --- 1. expiry ---------------------------------------------------------------------------------
@@ -292,6 +295,8 @@ class Watcher:
         if done:
             log.info("%s task %s finished: %s", task.kind, task.anaplan_task_id, result.get("successful"))
             self.wake()
+        else:
+            self.observer.lease_lost("task")
         return done
 
     # --- 3. outbox ---------------------------------------------------------------------------------
@@ -328,9 +333,10 @@ class Watcher:
                 f"{type(exc).__name__}: {exc}"[:500],
             )
             return False
-        await self.ops.store.mark_sent(
+        if not await self.ops.store.mark_sent(
             row.id, self.owner, _receipt_dict(receipt), on_sent=_remember_card(receipt, request_id)
-        )
+        ):
+            self.observer.lease_lost("outbox")
         return True
 
 
