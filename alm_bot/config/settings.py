@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     )
     log_format: Literal["text", "json"] = Field(default="text", alias="ALM_BOT_LOG_FORMAT")
 
+    @field_validator("mcp_oauth_audience", "mcp_oauth_jwks_url")
+    @classmethod
+    def _needs_the_issuer(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Set without the issuer it would do nothing at all, and MCP would run without OAuth.
+        if value is not None and info.data.get("mcp_oauth_issuer") is None:
+            raise ValueError("is set but ALM_BOT_MCP_OAUTH_ISSUER is not: set the issuer too, or unset it")
+        return value
+
     approval: ApprovalConfig = ApprovalConfig()
     models: dict[ModelAlias, ModelConfig] = Field(default_factory=dict)
     watcher: WatcherConfig = WatcherConfig()

@@ -6,6 +6,7 @@ real HTTP; alm-bot discovers the JWKS from the metadata and validates the tokens
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -31,6 +32,12 @@ from tests.mcp.test_mcp_http import initialize
 from tests.processes import clean_env, spawn_alm_bot
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:  # bound and closed again: nobody listens there
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -136,6 +143,16 @@ async def test_a_bad_token_is_refused_and_the_log_says_why(
     assert not any(token in m for m in refusals)
 
 
+async def test_behind_a_proxy_that_keeps_the_host_the_public_host_is_served(
+    url: str, issuer: LocalIssuer
+) -> None:
+    token = f"Bearer {issuer.token()}"
+    through_proxy = await initialize(url, Authorization=token, Host="alm-bot.test")
+    foreign = await initialize(url, Authorization=token, Host="evil.example")
+    assert through_proxy.status_code == 200
+    assert foreign.status_code == 421
+
+
 async def test_a_token_with_several_audiences_including_this_one_is_accepted(
     url: str, issuer: LocalIssuer
 ) -> None:
@@ -204,7 +221,9 @@ async def test_an_unreachable_issuer_refuses_tokens_without_failing_the_server(
     tmp_path: Path, services: Services
 ) -> None:
     settings = sandbox_settings(
-        tmp_path, ALM_BOT_MCP_OAUTH_ISSUER="http://127.0.0.1:9", ALM_BOT_MCP_OAUTH_AUDIENCE=AUDIENCE
+        tmp_path,
+        ALM_BOT_MCP_OAUTH_ISSUER=f"http://127.0.0.1:{closed_port()}",
+        ALM_BOT_MCP_OAUTH_AUDIENCE=AUDIENCE,
     )
     async with serving(mcp_http_app(services, settings)) as served:
         response = await initialize(f"{served}/mcp", Authorization="Bearer x.y.z")
@@ -268,3 +287,15 @@ async def test_alm_bot_serve_publishes_the_metadata_and_takes_oauth_tokens(
             models = await ok(client, "alm_list_models")
     assert metadata["authorization_servers"] == [issuer.url]
     assert models["models"]
+
+
+@pytest.mark.parametrize("variable", ["ALM_BOT_MCP_OAUTH_AUDIENCE", "ALM_BOT_MCP_OAUTH_JWKS_URL"])
+def test_an_oauth_setting_without_the_issuer_is_a_configuration_problem(
+    tmp_path: Path, variable: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        sandbox_settings(tmp_path, **{variable: "https://alm-bot.example.com/mcp"})
+    assert refused.value.problems == [
+        f"environment: {variable}: is set but ALM_BOT_MCP_OAUTH_ISSUER is not: "
+        "set the issuer too, or unset it"
+    ]
