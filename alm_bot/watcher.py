@@ -35,6 +35,7 @@ from alm_bot.anaplan.models import CompletedReportTask, CompletedSyncTask, Pendi
 from alm_bot.anaplan.verdict import verdict_of
 from alm_bot.backoff import Backoff
 from alm_bot.errors import AnaplanError, NotFound, RateLimited, StoreUnavailable
+from alm_bot.metrics_hooks import NO_WATCHER_EVENTS, WatcherEvents
 from alm_bot.notify import CARD, DeliveryReceipt, Notice, Notifier, user_destination
 from alm_bot.operations import Operations, utc_now
 from alm_bot.pacing import Pacing, TaskHistory, observed_duration
@@ -107,6 +108,7 @@ class Watcher:
         self._wake = anyio.Event()
         self._last_recovery = float("-inf")
         self.heartbeat: float | None = None  # time.monotonic() of the last finished tick
+        self.observer: WatcherEvents = NO_WATCHER_EVENTS  # alm_bot.metrics counts ticks and lost leases
 
     def wake(self) -> None:
         """Tick now instead of at the next idle interval (something new is in the outbox)."""
@@ -160,6 +162,7 @@ class Watcher:
         if self._deliver_notices:
             await self._deliver_outbox(report)
         self.heartbeat = time.monotonic()
+        self.observer.ticked()
         return report
 
     # --- 1. expiry ---------------------------------------------------------------------------------
@@ -307,6 +310,8 @@ class Watcher:
             log.info("%s task %s finished: %s", task.kind, task.anaplan_task_id, result.get("successful"))
             self.ops.changes.publish()  # waiting tools re-read the record; the watcher's wake-up listens
             self.wake()
+        else:
+            self.observer.lease_lost("task")
         return done
 
     # --- 3. outbox ---------------------------------------------------------------------------------
@@ -343,9 +348,10 @@ class Watcher:
                 f"{type(exc).__name__}: {exc}"[:500],
             )
             return False
-        await self.ops.store.mark_sent(
+        if not await self.ops.store.mark_sent(
             row.id, self.owner, _receipt_dict(receipt), on_sent=_remember_card(receipt, request_id)
-        )
+        ):
+            self.observer.lease_lost("outbox")
         return True
 
 

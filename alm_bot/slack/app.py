@@ -4,8 +4,8 @@
 core. Over HTTP, `alm_bot.slack.events_endpoint.SlackEvents` stands before Bolt: it verifies each
 request's signature on the raw bytes (missing, wrong or stale → 401), refuses bodies Slack does not
 send (400) and acknowledges replays and retries without acting; only then a listener runs. Bugs
-in listeners are reported by `alm_bot.slack.edge`: logged with a reference,
-and the user reads "something went wrong (ref …)" — never a traceback.
+in listeners are reported by `alm_bot.slack.edge`: logged with a reference, and the user reads
+"something went wrong (ref …)" — never a traceback.
 """
 
 from __future__ import annotations
