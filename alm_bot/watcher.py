@@ -106,6 +106,7 @@ class Watcher:
         self._idle = idle_seconds
         self._deliver_notices = deliver  # False: follow tasks only, leave notices for a process with Slack
         self._wake = anyio.Event()
+        self._stopping = False
         self._last_recovery = float("-inf")
         self.heartbeat: float | None = None  # time.monotonic() of the last finished tick
         self.observer: WatcherEvents = NO_WATCHER_EVENTS  # alm_bot.metrics counts ticks and lost leases
@@ -114,8 +115,13 @@ class Watcher:
         """Tick now instead of at the next idle interval (something new is in the outbox)."""
         self._wake.set()
 
+    def stop(self) -> None:
+        """Let `run()` finish the pass it is in, release its leases and return — never cut a pass short."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        """Tick until cancelled. Between idle ticks, wait for `wake()` or the idle interval.
+        """Tick until cancelled or stopped. Between idle ticks, wait for `wake()` or the idle interval.
 
         While the database does not answer, passes are retried with backoff (up to the longest poll
         interval): an outage pauses the watcher, it never ends it.
@@ -123,17 +129,13 @@ class Watcher:
         outage = 0
         store_down = Backoff(self._idle * 2, 2.0, max(self._poll_max, self._idle * 2))
         try:
-            while True:
+            while not self._stopping:
                 report = await self._tick_unless_store_down()
-                if report is None:
-                    outage += 1
-                    await anyio.sleep(store_down.delay(outage))
+                outage = 0 if report is not None else outage + 1
+                if report is not None and report.busy:
                     continue
-                outage = 0
-                if report.busy:
-                    continue
-                with anyio.move_on_after(self._idle):
-                    await self._wake.wait()
+                with anyio.move_on_after(store_down.delay(outage) if outage else self._idle):
+                    await self._wake.wait()  # a commit (or stop()) ends the wait early
                 self._wake = anyio.Event()
         finally:
             with anyio.CancelScope(shield=True):

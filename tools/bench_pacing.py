@@ -237,7 +237,7 @@ async def _follow(workdir: Path, plan: Plan, pacing: Pacing | None, *, learnt: b
                     requests.append(
                         sum(1 for e in sandbox.request_log if e.method == "GET" and e.path.endswith(task_id))
                     )
-            tg.cancel_scope.cancel()
+            watcher.stop()
     return Result(latencies, requests)
 
 

@@ -200,3 +200,15 @@ async def test_an_execution_interrupted_after_the_sync_post_adopts_the_task(core
     request = await core.ops.get_request(request_id)
     assert request.state == "succeeded"
     assert core.sync_posts() == 1
+
+
+async def test_stop_ends_run_after_the_pass_it_is_in_and_releases_its_leases(core: CoreStack) -> None:
+    await _approved_sync(core)
+    watcher = core.new_watcher(idle_seconds=60)
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(watcher.run)
+            while watcher.heartbeat is None:
+                await anyio.lowlevel.checkpoint()
+            watcher.stop()
+    assert all(t.lease_owner is None for t in await core.services.store.list_tasks())

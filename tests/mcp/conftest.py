@@ -44,18 +44,10 @@ async def services(settings: Settings, sandbox: Sandbox) -> AsyncIterator[Servic
     """Open services with a watcher following tasks beside them, as in ``alm-bot mcp`` and ``serve``
     (waiting tools await what it stores). It stops between two passes, never inside one."""
     async with open_services(settings, sandbox=sandbox) as opened, anyio.create_task_group() as tg:
-        watcher = opened.start_watcher(NullNotifier(), deliver=False)
-        stop = anyio.Event()
-
-        async def follow() -> None:
-            while not stop.is_set():
-                await watcher.tick()
-                with anyio.move_on_after(0.02):
-                    await stop.wait()
-
-        tg.start_soon(follow)
+        watcher = opened.start_watcher(NullNotifier(), deliver=False, idle_seconds=0.02)
+        tg.start_soon(watcher.run)
         yield opened
-        stop.set()
+        watcher.stop()
 
 
 @pytest.fixture
