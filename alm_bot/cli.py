@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from alm_bot.errors import AlmBotError, ConfigError
+from alm_bot.stats_cli import add_stats_command
 
 if TYPE_CHECKING:
     from alm_bot.config import Settings
@@ -174,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_requests(sub)
     _add_db(sub)
     _add_check(sub)
+    add_stats_command(sub)
     return parser
 
 
