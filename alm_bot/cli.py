@@ -2,32 +2,70 @@
 
 Each subcommand's work lives in the module it belongs to; this module only parses arguments,
 imports that module lazily (so `alm-bot mcp` starts fast) and turns errors into an exit code with
-a message — never a traceback.
+a message — never a traceback. Exit codes: 0 done, 1 refused (usage, configuration, policy — one
+line on stderr), 2 a bug (also one line; ``ALM_BOT_DEBUG=1`` shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from alm_bot.errors import AlmBotError, ConfigError
 
 if TYPE_CHECKING:
     from alm_bot.config import Settings
 
-    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+    Subparsers = argparse._SubParsersAction["_Parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 1 (2 is the code for a bug)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(1, f"alm-bot: {message} (see: {self.prog} --help)\n")
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 0–65535 (0 picks a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0–65535; 0 picks a free one)")
+    return port
+
+
+def seconds(text: str) -> float:
+    """A finite, non-negative number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (finite, 0 or more)")
+    return value
+
+
+def identity(text: str) -> str:
+    """Who acts (``--as``): a Slack user id or a pipeline's name; never blank."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is blank: name who acts (a Slack user id, e.g. U0123ABCD)")
+    return text.strip()
 
 
 def _add_sandbox(sub: Subparsers) -> None:
     p = sub.add_parser("sandbox", help="run the Anaplan ALM emulator on loopback")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765, help="port to bind (0 picks a free one)")
+    p.add_argument("--port", type=port_number, default=8765, help="port to bind (0 picks a free one)")
     p.add_argument(
         "--task-duration",
-        type=float,
+        type=seconds,
         default=3.0,
         metavar="SECONDS",
         help="how long each sync or comparison task runs (default 3; longer to rehearse restarts)",
@@ -71,7 +109,7 @@ def _add_serve(sub: Subparsers) -> None:
     p = sub.add_parser("serve", help="run Slack, MCP over HTTP, the watcher and /healthz on one port")
     p.add_argument("--sandbox", action="store_true", help="run against the built-in Anaplan emulator")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    p.add_argument("--port", type=int, default=8000, help="port to bind (0 picks a free one)")
+    p.add_argument("--port", type=port_number, default=8000, help="port to bind (0 picks a free one)")
     p.set_defaults(func=_run_serve)
 
 
@@ -97,30 +135,39 @@ def _add_requests(sub: Subparsers) -> None:
         "requests", help="list and decide approval requests (break-glass; same policy as Slack)"
     )
     actions = p.add_subparsers(dest="action", required=True)
-    listing = actions.add_parser("list", help="recent requests, newest first")
+    listing = actions.add_parser("list", help="recent requests, newest first (needs only the database)")
     listing.add_argument("--state", action="append", default=[], help="only this state (repeatable)")
-    show = actions.add_parser("show", help="one request in full")
+    show = actions.add_parser("show", help="one request in full (needs only the database)")
     show.add_argument("id")
-    for name, text in (("approve", "approve a pending request"), ("reject", "reject a pending request")):
+    for name, text in (
+        ("approve", "approve a pending request outside Slack (break-glass: marked, announced)"),
+        ("reject", "reject a pending request"),
+    ):
         decide = actions.add_parser(name, help=text)
         decide.add_argument("id")
         decide.add_argument(
-            "--as", dest="actor", required=True, help="your Slack user id (must be an approver)"
+            "--as", dest="actor", type=identity, required=True, help="your Slack user id (an approver)"
         )
-        decide.add_argument("--reason", required=name == "reject", help="why (required to reject)")
+        decide.add_argument("--reason", required=True, help="why (recorded in the audit and on the card)")
     cancel = actions.add_parser("cancel", help="withdraw your own pending request")
     cancel.add_argument("id")
-    cancel.add_argument("--as", dest="actor", required=True, help="your Slack user id (the requester)")
+    cancel.add_argument(
+        "--as", dest="actor", type=identity, required=True, help="your Slack user id (the requester)"
+    )
     sync = actions.add_parser("sync", help="request a sync (what a deployment pipeline calls)")
     sync.add_argument("source")
     sync.add_argument("target")
     sync.add_argument("--revision", help="revision name or id (default: newest syncable)")
     sync.add_argument(
-        "--as", dest="actor", required=True, help="who asks (a Slack user id, or a pipeline name)"
+        "--as", dest="actor", type=identity, required=True, help="who asks (Slack user id or pipeline name)"
     )
-    for action in (listing, show, *actions.choices.values()):
-        if not any(a.dest == "as_json" for a in action._actions):
-            action.add_argument("--json", dest="as_json", action="store_true", help="machine-readable output")
+    for action in actions.choices.values():
+        action.add_argument("--json", dest="as_json", action="store_true", help="machine-readable output")
+        action.add_argument(
+            "--sandbox-url",
+            metavar="URL",
+            help="act on the emulator of a running `serve --sandbox` (e.g. http://127.0.0.1:8000/sandbox)",
+        )
     p.set_defaults(func=_run_requests)
 
 
@@ -138,7 +185,25 @@ def _run_requests(args: argparse.Namespace) -> int:
         states=getattr(args, "state", ()),
         as_json=args.as_json,
     )
-    return run_requests(_settings(), command)
+    settings = _sandbox_settings(args.sandbox_url) if args.sandbox_url else _settings()
+    return run_requests(settings, command)
+
+
+def _sandbox_settings(url: str) -> Settings:
+    """The demo configuration, talking to the emulator a running ``serve --sandbox`` mounts at ``url``."""
+    from alm_bot.config import load_settings
+    from alm_bot.sandbox import seed
+    from alm_bot.sandbox.defaults import sandbox_defaults
+
+    base = url.rstrip("/")
+    demo = {
+        "ANAPLAN_API_URL": f"{base}/2/0",
+        "ANAPLAN_AUTH_URL": base,
+        "ANAPLAN_USERNAME": seed.ADMIN_USER,
+        "ANAPLAN_PASSWORD": seed.PASSWORD,
+    }
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ANAPLAN_")}
+    return load_settings(env=environment | demo, defaults=sandbox_defaults(), env_file=None)
 
 
 def _add_db(sub: Subparsers) -> None:
@@ -166,7 +231,8 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="alm-bot", description="Anaplan ALM from Slack and AI assistants.")
+    parser = _Parser(prog="alm-bot", description="Anaplan ALM from Slack and AI assistants.")
+    parser.add_argument("--version", action="version", version=f"alm-bot {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_serve(sub)
     _add_mcp(sub)
@@ -177,12 +243,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("alm-bot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _not_utf8(argv: Sequence[str]) -> str | None:
+    """The first argument that is not valid UTF-8 (Python keeps such bytes as lone surrogates)."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return arg.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+    return None
+
+
+def refusal(exc: AlmBotError) -> str:
+    """What the CLI prints for a refusal: one line per problem, a single problem on a single line."""
+    if isinstance(exc, ConfigError) and len(exc.problems) == 1:
+        return f"alm-bot: configuration: {exc.problems[0]}"
+    return f"alm-bot: {exc}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    bad = _not_utf8(arguments)
+    if bad is not None:
+        print(f"alm-bot: argument {bad!r} is not valid UTF-8", file=sys.stderr)
+        return 1
+    args = build_parser().parse_args(arguments)
     try:
         code: int = args.func(args)
     except AlmBotError as exc:
-        print(f"alm-bot: {exc}", file=sys.stderr)
+        print(refusal(exc), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
