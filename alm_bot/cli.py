@@ -118,16 +118,29 @@ def _run_serve(args: argparse.Namespace) -> int:
     from alm_bot.serve import ServeOptions, run_serve
 
     settings = _settings(sandbox=args.sandbox)
+    problems = []
     if not args.sandbox and not settings.anaplan_credentials_present:
-        raise ConfigError(
-            [
-                "Anaplan credentials are missing: set ANAPLAN_USERNAME and ANAPLAN_PASSWORD, or "
-                "ANAPLAN_CERTIFICATE and ANAPLAN_PRIVATE_KEY (ANAPLAN_API_URL/ANAPLAN_AUTH_URL for a "
-                "regional tenant) — or try it with: alm-bot serve --sandbox"
-            ]
+        problems.append(
+            "Anaplan credentials are missing: set ANAPLAN_USERNAME and ANAPLAN_PASSWORD, or "
+            "ANAPLAN_CERTIFICATE and ANAPLAN_PRIVATE_KEY (ANAPLAN_API_URL/ANAPLAN_AUTH_URL for a "
+            "regional tenant) — or try it with: alm-bot serve --sandbox"
         )
+    problems += _exposure_problems(args.host, settings)
+    if problems:
+        raise ConfigError(problems)
     configure_logging(settings.log_format, secrets=settings.secret_values())
     return run_serve(settings, ServeOptions(host=args.host, port=args.port, sandbox=args.sandbox))
+
+
+def _exposure_problems(host: str, settings: Settings) -> list[str]:
+    """What forbids serving MCP over HTTP on ``host`` (checked with the rest, before the database)."""
+    from alm_bot.mcp.auth import check_http_exposure
+
+    try:
+        check_http_exposure(host, settings)
+    except ConfigError as exc:
+        return exc.problems
+    return []
 
 
 def _add_requests(sub: Subparsers) -> None:

@@ -4,7 +4,7 @@ Every check runs at the same time under its own short timeout; a part that does 
 reads ``timeout`` (Anaplan's login and the database keep their own, longer timeouts for real work).
 The answer is one of:
 
-- ``ok`` (200) — everything answers;
+- ``ok`` (200) — everything answers (``slack: off`` included: Slack is not configured);
 - ``degraded`` (200) — serve works but Slack does not (down, refused configuration, or notices it
   keeps refusing). Restarting would not mend Slack, and MCP-only use is unaffected, so an
   orchestrator should not restart serve for it;
@@ -76,7 +76,9 @@ class Health:
             "database": (self._timeouts.database, self._database),
             "anaplan": (self._timeouts.anaplan, self._anaplan_login),
         }
-        if self._slack is not None:
+        if self._slack is None:
+            verdicts["slack"] = "off"
+        else:
             verdicts["slack"] = str(self._slack.state)
             slow["notices"] = (self._timeouts.notices, self._notices)
 
@@ -149,6 +151,6 @@ def _age(seconds: float) -> str:
 def _overall(checks: dict[str, str]) -> str:
     if any(checks.get(name) != "ok" for name in _ESSENTIAL):
         return "unhealthy"
-    if any(value != "ok" for value in checks.values()):
+    if any(value not in ("ok", "off") for value in checks.values()):
         return "degraded"
     return "ok"

@@ -75,6 +75,8 @@ class Supervisor:
 
 
 def _what(exc: BaseException) -> str:
+    """One short line: the exception's kind and the first line of its message (SQL errors run long)."""
     if isinstance(exc, BaseExceptionGroup):
         exc = exc.exceptions[0]
-    return f"{type(exc).__name__}: {exc}"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first[:300]}"

@@ -1,0 +1,96 @@
+"""serve survives its database: PostgreSQL's connections dropped for a second, again and again.
+
+serve runs in-process (`build_app`) against PostgreSQL through `tools.tcp_proxy.TcpProxy`, which the
+test cuts: every open connection dropped, new ones refused for a second — what a failover or a
+restart looks like to a client. Afterwards the watcher is still making passes, MCP answers, health
+is back to 200 and the supervisor never had to give up. A background task that keeps crashing
+makes serve stop (exit 1) rather than run on half-alive.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from alm_bot.config import load_settings
+from alm_bot.sandbox import Sandbox
+from alm_bot.serve import build_app
+from alm_bot.services import open_services, sandbox_defaults
+from alm_bot.supervisor import Supervisor
+from tests.live import eventually, mcp_client, serving
+from tests.mcp.calls import ok
+from tests.test_serve import health, healthy
+from tools.tcp_proxy import TcpProxy
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+async def test_a_database_dropped_for_a_second_three_times_leaves_every_part_of_serve_running(
+    database_url: str,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the proxy stands in front of PostgreSQL's port")
+    server = make_url(database_url)
+    async with TcpProxy(server.host or "127.0.0.1", server.port or 5432) as proxy:
+        proxied = server.set(port=proxy.port).render_as_string(hide_password=False)
+        settings = load_settings(env={"ALM_BOT_DATABASE_URL": proxied}, defaults=sandbox_defaults())
+        async with open_services(settings, sandbox=Sandbox(task_duration=2.0)) as services:
+            app = build_app(services)
+            async with serving(app) as base:
+                await healthy(base)
+                async with mcp_client(f"{base}/mcp", None) as client:
+                    await ok(client, "alm_sync_models", {"source_model": "dev", "target_model": "test"})
+                watcher = services.watcher
+                assert watcher is not None
+                for _ in range(3):
+                    await proxy.cut(seconds=1.0)
+                    status, during = await health(base)
+                    assert status in (200, 503), during
+                    cut_at = watcher.heartbeat or 0.0
+                    await eventually(
+                        lambda cut_at=cut_at: (watcher.heartbeat or 0.0) > cut_at and not proxy.is_cut,
+                        "a watcher pass after the cut",
+                    )
+                after = await healthy(base)
+                async with mcp_client(f"{base}/mcp", None) as client:
+                    listed = await ok(client, "alm_list_requests")
+
+    assert after["database"] == "ok"
+    assert listed["requests"], listed
+    assert proxy.refused >= 1  # the cuts did turn connections away
+    assert app.state.supervisor.failed is None
+
+
+async def test_a_background_task_that_keeps_crashing_makes_serve_give_up_instead_of_running_half_alive() -> (
+    None
+):
+    reasons: list[str] = []
+    supervisor = Supervisor(reasons.append, max_crashes=3, window=60.0, backoff_max=0.0)
+    runs = 0
+
+    async def broken() -> None:
+        nonlocal runs
+        runs += 1
+        raise ConnectionError("the database went away")
+
+    await supervisor.keep("watcher", broken)
+
+    assert runs == 3
+    assert reasons == ["the watcher failed 3 times in 60s: ConnectionError: the database went away"]
+    assert supervisor.failed == reasons[0]
+
+
+async def test_a_task_that_crashes_once_is_restarted_and_carries_on() -> None:
+    supervisor = Supervisor(lambda reason: pytest.fail(reason), backoff_max=0.0)
+    runs = 0
+
+    async def flaky() -> None:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            raise RuntimeError("a bug on the first pass")
+
+    await supervisor.keep("watcher", flaky)
+
+    assert runs == 2
+    assert supervisor.failed is None
