@@ -127,7 +127,8 @@ async def test_ten_simultaneous_approvals_start_exactly_one_sync(
     outcomes: list[Finished] = []
 
     async def approve() -> None:
-        outcomes.append(await cli("requests", "approve", request["id"], "--as", APPROVER, "--reason", "hotfix"))
+        approval = ("requests", "approve", request["id"], "--as", APPROVER, "--reason", "hotfix")
+        outcomes.append(await cli(*approval))
 
     async with anyio.create_task_group() as tg:
         for _ in range(10):

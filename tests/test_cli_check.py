@@ -125,7 +125,9 @@ async def test_missing_scopes_are_named(tmp_path: Path, anaplan: str, fake: Fake
     assert "missing scopes: users:read, usergroups:read, im:write, files:write" in rows["slack bot token"][1]
 
 
-async def test_a_bot_outside_the_approvals_channel_is_red(tmp_path: Path, anaplan: str, fake: FakeSlack) -> None:
+async def test_a_bot_outside_the_approvals_channel_is_red(
+    tmp_path: Path, anaplan: str, fake: FakeSlack
+) -> None:
     fake.fail_next("conversations.history", status=200, error="not_in_channel")
     done, rows = await check(tmp_path, env_of(tmp_path, anaplan, fake))
 
@@ -134,9 +136,12 @@ async def test_a_bot_outside_the_approvals_channel_is_red(tmp_path: Path, anapla
     assert "not a member of C0APPROVALS" in rows["slack approvals channel"][1]
 
 
-async def test_an_approver_group_slack_does_not_know_is_red(tmp_path: Path, anaplan: str, fake: FakeSlack) -> None:
+async def test_an_approver_group_slack_does_not_know_is_red(
+    tmp_path: Path, anaplan: str, fake: FakeSlack
+) -> None:
     config = sandbox_config(tmp_path)
-    config.write_text(config.read_text().replace('approvers = [', 'approver_groups = ["S0NOBODY"]\napprovers = ['))
+    groups = 'approver_groups = ["S0NOBODY"]\napprovers = ['
+    config.write_text(config.read_text().replace("approvers = [", groups))
     done, rows = await check(tmp_path, env_of(tmp_path, anaplan, fake))
 
     assert done.code == 1

@@ -67,7 +67,8 @@ async def test_serve_on_a_busy_port_is_refused_before_migrations(tmp_path: Path)
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = await run_alm_bot("serve", "--sandbox", "--port", str(port), env=env_for(tmp_path), cwd=tmp_path)
+        args = ("serve", "--sandbox", "--port", str(port))
+        done = await run_alm_bot(*args, env=env_for(tmp_path), cwd=tmp_path)
 
     one_line_refusal(done, containing=f"cannot listen on 127.0.0.1:{port}")
     assert not (tmp_path / "alm-bot.db").exists()

@@ -1,4 +1,4 @@
-"""A TCP proxy on 127.0.0.1 that a test controls: put it in front of PostgreSQL (or anything) and cut the line.
+"""A TCP proxy on 127.0.0.1 that a test controls: put it in front of PostgreSQL and cut the line.
 
 ::
 
@@ -38,7 +38,7 @@ class TcpProxy:
 
     async def __aenter__(self) -> Self:
         listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
-        self.port = int(listener.extra(anyio.abc.SocketAttribute.local_port))
+        self.port = int(listener.extra(anyio.abc.SocketAttribute.local_port))  # noqa: S610 - not Django
         self._tasks = anyio.create_task_group()
         await self._tasks.__aenter__()
         self._tasks.start_soon(self._serve, listener)
