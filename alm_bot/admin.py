@@ -102,13 +102,13 @@ def operator() -> str:
 
 
 def _actor(command: RequestsCommand) -> Actor:
-    """The claimed identity, named with who ran the command: ``U0APPROVER1 (run by ada@build-7)``."""
+    """The claimed identity (``--as``), with who really ran the command beside it."""
     claimed = (command.actor_id or "").strip()
     if not claimed:
         raise ConfigError(
             [f"requests {command.action}: --as USER is required (a Slack user id, e.g. U0123ABCD)"]
         )
-    return Actor(claimed, f"{claimed} (run by {operator()})", "cli")
+    return Actor(claimed, claimed, "cli", run_by=operator())
 
 
 def _states(command: RequestsCommand) -> list[str] | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import HeaderBlock, PlainTextObject
 
+from alm_bot.actor import break_glass_by
 from alm_bot.slack.cards import change_summary, request_title, state_line
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
@@ -43,6 +44,19 @@ def finished_reply(request: ApprovalRequest) -> Message:
     """The outcome in the card's thread."""
     line = state_line(request)
     return Message(f"{request_title(request)} ({request.id}): {request.state}", (section(line),))
+
+
+def break_glass_reply(request: ApprovalRequest) -> Message:
+    """In the card's thread: this request was decided outside Slack — the approvers should review it."""
+    decider = person(request.decided_by_id, request.decided_by_name)
+    verb = "rejected" if request.state == "rejected" else "approved"
+    ran = break_glass_by(request.decided_by_name) or "unknown"
+    reason = f"\n> {escape(clip(request.reason, 500))}" if request.reason else ""
+    text = (
+        f"⚠️ *Decided outside Slack — review.* {decider} {verb} {request.id} with the break-glass CLI "
+        f"(`alm-bot requests`, run by {escape(ran)}).{reason}"
+    )
+    return Message(f"Request {request.id} was decided outside Slack: review it.", (section(text),))
 
 
 def decided_dm(request: ApprovalRequest) -> Message:

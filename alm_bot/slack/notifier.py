@@ -40,7 +40,7 @@ log = logging.getLogger("alm_bot.slack.notifier")
 _CARD_REDRAWS: Final = frozenset(
     {"approval_needed", "request_updated", "request_decided", "request_expired", "request_cancelled"}
 )
-_THREAD_REPLIES: Final = frozenset({"task_progress", "task_finished"})
+_THREAD_REPLIES: Final = frozenset({"task_progress", "task_finished", "decided_outside_slack"})
 
 
 class CardNotPostedYet(RuntimeError):
@@ -93,11 +93,12 @@ class SlackNotifier:
         if not (request.slack_channel and request.slack_ts):
             raise CardNotPostedYet(f"the card of request {request.id} is not posted yet")
         if notice.kind in _THREAD_REPLIES:
-            reply = (
-                notices.progress_reply(notice.payload)
-                if notice.kind == "task_progress"
-                else notices.finished_reply(request)
-            )
+            if notice.kind == "task_progress":
+                reply = notices.progress_reply(notice.payload)
+            elif notice.kind == "decided_outside_slack":
+                reply = notices.break_glass_reply(request)
+            else:
+                reply = notices.finished_reply(request)
             await post(self._client, request.slack_channel, reply, thread_ts=request.slack_ts)
             return
         if notice.kind not in _CARD_REDRAWS:
