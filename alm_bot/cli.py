@@ -85,13 +85,37 @@ def _add_mcp(sub: Subparsers) -> None:
         "--sandbox", action="store_true", help="use the built-in Anaplan emulator and its demo configuration"
     )
     p.add_argument("--read-only", action="store_true", help="offer only the tools that change nothing")
+    p.add_argument(
+        "--client-config",
+        action="store_true",
+        help="print an MCP client configuration (JSON) that starts this checkout, and exit",
+    )
     p.set_defaults(func=_run_mcp)
 
 
 def _run_mcp(args: argparse.Namespace) -> int:
+    if args.client_config:
+        print(client_config(sandbox=args.sandbox, read_only=args.read_only))
+        return 0
     from alm_bot.mcp.stdio import main as serve_mcp
 
     return serve_mcp(sandbox=args.sandbox, read_only=args.read_only)
+
+
+def client_config(*, sandbox: bool, read_only: bool) -> str:
+    """The stdio client configuration for the checkout in the working directory: paste it as it is."""
+    import json
+
+    flags = [flag for flag, on in (("--sandbox", sandbox), ("--read-only", read_only)) if on]
+    env = {"ALM_BOT_MCP_ACTOR": os.environ.get("ALM_BOT_MCP_ACTOR") or "mcp-local"}
+    if os.environ.get("ALM_BOT_CONFIG"):
+        env["ALM_BOT_CONFIG"] = os.path.abspath(os.environ["ALM_BOT_CONFIG"])
+    server = {
+        "command": "uv",
+        "args": ["run", "--directory", os.getcwd(), "alm-bot", "mcp", *flags],
+        "env": env,
+    }
+    return json.dumps({"mcpServers": {"alm-bot": server}}, indent=2)
 
 
 def _settings(*, sandbox: bool = False) -> Settings:
