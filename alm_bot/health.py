@@ -25,8 +25,9 @@ from starlette.responses import JSONResponse
 
 from alm_bot.errors import AlmBotError, StoreUnavailable
 from alm_bot.services import Services
+from alm_bot.store import OutboxRow, Store
 
-__all__ = ["Health", "HealthTimeouts", "SlackStatus", "refused_notices"]
+__all__ = ["Health", "HealthTimeouts", "SlackStatus", "refused_notices", "refused_rows"]
 
 _ANAPLAN_CHECK_SECONDS: Final = 60.0
 _WATCHER_STALE_SECONDS: Final = 30.0
@@ -130,10 +131,15 @@ class Health:
         return f"degraded: {count} notice(s) Slack keeps refusing, oldest {_age(oldest)} old"
 
 
+async def refused_rows(store: Store) -> list[OutboxRow]:
+    """Undelivered notices whose delivery failed often enough to call them refused."""
+    rows = await store.list_outbox(sent=False, limit=1000)
+    return [row for row in rows if row.attempts >= _REFUSED_AFTER_ATTEMPTS]
+
+
 async def refused_notices(services: Services, now: datetime) -> tuple[int, float]:
     """How many undelivered notices Slack refused repeatedly, and the oldest one's age in seconds."""
-    rows = await services.store.list_outbox(sent=False, limit=1000)
-    refused = [row for row in rows if row.attempts >= _REFUSED_AFTER_ATTEMPTS]
+    refused = await refused_rows(services.store)
     if not refused:
         return 0, 0.0
     oldest = min(row.created_at for row in refused)

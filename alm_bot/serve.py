@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
     from alm_bot.slack.link import SlackLink
+    from alm_bot.slack.refusals import RefusalWatch
 
 __all__ = ["ServeOptions", "ServeStopped", "build_app", "listen", "run_serve", "serve", "settle_heap"]
 
@@ -141,16 +142,19 @@ def build_app(
     supervisor = Supervisor(on_fatal or (lambda _reason: None))
     mcp_app = mcp_http_app(services, settings, host=host)
     link: SlackLink | None = None
+    refusals: RefusalWatch | None = None
     slack_routes: list[BaseRoute] = []
     if mode != "off":
         from alm_bot.slack.app import build_slack_app, slack_events_route
         from alm_bot.slack.link import SlackLink
         from alm_bot.slack.notifier import SlackNotifier
+        from alm_bot.slack.refusals import RefusalWatch
 
         slack_app = build_slack_app(services)
         app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
         link = SlackLink(slack_app.client, app=slack_app, app_token=app_token if mode == "socket" else None)
         services.start_watcher(SlackNotifier(slack_app.client, settings, services.ops))
+        refusals = RefusalWatch(services)
         if mode == "http":
             slack_routes.append(slack_events_route(slack_app))
     elif services.sandbox is not None:
@@ -176,6 +180,8 @@ def build_app(
             tasks.start_soon(supervisor.keep, "watcher", watcher.run)
             if link is not None:
                 tasks.start_soon(supervisor.keep, "Slack link", link.run)
+            if refusals is not None:
+                tasks.start_soon(supervisor.keep, "refused-notice watch", refusals.run)
             try:
                 yield
             finally:
@@ -185,6 +191,7 @@ def build_app(
     app.add_middleware(RequestIds)
     app.state.supervisor = supervisor
     app.state.slack_link = link
+    app.state.refusals = refusals
     return app
 
 

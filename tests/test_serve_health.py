@@ -7,6 +7,7 @@ refuse (Slack answering ``not_in_channel`` to every card) while the app runs.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -14,12 +15,14 @@ import httpx2
 import pytest
 
 from alm_bot.config import load_settings
+from alm_bot.health import refused_rows
 from alm_bot.sandbox import Sandbox
 from alm_bot.serve import build_app
 from alm_bot.services import open_services, sandbox_defaults
 from tests.live import WAIT, eventually, mcp_client, serving
 from tests.mcp.calls import ok
-from tests.story_stack import running, story_world
+from tests.slack.slack_stack import text_of
+from tests.story_stack import APPROVALS, MCP_TOKEN, REQUESTER, running, story_world
 from tests.test_serve import health
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -54,7 +57,7 @@ async def test_an_anaplan_login_that_never_answers_reads_timeout_within_the_prob
 async def test_notices_slack_keeps_refusing_make_health_degraded_not_unhealthy(tmp_path: Path) -> None:
     async with story_world(tmp_path) as world, running(world) as bot:
         world.fake.fail_next("chat.postMessage", status=200, error="not_in_channel", times=1000)
-        async with mcp_client(f"{bot.base_url}/mcp", "story-mcp-token-81fa2e") as client:
+        async with mcp_client(f"{bot.base_url}/mcp", MCP_TOKEN) as client:
             await ok(client, "alm_sync_models", {"source_model": "dev", "target_model": "prod"})
         await eventually(
             lambda: len(world.fake.of("chat.postMessage")) >= 3,
@@ -73,5 +76,45 @@ async def test_notices_slack_keeps_refusing_make_health_degraded_not_unhealthy(t
 
     assert seen["http_status"] == 200
     assert seen["status"] == "degraded"
-    assert "1 notice(s) Slack keeps refusing" in str(seen["notices"])
+    assert re.search(r"\d+ notice\(s\) Slack keeps refusing, oldest \d+s old", str(seen["notices"])), seen
     assert seen["slack"] == "ok"
+
+
+async def test_a_refused_card_is_told_to_the_requester_and_the_channel_hears_when_slack_accepts_again(
+    tmp_path: Path,
+) -> None:
+    async with (
+        story_world(tmp_path) as world,
+        open_services(world.settings, sandbox=world.sandbox) as services,
+    ):
+        app = build_app(services)
+        async with serving(app) as base:
+            world.fake.fail_next("chat.postMessage", status=200, error="not_in_channel", times=3)
+            async with mcp_client(f"{base}/mcp", MCP_TOKEN) as client:
+                asked = await ok(client, "alm_sync_models", {"source_model": "dev", "target_model": "prod"})
+
+            async def refused() -> bool:
+                return bool(await refused_rows(services.store))
+
+            await eventually(refused, "the card to be refused three times")
+            await app.state.refusals.look()
+            (dm,) = await world.direct_messages(REQUESTER, containing="cannot be shown to the approvers")
+
+            async def delivered() -> bool:
+                return not await refused_rows(services.store)
+
+            await eventually(delivered, "Slack to accept the card at last")
+            await app.state.refusals.look()
+            await app.state.refusals.look()  # a second look after the episode says nothing more
+            told = await world.fake.wait_for(
+                "chat.postMessage",
+                where=lambda c: (
+                    c.params.get("channel") == APPROVALS and "Slack refused" in c.params.get("text", "")
+                ),
+                timeout=WAIT,
+            )
+
+    assert asked["request_id"] in text_of(dm.params)
+    assert "not_in_channel" in text_of(dm.params)
+    assert len(told) == 1
+    assert "not_in_channel" in text_of(told[0].params)

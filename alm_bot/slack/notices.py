@@ -46,6 +46,27 @@ def finished_reply(request: ApprovalRequest) -> Message:
     return Message(f"{request_title(request)} ({request.id}): {request.state}", (section(line),))
 
 
+def recovered_message(payload: Mapping[str, Any]) -> Message:
+    """To the approvals channel: Slack refused notices for a while; they have been delivered since."""
+    count, error = payload.get("count", 0), escape(str(payload.get("error") or "refused"))
+    text = (
+        f"ℹ️ Slack refused {count} alm-bot notice(s) (`{error}`) from {escape(str(payload.get('since')))} "
+        f"to {escape(str(payload.get('until')))}. They have been delivered now: cards and replies above "
+        "may have arrived late."
+    )
+    return Message(f"Slack refused {count} notice(s) for a while; they are delivered now.", (section(text),))
+
+
+def card_refused_dm(request: ApprovalRequest, error: str) -> Message:
+    """To the requester: the approvers cannot see the request's card, because Slack refuses it."""
+    text = (
+        f"⚠️ Your request *{request.id}* ({escape(request_title(request))}) cannot be shown in the "
+        f"approvals channel: Slack answers `{escape(error)}`. The approvers may not know it is waiting — "
+        "ask an admin to check the bot's channel (`alm-bot check`). The card is posted once Slack accepts it."
+    )
+    return Message(f"Your request {request.id} cannot be shown to the approvers yet.", (section(text),))
+
+
 def break_glass_reply(request: ApprovalRequest) -> Message:
     """In the card's thread: this request was decided outside Slack — the approvers should review it."""
     decider = person(request.decided_by_id, request.decided_by_name)

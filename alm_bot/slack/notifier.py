@@ -59,6 +59,9 @@ class SlackNotifier:
         if notice.kind == "comparison_ready":
             await self._comparison(notice)
             return None
+        if notice.kind == "notices_recovered":
+            await self._to_approvals_channel(notices.recovered_message(notice.payload))
+            return None
         request = notice.request
         if request is None:
             log.warning(
@@ -72,10 +75,19 @@ class SlackNotifier:
             return None
         channel = await self._channel_for(notice.destination)
         message = (
-            approval_card(request) if notice.kind == "approval_needed" else _personal(notice.kind, request)
+            approval_card(request)
+            if notice.kind == "approval_needed"
+            else _personal(notice.kind, request, notice.payload)
         )
         await post(self._client, channel, message)
         return None
+
+    async def _to_approvals_channel(self, message: Message) -> None:
+        channel = self._settings.approval.channel
+        if channel is None:
+            log.info("no approvals channel configured: %s", message.text)
+            return
+        await post(self._client, channel, message)
 
     async def _post_card(self, request: ApprovalRequest) -> DeliveryReceipt:
         card = approval_card(request)
@@ -132,7 +144,9 @@ class SlackNotifier:
         )
 
 
-def _personal(kind: str, request: ApprovalRequest) -> Message:
+def _personal(kind: str, request: ApprovalRequest, payload: dict[str, Any]) -> Message:
+    if kind == "card_refused":
+        return notices.card_refused_dm(request, str(payload.get("error") or "refused"))
     if kind == "request_decided":
         return notices.decided_dm(request)
     if kind == "request_expired":
