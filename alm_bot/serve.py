@@ -142,7 +142,10 @@ def build_app(
         slack_app = build_slack_app(services)
         app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
         link = SlackLink(slack_app.client, app=slack_app, app_token=app_token if mode == "socket" else None)
-        services.start_watcher(SlackNotifier(slack_app.client, settings, services.ops))
+        # Deliveries wait while Slack refuses the token or is out of reach: no warning per notice.
+        services.start_watcher(
+            SlackNotifier(slack_app.client, settings, services.ops), deliver=lambda: link.accepts_posts
+        )
         refusals = RefusalWatch(services)
         if mode == "http":
             slack_routes.append(slack_events_route(slack_app))

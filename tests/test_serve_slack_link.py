@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import WAIT, eventually, mcp_client
+from alm_bot.config import load_settings
+from alm_bot.sandbox import Sandbox
+from alm_bot.serve import build_app
+from alm_bot.services import open_services, sandbox_defaults
+from tests.live import WAIT, eventually, mcp_client, serving
 from tests.mcp.calls import ok
 from tests.processes import Spawned, clean_env, spawn_alm_bot
 from tests.test_serve import base_url_of, closed_port, health
@@ -129,3 +133,34 @@ async def test_a_dropped_connection_is_reported_and_reopened(tmp_path: Path) -> 
     assert first["status"] == "ok"
     assert "/alm" in str(ack.get("payload"))
     assert "Slack: ok (Socket Mode connected)" in serve.stderr
+
+
+async def test_while_slack_refuses_the_bot_token_notices_wait_in_the_outbox_untried(tmp_path: Path) -> None:
+    async with FakeSlack(bot_token="xoxb-the-real-one") as fake:
+        env = {
+            "ALM_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'alm-bot.db'}",
+            "SLACK_BOT_TOKEN": "xoxb-a-wrong-one",
+            "SLACK_SIGNING_SECRET": "http-mode-signing-secret",
+            "SLACK_API_URL": fake.api_url,
+        }
+        settings = load_settings(env=env, defaults=sandbox_defaults())
+        async with open_services(settings, sandbox=Sandbox()) as services:
+            app = build_app(services)
+            async with serving(app) as base:
+                link = app.state.slack_link
+                await eventually(lambda: link.state.status == "fatal", "the link to give up on the token")
+                async with mcp_client(f"{base}/mcp", None) as client:
+                    await ok(client, "alm_sync_models", {"source_model": "dev", "target_model": "prod"})
+                watcher = services.watcher
+                assert watcher is not None
+                for _ in range(3):  # three full watcher passes after the card was queued
+                    beat = watcher.heartbeat or 0.0
+                    await eventually(lambda beat=beat: (watcher.heartbeat or 0.0) > beat, "a watcher pass")
+                waiting = await services.store.list_outbox(sent=False)
+                _, body = await health(base)
+
+    assert waiting, "the card waits in the outbox"
+    assert all(row.attempts == 0 for row in waiting), waiting
+    assert not fake.of("chat.postMessage")
+    assert len(fake.of("auth.test")) == 1
+    assert body["slack"] == "fatal (invalid_auth: check SLACK_BOT_TOKEN)"
