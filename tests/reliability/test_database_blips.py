@@ -2,13 +2,18 @@
 
 serve runs in-process (`build_app`) against PostgreSQL through `tools.tcp_proxy.TcpProxy`, which the
 test cuts: every open connection dropped, new ones refused for a second — what a failover or a
-restart looks like to a client. Afterwards the watcher is still making passes, MCP answers, health
+restart looks like to a client. A SQLite file locked by another process past the busy timeout fails
+the call at hand with a clear message. Afterwards the watcher is still making passes, MCP answers, health
 is back to 200 and the supervisor never had to give up. A background task that keeps crashing
 makes serve stop (exit 1) rather than run on half-alive.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
+import anyio
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -18,11 +23,13 @@ from alm_bot.serve import build_app
 from alm_bot.services import open_services, sandbox_defaults
 from alm_bot.supervisor import Supervisor
 from tests.live import eventually, mcp_client, serving
-from tests.mcp.calls import ok
+from tests.mcp.calls import ok, refused
 from tests.test_serve import health, healthy
 from tools.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+DEV_TO_TEST = {"source_model": "dev", "target_model": "test"}
 
 
 async def test_a_database_dropped_for_a_second_three_times_leaves_every_part_of_serve_running(
@@ -94,3 +101,38 @@ async def test_a_task_that_crashes_once_is_restarted_and_carries_on() -> None:
 
     assert runs == 2
     assert supervisor.failed is None
+
+
+async def test_a_locked_sqlite_file_fails_the_call_at_hand_clearly_and_serve_carries_on(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "alm-bot.db"
+    settings = load_settings(
+        env={"ALM_BOT_DATABASE_URL": f"sqlite:///{database}"}, defaults=sandbox_defaults()
+    )
+    async with open_services(settings, sandbox=Sandbox()) as services:
+        app = build_app(services)
+        async with serving(app) as base:
+            await healthy(base)
+            # Another process holds the write lock longer than the busy timeout (10 s).
+            locker = sqlite3.connect(database, isolation_level=None, timeout=30, check_same_thread=False)
+            await anyio.to_thread.run_sync(locker.execute, "BEGIN EXCLUSIVE")
+            try:
+                async with mcp_client(f"{base}/mcp", None) as client:
+                    during = await refused(
+                        client, "alm_sync_models", {"source_model": "dev", "target_model": "test"}
+                    )
+            finally:
+                await anyio.to_thread.run_sync(locker.execute, "ROLLBACK")
+                locker.close()
+            async with mcp_client(f"{base}/mcp", None) as client:
+                after = await ok(client, "alm_sync_models", DEV_TO_TEST)
+            watcher = services.watcher
+            assert watcher is not None
+            beat = watcher.heartbeat or 0.0
+            await eventually(lambda: (watcher.heartbeat or 0.0) > beat, "a watcher pass after the lock")
+
+    assert "does not answer: database is locked" in during
+    assert "[SQL" not in during
+    assert after["status"]
+    assert app.state.supervisor.failed is None
