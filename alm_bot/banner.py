@@ -35,7 +35,9 @@ def banner(settings: Settings, base_url: str, *, sandbox: bool) -> str:
         f"  MCP (HTTP):    {mcp_url}",
         f"  MCP client:    {snippet}",
     ]
-    if not settings.mcp_tokens:
+    if settings.mcp_oauth_issuer is not None:
+        lines.append(f"  MCP auth:      OAuth, access tokens from {settings.mcp_oauth_issuer}")
+    elif not settings.mcp_tokens:
         lines.append(
             "  MCP auth:      none (no ALM_BOT_MCP_TOKENS) — allowed because the bind is loopback only"
         )

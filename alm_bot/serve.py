@@ -117,7 +117,11 @@ class RequestIds:
 
 
 def build_app(
-    services: Services, *, host: str = "127.0.0.1", on_fatal: Callable[[str], None] | None = None
+    services: Services,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    on_fatal: Callable[[str], None] | None = None,
 ) -> Starlette:
     """The one ASGI app. Open the services first; the app's lifespan runs the background work.
 
@@ -129,7 +133,7 @@ def build_app(
     settings = services.settings
     mode = slack_mode(settings)
     supervisor = Supervisor(on_fatal or (lambda _reason: None))
-    mcp_app = mcp_http_app(services, settings, host=host)
+    mcp_app = mcp_http_app(services, settings, host=host, port=port)
     link: SlackLink | None = None
     refusals: RefusalWatch | None = None
     slack_routes: list[BaseRoute] = []
@@ -270,7 +274,8 @@ async def serve(
     with listener or listen(options.host, options.port) as sock:
         stop = _Stop()
         async with open_services(settings, sandbox=sandbox) as services:
-            app = build_app(services, host=options.host, on_fatal=stop)
+            bound_port = sock.getsockname()[1]  # the real one, also with --port 0
+            app = build_app(services, host=options.host, port=bound_port, on_fatal=stop)
             # In-flight requests get 8 s to finish: with the lifespan's own end, SIGTERM exits within 10 s.
             config = uvicorn.Config(
                 app, lifespan="on", log_config=None, access_log=False, timeout_graceful_shutdown=8
