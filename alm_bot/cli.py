@@ -312,7 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if bad is not None:
         print(f"alm-bot: argument {bad!r} is not valid UTF-8", file=sys.stderr)
         return 1
-    args = build_parser().parse_args(arguments)
+    try:
+        args = build_parser().parse_args(arguments)
+    except SystemExit as done:  # --help, --version, or a usage error (already printed, exit code 1)
+        return done.code if isinstance(done.code, int) else 1
     try:
         code: int = args.func(args)
     except AlmBotError as exc:
