@@ -301,9 +301,12 @@ def _not_utf8(argv: Sequence[str]) -> str | None:
 
 def refusal(exc: AlmBotError) -> str:
     """What the CLI prints for a refusal: one line per problem, a single problem on a single line."""
-    if isinstance(exc, ConfigError) and len(exc.problems) == 1:
+    if not isinstance(exc, ConfigError):
+        return f"alm-bot: {exc}"
+    if len(exc.problems) == 1:
         return f"alm-bot: configuration: {exc.problems[0]}"
-    return f"alm-bot: {exc}"
+    lines = "\n".join(f"  - {problem}" for problem in exc.problems)
+    return f"alm-bot: the configuration has {len(exc.problems)} problems:\n{lines}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
