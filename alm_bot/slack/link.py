@@ -114,6 +114,8 @@ class SlackLink:
                 reason = f"no answer within {self._attempt_timeout:g}s"
             except (aiohttp.ClientError, SlackClientError, OSError) as exc:
                 reason = f"cannot reach Slack: {exc or type(exc).__name__}"
+            if self.state.status == "ok":
+                failures = 0  # it worked until now: the first retry comes quickly
             failures += 1
             self._change(SlackState("down", reason))
             await anyio.sleep(min(self._backoff_max, 2.0**failures))
