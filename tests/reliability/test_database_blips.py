@@ -11,6 +11,7 @@ makes serve stop (exit 1) rather than run on half-alive.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import anyio
@@ -24,7 +25,8 @@ from alm_bot.services import open_services, sandbox_defaults
 from alm_bot.supervisor import Supervisor
 from tests.live import eventually, mcp_client, serving
 from tests.mcp.calls import ok, refused
-from tests.test_serve import health, healthy
+from tests.processes import PROCESS_WAIT, clean_env, spawn_alm_bot
+from tests.test_serve import base_url_of, health, healthy
 from tools.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -136,3 +138,21 @@ async def test_a_locked_sqlite_file_fails_the_call_at_hand_clearly_and_serve_car
     assert "[SQL" not in during
     assert after["status"]
     assert app.state.supervisor.failed is None
+
+
+async def test_serve_exits_1_when_its_watcher_cannot_be_kept_running(tmp_path: Path) -> None:
+    database = tmp_path / "alm-bot.db"
+    env = clean_env(ALM_BOT_DATABASE_URL=f"sqlite:///{database}")
+    async with spawn_alm_bot("serve", "--sandbox", "--port", "0", env=env, cwd=tmp_path) as serve:
+        await healthy(await base_url_of(serve))
+        # Not an outage but a broken database: every watcher pass fails the same way.
+        with closing(sqlite3.connect(database, timeout=30)) as db:
+            db.execute("DROP TABLE tracked_task")
+            db.commit()
+        with anyio.fail_after(PROCESS_WAIT):
+            code = await serve.process.wait()
+
+    assert code == 1, serve
+    last = serve.stderr.strip().splitlines()[-1]
+    assert last.startswith("alm-bot: serve stopped: the watcher failed 5 times in 60s"), serve.stderr
+    assert "tracked_task" in last
