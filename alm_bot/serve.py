@@ -152,7 +152,7 @@ def build_app(
         )
         refusals = RefusalWatch(services)
         if mode == "http":
-            slack_routes.append(slack_events_route(slack_app))
+            slack_routes.append(slack_events_route(slack_app, services))
     elif services.sandbox is not None:
         services.start_watcher(DemoNotices())
     else:
