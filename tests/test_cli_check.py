@@ -122,7 +122,10 @@ async def test_missing_scopes_are_named(tmp_path: Path, anaplan: str, fake: Fake
     done, rows = await check(tmp_path, env_of(tmp_path, anaplan, fake))
 
     assert done.code == 1
-    assert "missing scopes: users:read, usergroups:read, im:write, files:write" in rows["slack bot token"][1]
+    assert (
+        "missing scopes: users:read, usergroups:read, im:write, files:write, im:history, channels:history"
+        in (rows["slack bot token"][1])
+    )
 
 
 async def test_a_bot_outside_the_approvals_channel_is_red(

@@ -27,8 +27,10 @@ REQUIRED_SCOPES: Final = (
     "usergroups:read",
     "im:write",
     "files:write",
+    "im:history",
 )
-"""The bot scopes the code calls for (manifest.yml lists the same, with why)."""
+"""The bot scopes the code calls for (manifest.yml lists the same, with why); plus the history scope
+of the approvals channel's kind (`history_scope`), to look its own messages up before re-posting."""
 
 _FAILED: Final = (SlackApiError, SlackClientError, aiohttp.ClientError, OSError, TimeoutError)
 _SECONDS: Final = 10
@@ -41,7 +43,7 @@ async def slack_rows(settings: Settings) -> list[CheckRow]:
     client = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=_SECONDS
     )
-    rows = [await _bot_token(client)]
+    rows = [await _bot_token(client, settings.approval.channel)]
     if not rows[0].ok:
         return rows  # nothing else can be asked with a token Slack refuses
     if settings.slack_app_token is not None:
@@ -57,13 +59,20 @@ async def slack_rows(settings: Settings) -> list[CheckRow]:
     return rows
 
 
-async def _bot_token(client: AsyncWebClient) -> CheckRow:
+def history_scope(channel: str | None) -> tuple[str, ...]:
+    """``channels:history`` for a public approvals channel (``C…``), ``groups:history`` for a private one."""
+    if channel is None:
+        return ()
+    return ("groups:history",) if channel.startswith("G") else ("channels:history",)
+
+
+async def _bot_token(client: AsyncWebClient, channel: str | None) -> CheckRow:
     try:
         answer = await client.auth_test()
     except _FAILED as exc:
         return CheckRow("slack bot token", False, f"auth.test: {_reason(exc)} (check SLACK_BOT_TOKEN)")
     granted = {s.strip() for s in (answer.headers.get("x-oauth-scopes") or "").split(",") if s.strip()}
-    missing = [scope for scope in REQUIRED_SCOPES if scope not in granted]
+    missing = [scope for scope in (*REQUIRED_SCOPES, *history_scope(channel)) if scope not in granted]
     who = f"bot {answer.get('user')} in {answer.get('team')}"
     if granted and missing:
         return CheckRow(
