@@ -21,7 +21,7 @@ __all__ = ["Backoff"]
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    """``first`` seconds, then ``factor`` times longer each time, never more than ``cap``."""
+    """``first`` seconds, then ``factor`` times longer each time, never more than ``cap`` (0: no waits)."""
 
     first: float
     factor: float = 2.0
@@ -29,8 +29,8 @@ class Backoff:
     jitter: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.first <= 0 or self.factor < 1 or self.cap < self.first:
-            raise ValueError("Backoff waits must be positive and must not shrink")
+        if self.first < 0 or self.factor < 1 or self.cap < self.first:
+            raise ValueError("Backoff waits must not be negative and must not shrink")
         if not 0.0 <= self.jitter <= 1.0:
             raise ValueError("Backoff.jitter must be between 0 and 1")
 

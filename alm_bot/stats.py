@@ -9,7 +9,7 @@ The four figures DevOps teams use to see how releases go, for Anaplan syncs:
 - **time to restore**: from a target's first failed sync to its next successful one, median; a
   target still failing at the end of the period counts as not restored.
 
-Front ends (``alm-bot stats``, ``/alm stats``) only word these `ModelFigures`.
+Front ends (the CLI's and Slack's stats commands) only word these `ModelFigures`.
 """
 
 from __future__ import annotations

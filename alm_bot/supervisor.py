@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from alm_bot.backoff import Backoff
+
 __all__ = ["Supervisor"]
 
 log = logging.getLogger("alm_bot.supervisor")
@@ -47,7 +49,7 @@ class Supervisor:
                 if len(crashes) >= self.max_crashes:
                     self.fail(f"the {name} failed {len(crashes)} times in {self.window:g}s: {_what(exc)}")
                     return
-                delay = min(self.backoff_max, 0.5 * 2 ** (len(crashes) - 1))
+                delay = Backoff(min(0.5, self.backoff_max), 2.0, self.backoff_max).delay(len(crashes))
                 log.error(
                     "the %s stopped (%s); restarting it in %.1fs",
                     name,

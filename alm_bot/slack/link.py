@@ -26,6 +26,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from alm_bot.backoff import Backoff
+
 __all__ = ["FATAL_ERRORS", "SlackLink", "SlackState"]
 
 log = logging.getLogger("alm_bot.slack.link")
@@ -118,7 +120,7 @@ class SlackLink:
                 failures = 0  # it worked until now: the first retry comes quickly
             failures += 1
             self._change(SlackState("down", reason))
-            await anyio.sleep(min(self._backoff_max, 2.0**failures))
+            await anyio.sleep(Backoff(min(2.0, self._backoff_max), 2.0, self._backoff_max).delay(failures))
 
     async def _check_api(self) -> None:
         with anyio.fail_after(self._attempt_timeout):

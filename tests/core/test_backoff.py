@@ -13,6 +13,10 @@ def test_waits_grow_by_the_factor_until_the_cap() -> None:
     assert schedule.delay(0) == 0.5
 
 
+def test_a_schedule_of_no_waits_is_allowed() -> None:
+    assert Backoff(0.0, 2.0, 0.0).delay(3) == 0.0
+
+
 def test_the_wait_after_a_wait_grows_from_at_least_the_first() -> None:
     schedule = Backoff(1.0, 1.5, 15.0)
     assert schedule.after(0.0) == 1.0
@@ -28,7 +32,7 @@ def test_jitter_shortens_a_wait_by_at_most_its_share() -> None:
 
 
 @pytest.mark.parametrize(
-    "arguments", [(0.0, 2.0, 1.0), (1.0, 0.5, 2.0), (2.0, 2.0, 1.0), (1.0, 2.0, 2.0, 1.5)]
+    "arguments", [(-1.0, 2.0, 1.0), (1.0, 0.5, 2.0), (2.0, 2.0, 1.0), (1.0, 2.0, 2.0, 1.5)]
 )
 def test_a_schedule_that_would_shrink_or_stand_still_is_refused(arguments: tuple[float, ...]) -> None:
     with pytest.raises(ValueError, match="Backoff"):
