@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from alm_bot.store import Store
+from alm_bot.store import OPERATIONS, REQUEST_STATES, Store
 from alm_bot.store.transaction import OUTBOX, REQUESTS, TASKS
 
 __all__ = ["APPROVAL_BUCKETS", "LAG_BUCKETS", "SYNC_BUCKETS", "StoreCollector", "StoreFigures"]
@@ -119,8 +119,10 @@ class StoreCollector(Collector):
         requests = GaugeMetricFamily(
             "alm_bot_requests", "Stored requests by operation and state", labels=["operation", "state"]
         )
-        for (operation, state), count in sorted(figures.requests.items()):
-            requests.add_metric([operation, state], count)
+        # Every operation × state, zeros included: an alert on a series that is absent never fires.
+        known = {(operation, state) for operation in OPERATIONS for state in REQUEST_STATES}
+        for operation, state in sorted(known | figures.requests.keys()):
+            requests.add_metric([operation, state], figures.requests.get((operation, state), 0))
         yield requests
         yield _gauge(
             "alm_bot_outbox_depth", "Notices waiting to be delivered (not given up)", figures.outbox_depth
