@@ -3,7 +3,9 @@
 Every figure here is a fact the existing code already records (``created_at``, ``decided_at``,
 ``finished_at``, ``sent_at``), so nothing outside this module had to change to measure it, and every
 replica reports the same values (aggregate them with ``max``, not ``sum``). The histograms cover every
-stored row, so they are cumulative like counters and survive restarts.
+stored row, so they are cumulative like counters and survive restarts. The database counts their
+buckets: a scrape receives one row per label however many requests are stored (the database still
+reads them all; at a few thousand requests a year that stays in the milliseconds).
 
 `StoreFigures.read` runs a handful of reads on one connection under a short timeout; when the database
 does not answer in time, the scrape still answers with the in-process counters and
@@ -12,17 +14,17 @@ does not answer in time, the scrape still answers with the in-process counters a
 
 from __future__ import annotations
 
-import bisect
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 import anyio
 import sqlalchemy as sa
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alm_bot.store import OPERATIONS, REQUEST_STATES, Store
 from alm_bot.store.transaction import OUTBOX, REQUESTS, TASKS
@@ -39,15 +41,16 @@ LAG_BUCKETS: Final = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
 _TASK_OUTCOME_NOTICES: Final = ("task_finished", "comparison_ready")
 
 
-@dataclass
-class Durations:
-    """Observed durations (seconds) for one histogram, by label value ("" when unlabelled)."""
+@dataclass(frozen=True)
+class Tally:
+    """A histogram series as the database counted it: how many, their sum, how many at or below each bound."""
 
-    by_label: dict[str, list[float]] = field(default_factory=dict)
+    count: int
+    total: float
+    at_or_below: tuple[int, ...]
 
-    def add(self, label: str, start: datetime | None, end: datetime | None) -> None:
-        if start is not None and end is not None:
-            self.by_label.setdefault(label, []).append(max(0.0, (end - start).total_seconds()))
+
+Series = dict[str, Tally]  # by label value; "" when the histogram has no label
 
 
 @dataclass
@@ -57,9 +60,9 @@ class StoreFigures:
     requests: dict[tuple[str, str], int] = field(default_factory=dict)
     outbox_depth: int = 0
     outbox_oldest: datetime | None = None
-    approval_wait: Durations = field(default_factory=Durations)
-    sync_duration: Durations = field(default_factory=Durations)
-    notice_lag: Durations = field(default_factory=Durations)
+    approval_wait: Series = field(default_factory=dict)
+    sync_duration: Series = field(default_factory=dict)
+    notice_lag: Series = field(default_factory=dict)
 
     @classmethod
     async def read(cls, store: Store, max_seconds: float) -> StoreFigures | None:
@@ -83,22 +86,62 @@ class StoreFigures:
             waiting = [OUTBOX.c.sent_at.is_(None), OUTBOX.c.next_attempt_at.is_not(None)]
             depth = sa.select(sa.func.count(), sa.func.min(OUTBOX.c.created_at)).where(*waiting)
             figures.outbox_depth, figures.outbox_oldest = (await db.execute(depth)).one()
-            decided = sa.select(REQUESTS.c.created_at, REQUESTS.c.decided_at).where(
-                REQUESTS.c.decided_at.is_not(None)
+            tally = _Tallies(db, store.dialect)
+            figures.approval_wait = await tally(
+                REQUESTS.c.created_at,
+                REQUESTS.c.decided_at,
+                APPROVAL_BUCKETS,
+                [REQUESTS.c.decided_at.is_not(None)],
             )
-            for created, decided_at in await db.execute(decided):
-                figures.approval_wait.add("", created, decided_at)
-            syncs = sa.select(TASKS.c.model_id, TASKS.c.created_at, TASKS.c.finished_at).where(
-                TASKS.c.kind == "sync", TASKS.c.finished_at.is_not(None)
+            figures.sync_duration = await tally(
+                TASKS.c.created_at,
+                TASKS.c.finished_at,
+                SYNC_BUCKETS,
+                [TASKS.c.kind == "sync", TASKS.c.finished_at.is_not(None)],
+                label=TASKS.c.model_id,
             )
-            for model_id, created, finished in await db.execute(syncs):
-                figures.sync_duration.add(model_id, created, finished)
-            sent = sa.select(OUTBOX.c.created_at, OUTBOX.c.sent_at).where(
-                OUTBOX.c.kind.in_(_TASK_OUTCOME_NOTICES), OUTBOX.c.sent_at.is_not(None)
+            figures.notice_lag = await tally(
+                OUTBOX.c.created_at,
+                OUTBOX.c.sent_at,
+                LAG_BUCKETS,
+                [OUTBOX.c.kind.in_(_TASK_OUTCOME_NOTICES), OUTBOX.c.sent_at.is_not(None)],
             )
-            for created, sent_at in await db.execute(sent):
-                figures.notice_lag.add("", created, sent_at)
         return figures
+
+
+class _Tallies:
+    """Counts a histogram in the database: one row per label, whatever the number of stored rows."""
+
+    def __init__(self, db: AsyncConnection, dialect: str) -> None:
+        self._db = db
+        self._dialect = dialect
+
+    async def __call__(
+        self,
+        start: sa.Column[Any],
+        end: sa.Column[Any],
+        bounds: Sequence[float],
+        where: list[sa.ColumnElement[bool]],
+        *,
+        label: sa.Column[Any] | None = None,
+    ) -> Series:
+        seconds = self._seconds(start, end)
+        counts = [sa.func.count(), sa.func.coalesce(sa.func.sum(seconds), 0.0)]
+        counts += [sa.func.coalesce(sa.func.sum(sa.case((seconds <= b, 1), else_=0)), 0) for b in bounds]
+        key = label if label is not None else sa.literal("")
+        query = sa.select(key, *counts).where(*where)
+        if label is not None:
+            query = query.group_by(label)
+        series: Series = {}
+        for value, count, total, *at_or_below in await self._db.execute(query):
+            series[str(value)] = Tally(int(count), float(total), tuple(int(n) for n in at_or_below))
+        return series
+
+    def _seconds(self, start: sa.Column[Any], end: sa.Column[Any]) -> sa.ColumnElement[Any]:
+        if self._dialect == "postgresql":
+            return sa.func.extract("epoch", end) - sa.func.extract("epoch", start)
+        # SQLite keeps UTC wall times as text; julianday() reads them as (fractional) days.
+        return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
 
 
 class StoreCollector(Collector):
@@ -159,17 +202,10 @@ def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
 
 
 def _histogram(
-    name: str, documentation: str, durations: Durations, bounds: Sequence[float], *, label: str | None = None
+    name: str, documentation: str, series: Series, bounds: Sequence[float], *, label: str | None = None
 ) -> HistogramMetricFamily:
     family = HistogramMetricFamily(name, documentation, labels=[label] if label else None)
-    by_label = durations.by_label or ({} if label else {"": []})
-    for value, observed in sorted(by_label.items()):
-        family.add_metric([value] if label else [], _cumulative(observed, bounds), sum(observed))
+    for value, tally in sorted(series.items()):
+        buckets = [(repr(float(b)), float(n)) for b, n in zip(bounds, tally.at_or_below, strict=True)]
+        family.add_metric([value] if label else [], [*buckets, ("+Inf", float(tally.count))], tally.total)
     return family
-
-
-def _cumulative(observed: Iterable[float], bounds: Sequence[float]) -> list[tuple[str, float]]:
-    """Prometheus buckets: for each upper bound, how many observations are at or below it."""
-    ordered = sorted(observed)
-    buckets = [(repr(float(b)), float(bisect.bisect_right(ordered, b))) for b in bounds]
-    return [*buckets, ("+Inf", float(len(ordered)))]

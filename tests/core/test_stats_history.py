@@ -33,7 +33,7 @@ async def test_delivery_report_and_scrape_figures_read_the_same_history(database
                 "approved",
                 decided_by_id=ADA.id,
                 decided_by_name=ADA.name,
-                decided_at=asked + timedelta(minutes=30),
+                decided_at=asked + timedelta(minutes=25),
             )
             await tx.transition(done.id, ["approved"], EXECUTING, anaplan_task_id="T1")
             await tx.transition(done.id, [EXECUTING], "succeeded")
@@ -48,6 +48,8 @@ async def test_delivery_report_and_scrape_figures_read_the_same_history(database
     assert (prod.model_name, prod.succeeded, prod.lead_time_seconds) == ("FP&A PROD", 1, 2 * 3600)
     assert figures is not None
     assert figures.requests == {("sync", "succeeded"): 1, ("sync", "requested"): 1}
-    assert figures.approval_wait.by_label == {"": [30 * 60]}
+    (wait,) = figures.approval_wait.values()
+    assert (wait.count, wait.total) == (1, pytest.approx(25 * 60, abs=0.01))
+    assert wait.at_or_below == (0, 0, 0, 1, 1, 1, 1, 1, 1)  # 25 min: above the 15 min bound, within 30 min
     assert figures.outbox_depth == 1
     assert figures.outbox_oldest == moment[0]
