@@ -7,7 +7,7 @@ stored row, so they are cumulative like counters and survive restarts. The datab
 buckets: a scrape receives one row per label however many requests are stored (the database still
 reads them all: measured ~140 ms per scrape with 20,000 stored requests on SQLite, 2 busy cores).
 
-`StoreFigures.read` runs a handful of reads on one connection under a short timeout; when the database
+`StoreCollector.refresh` runs a handful of reads on one connection under a short timeout; when the database
 does not answer in time, the scrape still answers with the in-process counters and
 ``alm_bot_store_up 0``.
 """
@@ -65,17 +65,7 @@ class StoreFigures:
     notice_lag: Series = field(default_factory=dict)
 
     @classmethod
-    async def read(cls, store: Store, max_seconds: float) -> StoreFigures | None:
-        """The figures, or None (logged) when the store does not answer within ``max_seconds``."""
-        try:
-            with anyio.fail_after(max_seconds):
-                return await cls._read(store)
-        except (TimeoutError, OSError, sa.exc.SQLAlchemyError) as exc:
-            log.warning("/metrics: the database did not answer, store figures left out: %s", exc or "timeout")
-            return None
-
-    @classmethod
-    async def _read(cls, store: Store) -> StoreFigures:
+    async def read(cls, store: Store) -> StoreFigures:
         figures = cls()
         async with store.engine.connect() as db:
             grouped = sa.select(REQUESTS.c.operation, REQUESTS.c.state, sa.func.count()).group_by(
@@ -150,6 +140,22 @@ class StoreCollector(Collector):
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self._clock = clock
         self.figures: StoreFigures | None = None
+        self._warned = False  # the current outage was logged
+
+    async def refresh(self, store: Store, max_seconds: float) -> None:
+        """Read the figures; without them (logged once per outage) when the store does not answer in time."""
+        try:
+            with anyio.fail_after(max_seconds):
+                self.figures = await StoreFigures.read(store)
+        except (TimeoutError, OSError, sa.exc.SQLAlchemyError) as exc:
+            if not self._warned:
+                reason = str(exc) or f"no answer within {max_seconds:g} s"
+                log.warning("/metrics: the database did not answer, store figures left out: %s", reason)
+            self.figures, self._warned = None, True
+            return
+        if self._warned:
+            log.info("/metrics: the database answers again")
+            self._warned = False
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("alm_bot_store_up", "1 when the store answered this scrape, else 0")
