@@ -37,18 +37,23 @@ async def test_delivery_report_and_scrape_figures_read_the_same_history(database
             )
             await tx.transition(done.id, ["approved"], EXECUTING, anaplan_task_id="T1")
             await tx.transition(done.id, [EXECUTING], "succeeded")
+            await tx.audit("sync_succeeded", None, done.id, PROD)
             await tx.insert_request(new_request(created_at=NOW))  # still requested
             await tx.enqueue("request_updated", "card", {"request_id": done.id}, "k1")
+        moment[0] = NOW - timedelta(days=1)
+        async with store.transaction() as tx:  # a later write (say, a verification) moves updated_at
+            await tx.update_request(done.id, result={"verified": True})
         report = await delivery_report(store, period=timedelta(days=90), now=NOW, model_id=PROD)
         figures = await StoreFigures.read(store)
     finally:
         await store.dispose()
 
     (prod,) = report.models
+    # lead time ends when the outcome was recorded (the audit), not at the request's last update
     assert (prod.model_name, prod.succeeded, prod.lead_time_seconds) == ("FP&A PROD", 1, 2 * 3600)
     assert figures.requests == {("sync", "succeeded"): 1, ("sync", "requested"): 1}
     (wait,) = figures.approval_wait.values()
     assert (wait.count, wait.total) == (1, pytest.approx(25 * 60, abs=0.01))
     assert wait.at_or_below == (0, 0, 0, 1, 1, 1, 1, 1, 1)  # 25 min: above the 15 min bound, within 30 min
     assert figures.outbox_depth == 1
-    assert figures.outbox_oldest == moment[0]
+    assert figures.outbox_oldest == NOW - timedelta(days=3)
