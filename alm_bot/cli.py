@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
+from alm_bot.cli_wording import in_cli_words
 from alm_bot.errors import AlmBotError, ConfigError
 
 if TYPE_CHECKING:
@@ -302,7 +303,7 @@ def _not_utf8(argv: Sequence[str]) -> str | None:
 def refusal(exc: AlmBotError) -> str:
     """What the CLI prints for a refusal: one line per problem, a single problem on a single line."""
     if not isinstance(exc, ConfigError):
-        return f"alm-bot: {exc}"
+        return f"alm-bot: {in_cli_words(exc)}"
     if len(exc.problems) == 1:
         return f"alm-bot: configuration: {exc.problems[0]}"
     lines = "\n".join(f"  - {problem}" for problem in exc.problems)

@@ -183,6 +183,9 @@ def build_app(
             finally:
                 tasks.cancel_scope.cancel()
 
+    from alm_bot.metrics import metrics_route
+
+    routes.append(metrics_route(services, slack_app.client if slack_app is not None else None))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestIds)
     app.state.supervisor = supervisor

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from alm_bot.checks import CheckRow
 from alm_bot.config import Settings
+from alm_bot.slack.app import SLACK_WEB_API
 
 __all__ = ["REQUIRED_SCOPES", "slack_rows"]
 
@@ -41,7 +42,9 @@ async def slack_rows(settings: Settings) -> list[CheckRow]:
     if settings.slack_bot_token is None:
         return [CheckRow("slack", True, "off (no SLACK_BOT_TOKEN): notices wait in the outbox")]
     client = AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=_SECONDS
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url or SLACK_WEB_API,
+        timeout=_SECONDS,
     )
     rows = [await _bot_token(client, settings.approval.channel)]
     if not rows[0].ok:
