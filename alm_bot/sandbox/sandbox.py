@@ -15,12 +15,13 @@ from alm_bot.sandbox.changes import synthetic_change
 from alm_bot.sandbox.clock import SandboxClock
 from alm_bot.sandbox.errors import ApiError, ControlError
 from alm_bot.sandbox.faults import Fault, FaultList
+from alm_bot.sandbox.fidelity import Fidelity
 from alm_bot.sandbox.ratelimit import TokenBucket
 from alm_bot.sandbox.state import Model, User, World
 from alm_bot.sandbox.tasks import settle
 from alm_bot.sandbox.tokens import TokenStore
 
-__all__ = ["ACTIVE_STATES", "RequestLogEntry", "Sandbox"]
+__all__ = ["ACTIVE_STATES", "DEFAULT_BURST", "DEFAULT_RATE_PER_SECOND", "RequestLogEntry", "Sandbox"]
 
 ACTIVE_STATES: Final = (
     "UNLOCKED",
@@ -30,6 +31,8 @@ ACTIVE_STATES: Final = (
     "LOCKED",
     "ARCHIVED",
 )
+DEFAULT_RATE_PER_SECOND: Final = 10.0
+DEFAULT_BURST: Final = 20
 _LOG_KEEP: Final = 20_000
 """The request log keeps the newest entries only, so a long benchmark cannot exhaust memory."""
 
@@ -49,21 +52,24 @@ class Sandbox:
 
     ``task_duration`` — seconds of sandbox time an ALM task runs (0: complete at once);
     ``token_ttl`` — auth token lifetime; ``rate_limit_per_second``/``rate_limit_burst`` — the
-    token bucket (``None`` rate: unlimited); ``clock`` — epoch-seconds source instead of the wall
-    clock (`advance` still adds to it).
+    token bucket (``None`` rate: unlimited; the default is the only published figure, ~10/s, with
+    a small burst); ``clock`` — epoch-seconds source instead of the wall clock (`advance` still
+    adds to it); ``fidelity`` — the strictness switches (`alm_bot.sandbox.fidelity`).
     """
 
     def __init__(
         self,
         task_duration: float = 3.0,
         token_ttl: float = 35 * 60,
-        rate_limit_per_second: float | None = 50.0,
-        rate_limit_burst: int = 100,
+        rate_limit_per_second: float | None = DEFAULT_RATE_PER_SECOND,
+        rate_limit_burst: int = DEFAULT_BURST,
         clock: Callable[[], float] | None = None,
+        fidelity: Fidelity | None = None,
     ) -> None:
         if task_duration < 0:
             raise ValueError("task_duration cannot be negative")
         self.task_duration = task_duration
+        self.fidelity = fidelity if fidelity is not None else Fidelity()
         self.clock = SandboxClock(clock)
         self.world: World = seed.build_world()
         self.tokens = TokenStore(token_ttl)

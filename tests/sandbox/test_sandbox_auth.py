@@ -367,7 +367,10 @@ async def test_certificate_login_with_a_malformed_certificate_is_400_bad_header(
 async def test_certificate_login_with_a_malformed_body_is_400_bad_header(
     client: httpx2.AsyncClient, key: rsa.RSAPrivateKey, body: bytes
 ) -> None:
-    headers = {"Authorization": f"CACertificate {base64.b64encode(certificate(key)).decode()}"}
+    headers = {
+        "Authorization": f"CACertificate {base64.b64encode(certificate(key)).decode()}",
+        "Content-Type": "application/json",
+    }
 
     response = await client.post("/token/authenticate", headers=headers, content=body)
 
