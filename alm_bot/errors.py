@@ -18,6 +18,7 @@ possible, what to do next. No error ever carries a password, token or key.
     │   ├── NotFound                 404: unknown or inaccessible model, revision, task or report
     │   ├── ModelArchived            422: the model is archived
     │   ├── InvalidRequest           400: Anaplan refused the request; its message is kept
+    │   ├── ModelBusy                409: the model is busy (a sync is running into it); .model_id
     │   ├── RateLimited              429 that outlived the retries; .retry_after
     │   ├── AnaplanUnavailable       5xx, timeouts, connection errors that outlived the retries
     │   │   └── TaskCreationUncertain  a task-creating POST failed ambiguously and no task is visible
@@ -48,6 +49,7 @@ __all__ = [
     "InvalidArgument",
     "InvalidRequest",
     "ModelArchived",
+    "ModelBusy",
     "ModelNotResolved",
     "NotAllowed",
     "NotFound",
@@ -141,6 +143,19 @@ class InvalidRequest(AnaplanError):
     """400: Anaplan refused the request; ``anaplan_message`` holds its explanation."""
 
 
+class ModelBusy(AnaplanError):
+    """409: the model is busy — another sync or a conflicting action is running on it.
+
+    ``model_id`` is the model in the request path (the target). Nothing was started; the request may
+    be sent again once the other action finished, but never automatically: a task-creating POST is
+    not retried on it.
+    """
+
+    def __init__(self, message: str, *, model_id: str = "", **kwargs: Any) -> None:
+        self.model_id = model_id
+        super().__init__(message, **kwargs)
+
+
 class RateLimited(AnaplanError):
     """429 that outlived the retries. ``retry_after`` is Anaplan's hint in seconds, if it sent one."""
 
@@ -154,10 +169,15 @@ class AnaplanUnavailable(AnaplanError):
 
 
 class TaskCreationUncertain(AnaplanUnavailable):
-    """A task-creating POST failed ambiguously (e.g. timed out after sending) and no task is visible.
+    """A task-creating POST failed ambiguously (e.g. timed out after sending) and no task is visible
+    that is provably the one asked for. ``candidates`` are new task ids that might be it.
 
     It was deliberately not retried, so that Anaplan never runs the same sync twice.
     """
+
+    def __init__(self, message: str, *, candidates: tuple[str, ...] = (), **kwargs: Any) -> None:
+        self.candidates = candidates
+        super().__init__(message, **kwargs)
 
 
 class TaskFailed(AnaplanError):

@@ -22,7 +22,7 @@ from alm_bot.anaplan.auth import Credentials
 from alm_bot.anaplan.envelopes import ModelList, OneModel, Paging, WorkspaceList
 from alm_bot.anaplan.error_mapping import Endpoint
 from alm_bot.anaplan.models import Model, Workspace
-from alm_bot.anaplan.paging import read_all_pages
+from alm_bot.anaplan.paging import PageRequest, read_all_pages
 from alm_bot.anaplan.polling import PollPolicy
 from alm_bot.anaplan.retry import RetryPolicy, Sleep
 from alm_bot.anaplan.transport import AnaplanHttp
@@ -97,10 +97,9 @@ class AnaplanClient:
         """Every workspace the Anaplan user can see."""
         endpoint = Endpoint("/workspaces", "list the workspaces")
 
-        async def fetch_page(offset: int, limit: int) -> tuple[Sequence[Workspace], Paging | None]:
-            page = await self._http.get_json(
-                endpoint, WorkspaceList, params={"limit": limit, "offset": offset}
-            )
+        async def fetch_page(at: PageRequest) -> tuple[Sequence[Workspace], Paging | None]:
+            params = {"limit": at.limit, "offset": at.offset}
+            page = await self._http.get_json(endpoint, WorkspaceList, params=params, link=at.link)
             return page.workspaces, page.meta.paging if page.meta else None
 
         return await read_all_pages(fetch_page)
@@ -117,9 +116,9 @@ class AnaplanClient:
                 missing="workspace",
             )
 
-        async def fetch_page(offset: int, limit: int) -> tuple[Sequence[Model], Paging | None]:
-            params: dict[str, str | int] = {"modelDetails": "true", "limit": limit, "offset": offset}
-            page = await self._http.get_json(endpoint, ModelList, params=params)
+        async def fetch_page(at: PageRequest) -> tuple[Sequence[Model], Paging | None]:
+            params: dict[str, str | int] = {"modelDetails": "true", "limit": at.limit, "offset": at.offset}
+            page = await self._http.get_json(endpoint, ModelList, params=params, link=at.link)
             return page.models, page.meta.paging if page.meta else None
 
         return await read_all_pages(fetch_page)

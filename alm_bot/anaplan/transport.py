@@ -112,10 +112,20 @@ class AnaplanHttp:
         params: Params | None = None,
         json: dict[str, Any] | None = None,
         accept: str = JSON,
+        link: str | None = None,
     ) -> httpx2.Response:
-        """Send once with the current token; after a 401, log in again and replay exactly once."""
-        # The query is encoded here rather than through httpx's ``params=``, which parses the URL twice.
-        url = f"{self.api_url}{endpoint.path}?{urlencode(params)}" if params else self.api_url + endpoint.path
+        """Send once with the current token; after a 401, log in again and replay exactly once.
+
+        ``link`` (a ``meta.paging.next`` URL) replaces path and query, but only when it points at this
+        same endpoint of the configured API: the token is never sent anywhere else.
+        """
+        if link is not None and link.startswith(f"{self.api_url}{endpoint.path}?"):
+            url = link
+        elif params:
+            # Encoded here rather than through httpx's ``params=``, which parses the URL twice.
+            url = f"{self.api_url}{endpoint.path}?{urlencode(params)}"
+        else:
+            url = self.api_url + endpoint.path
         header, generation = self.tokens.current() or await self.tokens.header()
         response = await self._send(
             method,
@@ -150,17 +160,19 @@ class AnaplanHttp:
         raise error_for_response(response, endpoint)
 
     async def get(
-        self, endpoint: Endpoint, *, params: Params | None = None, accept: str = JSON
+        self, endpoint: Endpoint, *, params: Params | None = None, accept: str = JSON, link: str | None = None
     ) -> httpx2.Response:
         """GET with retries; a failure that outlives them is raised as an alm-bot error."""
 
         def send() -> Awaitable[httpx2.Response]:
-            return self.exchange("GET", endpoint, params=params, accept=accept)
+            return self.exchange("GET", endpoint, params=params, accept=accept, link=link)
 
         return await self._with_retries(send, f"GET {endpoint.path}", endpoint)
 
-    async def get_json(self, endpoint: Endpoint, envelope: type[E], *, params: Params | None = None) -> E:
-        response = await self.get(endpoint, params=params)
+    async def get_json(
+        self, endpoint: Endpoint, envelope: type[E], *, params: Params | None = None, link: str | None = None
+    ) -> E:
+        response = await self.get(endpoint, params=params, link=link)
         return parse_body(envelope, response, action=endpoint.action, path=endpoint.path)
 
     async def put(self, endpoint: Endpoint, json: dict[str, Any]) -> httpx2.Response:

@@ -44,6 +44,8 @@ class Fidelity:
     """409 for a sync into, or a status change of, a model that a sync is running into."""
     paging_links: bool = True
     """``meta.paging`` carries ``next``/``previous`` URLs when there is such a page."""
+    max_page_size: int = 5000
+    """The silent cap on ``limit`` (Anaplan's is 5000); a small one makes clients walk many pages."""
     strict_auth: bool = False
     """Certificate logins must use ``encodedDataFormat: "v2"``; the v1 body is refused."""
     seed: int = 0

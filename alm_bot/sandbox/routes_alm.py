@@ -73,7 +73,12 @@ def alm_routes(sandbox: Sandbox) -> list[Route]:
         window = inputs.applied_window(query)
         sort = inputs.sort_order(query, alm.REVISION_SORT_FIELDS)
         rows = alm.list_revisions(sandbox.world, user, request.path_params["modelId"], window, sort)
-        chunk, paging = paginate(rows, inputs.page(query), request, links=sandbox.fidelity.paging_links)
+        chunk, paging = paginate(
+            rows,
+            inputs.page(query, sandbox.fidelity.max_page_size),
+            request,
+            links=sandbox.fidelity.paging_links,
+        )
         with_applied = sandbox.fidelity.revision_list_applied
         items = [revision_json(revision, applied if with_applied else None) for revision, applied in chunk]
         return success(api_base(request), "revision", {"revisions": items}, paging=paging)

@@ -89,7 +89,10 @@ def discovery_routes(sandbox: Sandbox) -> list[Route]:
         details = flag(request.query_params, "modelDetails")
         ordered = _sorted(models, request, _MODEL_SORTS)
         chunk, paging = paginate(
-            ordered, page(request.query_params), request, links=sandbox.fidelity.paging_links
+            ordered,
+            page(request.query_params, sandbox.fidelity.max_page_size),
+            request,
+            links=sandbox.fidelity.paging_links,
         )
         items = [model_json(world, m, model_url(request, m.workspace_id, m.id), details) for m in chunk]
         return success(api, "model", {"models": items}, paging=paging)
@@ -100,7 +103,10 @@ def discovery_routes(sandbox: Sandbox) -> list[Route]:
         details = flag(request.query_params, "tenantDetails")
         ordered = _sorted(_visible_workspaces(world, user), request, _WORKSPACE_SORTS)
         chunk, paging = paginate(
-            ordered, page(request.query_params), request, links=sandbox.fidelity.paging_links
+            ordered,
+            page(request.query_params, sandbox.fidelity.max_page_size),
+            request,
+            links=sandbox.fidelity.paging_links,
         )
         items = [workspace_json(world, w, details) for w in chunk]
         return success(api_base(request), "workspace", {"workspaces": items}, paging=paging)
