@@ -52,7 +52,9 @@ async def _login_user(sandbox: Sandbox, request: Request, now: float) -> User:
     if scheme == "Basic":
         return _basic_user(sandbox, value)
     if scheme == "CACertificate":
-        email = certificate_login_email(value, await request.body(), now)
+        email = certificate_login_email(
+            value, await request.body(), now, strict=sandbox.fidelity.strict_auth, replays=sandbox.replays
+        )
         user = sandbox.world.user_by_email(email)
         if user is None:
             raise AuthServiceError.bad_credential(f"The certificate's user '{email}' is not known.")

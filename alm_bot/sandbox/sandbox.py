@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from alm_bot.sandbox import seed
+from alm_bot.sandbox.certificates import ReplayGuard
 from alm_bot.sandbox.changes import synthetic_change
 from alm_bot.sandbox.clock import SandboxClock
 from alm_bot.sandbox.errors import ApiError, ControlError
@@ -73,6 +74,7 @@ class Sandbox:
         self.clock = SandboxClock(clock)
         self.world: World = seed.build_world()
         self.tokens = TokenStore(token_ttl)
+        self.replays = ReplayGuard()
         self.faults = FaultList()
         self.rate_limiter = TokenBucket(rate_limit_per_second, rate_limit_burst, self.clock.now)
         self.request_log: list[RequestLogEntry] = []

@@ -23,9 +23,11 @@ from alm_bot.errors import (
     ModelArchived,
     NotFound,
     PermissionDenied,
+    TaskCreationUncertain,
     TaskFailed,
 )
 from alm_bot.sandbox import Sandbox, create_app, seed
+from alm_bot.sandbox.fidelity import Fidelity
 
 pytestmark = pytest.mark.anyio
 
@@ -274,8 +276,13 @@ async def test_our_client_syncs_over_real_http() -> None:
 
 
 @pytest.mark.slow
-async def test_our_client_adopts_a_sync_whose_answer_came_too_late() -> None:
-    sandbox = Sandbox(task_duration=3.0, rate_limit_per_second=None, clock=lambda: FROZEN_NOW)
+async def test_our_client_adopts_a_sync_whose_answer_came_too_late_once_its_result_proves_it() -> None:
+    sandbox = Sandbox(
+        task_duration=0.0,
+        rate_limit_per_second=None,
+        clock=lambda: FROZEN_NOW,
+        fidelity=Fidelity(result_shapes="rich"),
+    )
     sandbox.add_fault("POST", "/alm/syncTasks$", delay=1.0)  # the sync starts; its answer is held back
     async with serving(sandbox) as base, our_client(sandbox, base, timeout=0.3) as client:
         test = client.alm(seed.TEST_MODEL_ID)
@@ -286,3 +293,22 @@ async def test_our_client_adopts_a_sync_whose_answer_came_too_late() -> None:
             tasks = await test.get_sync_tasks()
 
     assert [t.task_id for t in tasks] == [created.task_id], "one sync, adopted — not started twice"
+
+
+@pytest.mark.slow
+async def test_our_client_names_a_still_running_sync_whose_answer_came_too_late_instead_of_adopting_it() -> (
+    None
+):
+    """A running task does not say which revisions it applies: it might be somebody else's sync."""
+    sandbox = Sandbox(task_duration=3.0, rate_limit_per_second=None, clock=lambda: FROZEN_NOW)
+    sandbox.add_fault("POST", "/alm/syncTasks$", delay=1.0)
+    async with serving(sandbox) as base, our_client(sandbox, base, timeout=0.3) as client:
+        test = client.alm(seed.TEST_MODEL_ID)
+        with anyio.fail_after(10), pytest.raises(TaskCreationUncertain) as uncertain:
+            await test.sync_models(seed.R4_ID, seed.DEV_MODEL_ID, seed.R3_ID, wait_for_completion=False)
+        tasks = await test.get_sync_tasks()
+
+    assert uncertain.value.candidates == tuple(t.task_id for t in tasks), (
+        "one sync, named — not started twice"
+    )
+    assert len(tasks) == 1
