@@ -32,13 +32,14 @@ def _add_sandbox(sub: Subparsers) -> None:
         metavar="SECONDS",
         help="how long each sync or comparison task runs (default 3; longer to rehearse restarts)",
     )
+    p.add_argument("--strict-auth", action="store_true", help="refuse v1 certificate logins (v2 only)")
     p.set_defaults(func=_run_sandbox)
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
     from alm_bot.sandbox.server import run
 
-    return run(host=args.host, port=args.port, task_duration=args.task_duration)
+    return run(host=args.host, port=args.port, task_duration=args.task_duration, strict_auth=args.strict_auth)
 
 
 def _add_mcp(sub: Subparsers) -> None:

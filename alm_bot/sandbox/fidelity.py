@@ -51,6 +51,21 @@ class Fidelity:
     seed: int = 0
     """Draws the per-task mix; the same seed gives the same mix."""
 
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Refuse values outside each switch's choices (``ValueError``)."""
+        choices = {
+            "current_step": ("mixed", "always", "never"),
+            "result_shapes": ("mixed", "rich", "minimal"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"'{name}' must be one of {', '.join(allowed)}.")
+        if self.max_page_size < 1:
+            raise ValueError("'max_page_size' must be at least 1.")
+
     def _draw(self, what: str, task_seq: int) -> bool:
         digest = hashlib.sha256(f"{self.seed}:{what}:{task_seq}".encode()).digest()
         return digest[0] < 128
