@@ -14,6 +14,7 @@ possible, what to do next. No error ever carries a password, token or key.
     ├── AnaplanError                 Anaplan answered with an error, or could not be reached
     │   │                            .status (HTTP code or None), .anaplan_message, .path
     │   ├── AuthenticationFailed     401 on login/refresh, or bad credentials
+    │   │   └── LoginRequired        the stored OAuth login is gone (revoked/expired): log in again
     │   ├── PermissionDenied         403; 424 on report endpoints (Workspace Administrator missing)
     │   ├── NotFound                 404: unknown or inaccessible model, revision, task or report
     │   ├── ModelArchived            422: the model is archived
@@ -48,6 +49,7 @@ __all__ = [
     "ConfigError",
     "InvalidArgument",
     "InvalidRequest",
+    "LoginRequired",
     "ModelArchived",
     "ModelBusy",
     "ModelNotResolved",
@@ -125,6 +127,12 @@ class AnaplanError(AlmBotError):
 
 class AuthenticationFailed(AnaplanError):
     """Anaplan refused the credentials or the token (401 from the auth service)."""
+
+
+class LoginRequired(AuthenticationFailed):
+    """alm-bot has no usable OAuth login: none was made yet, or Anaplan refused the stored refresh
+    token (revoked, expired, used twice). Only a person can fix it, by logging in again; alm-bot
+    does not retry until the stored login changes."""
 
 
 class PermissionDenied(AnaplanError):

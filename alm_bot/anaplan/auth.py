@@ -7,6 +7,7 @@
   loaded when the object is built, so a wrong password or a non-RSA key fails at startup, not at the
   first Slack command; a chain file is logged once there, since only its leaf is sent.
 - ``TokenAuth``: a token obtained elsewhere. It cannot log in again; it can only be refreshed.
+- ``OAuthAuth`` (in ``oauth``): an OAuth client and the rotating refresh token in a ``GrantStore``.
 
 Secrets are kept in ``pydantic.SecretStr`` (or inside the loaded key object) and every ``repr`` masks
 them, so credentials can be logged or shown in a traceback without leaking.
@@ -25,6 +26,7 @@ from typing import Any, Final, TypeAlias
 from pydantic import SecretStr
 
 from alm_bot.anaplan.certificates import CertFormat, load_key_material, signed_payload
+from alm_bot.anaplan.oauth import OAuthAuth
 from alm_bot.errors import InvalidArgument
 
 __all__ = ["BasicAuth", "CertificateAuth", "Credentials", "LoginRequest", "TokenAuth"]
@@ -154,4 +156,4 @@ class TokenAuth:
         return f"TokenAuth(token={_MASK!r})"
 
 
-Credentials: TypeAlias = BasicAuth | CertificateAuth | TokenAuth
+Credentials: TypeAlias = "BasicAuth | CertificateAuth | TokenAuth | OAuthAuth"

@@ -92,11 +92,12 @@ class AnaplanHttp:
         *,
         headers: dict[str, str],
         json: dict[str, Any] | None = None,
+        data: dict[str, str] | None = None,
     ) -> httpx2.Response:
         """One HTTP exchange and its debug line; ``path`` (no query, no token) is what gets logged."""
         started = time.perf_counter()
         try:
-            response = await self._client.request(method, url, json=json, headers=headers)
+            response = await self._client.request(method, url, json=json, data=data, headers=headers)
         except httpx2.TransportError as exc:
             _log.debug("%s %s failed: %s after %.1f ms", method, path, type(exc).__name__, _ms_since(started))
             raise

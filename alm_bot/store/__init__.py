@@ -13,6 +13,7 @@ Modules: ``states`` (the state machine), ``tables`` (SQLModel tables), ``engine`
 engine), ``migrate`` (Alembic in code), ``repository`` (``Store`` and ``Transaction``).
 """
 
+from alm_bot.store import oauth_grants as _oauth_grants  # noqa: F401 - registers its table
 from alm_bot.store.repository import OnExpired, OnFinish, OnSent, Store, Transaction
 from alm_bot.store.states import (
     APPROVED,
