@@ -171,12 +171,12 @@ async def _check_anaplan(settings: Settings) -> tuple[str, bool, str]:
         return (
             "anaplan login",
             False,
-            "no credentials: set ANAPLAN_USERNAME/ANAPLAN_PASSWORD or a certificate",
+            "no credentials: set ANAPLAN_USERNAME/ANAPLAN_PASSWORD, a certificate, or an OAuth client",
         )
-    from alm_bot.services import anaplan_client
+    from alm_bot.services import open_anaplan_client
 
     try:
-        async with anaplan_client(settings) as client:
+        async with open_anaplan_client(settings) as client:
             await client.login()
     except AlmBotError as exc:
         return ("anaplan login", False, str(exc))

@@ -2,14 +2,17 @@
 
 Regional tenants are just other URLs: ``api_url`` (``https://{region}.api.anaplan.com/2/0``) and
 ``auth_url`` (``https://{region}.auth.anaplan.com``), each possibly with a path prefix (the sandbox
-serves ``http://127.0.0.1:8000/sandbox/2/0``). ``sleep`` and ``clock`` are injectable and used for
-every backoff, poll and token deadline, so tests run without real waits.
+serves ``http://127.0.0.1:8000/sandbox/2/0``). ``proxy`` and ``ca_bundle`` (a PEM file of trusted
+CAs, e.g. a TLS-inspecting proxy's) apply to this client only, never to Slack or anything else in
+the process. ``sleep`` and ``clock`` are injectable and used for every backoff, poll and token
+deadline, so tests run without real waits.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Final, Self
 
@@ -25,7 +28,7 @@ from alm_bot.anaplan.models import Model, Workspace
 from alm_bot.anaplan.paging import PageRequest, read_all_pages
 from alm_bot.anaplan.polling import PollPolicy
 from alm_bot.anaplan.retry import RetryPolicy, Sleep
-from alm_bot.anaplan.transport import AnaplanHttp
+from alm_bot.anaplan.transport import AnaplanHttp, Network
 
 __all__ = ["DEFAULT_API_URL", "DEFAULT_AUTH_URL", "AnaplanClient"]
 
@@ -54,6 +57,8 @@ class AnaplanClient:
         transport: httpx2.AsyncBaseTransport | None = None,
         sleep: Sleep = anyio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        proxy: str | None = None,
+        ca_bundle: Path | None = None,
     ) -> None:
         self._poll = poll
         self._http = AnaplanHttp(
@@ -65,6 +70,7 @@ class AnaplanClient:
             sleep=sleep,
             clock=clock,
             transport=transport,
+            network=Network(proxy=proxy, ca_bundle=ca_bundle),
         )
 
     def __repr__(self) -> str:

@@ -17,8 +17,11 @@ URLs are joined onto the configured base as text, so a base with a path prefix
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, TypeVar
 from urllib.parse import urlencode
 
@@ -31,7 +34,7 @@ from alm_bot.anaplan.models import AnaplanModel
 from alm_bot.anaplan.retry import Retrier, RetryPolicy, Sleep
 from alm_bot.anaplan.tokens import TokenKeeper
 
-__all__ = ["JSON", "OCTET_STREAM", "POOL_LIMITS", "AnaplanHttp"]
+__all__ = ["JSON", "OCTET_STREAM", "POOL_LIMITS", "AnaplanHttp", "Network"]
 
 _log = logging.getLogger("alm_bot.anaplan")
 
@@ -52,6 +55,23 @@ E = TypeVar("E", bound=AnaplanModel)
 Params = Mapping[str, str | int]
 
 
+@dataclass(frozen=True, slots=True)
+class Network:
+    """How to reach Anaplan: an explicit proxy and CA bundle, else httpx's defaults (which also read
+    ``HTTPS_PROXY``/``SSL_CERT_FILE`` from the environment)."""
+
+    proxy: str | None = None
+    ca_bundle: Path | None = None
+
+    def client_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if self.proxy is not None:
+            options["proxy"] = self.proxy
+        if self.ca_bundle is not None:
+            options["verify"] = ssl.create_default_context(cafile=str(self.ca_bundle))
+        return options
+
+
 class AnaplanHttp:
     """The shared channel: token, pool, retries, logging, error translation."""
 
@@ -66,6 +86,7 @@ class AnaplanHttp:
         sleep: Sleep,
         clock: Callable[[], float],
         transport: httpx2.AsyncBaseTransport | None,
+        network: Network | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.sleep = sleep
@@ -76,6 +97,7 @@ class AnaplanHttp:
             limits=POOL_LIMITS,
             transport=transport,
             headers={"User-Agent": _USER_AGENT},
+            **(network or Network()).client_options(),
         )
         self.tokens = TokenKeeper(
             credentials, send=self._send, auth_url=auth_url.rstrip("/"), retrier=self.retrier, clock=clock

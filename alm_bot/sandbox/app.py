@@ -69,6 +69,7 @@ from alm_bot.sandbox.gate import SandboxGate
 from alm_bot.sandbox.routes_alm import alm_routes
 from alm_bot.sandbox.routes_auth import auth_routes
 from alm_bot.sandbox.routes_discovery import discovery_routes
+from alm_bot.sandbox.routes_oauth import oauth_routes
 from alm_bot.sandbox.sandbox import Sandbox
 
 __all__ = ["create_app"]
@@ -107,6 +108,7 @@ def create_app(sandbox: Sandbox | None = None) -> Starlette:
     sandbox = sandbox if sandbox is not None else Sandbox()
     routes = [
         *auth_routes(sandbox),
+        *oauth_routes(sandbox),
         *discovery_routes(sandbox),
         *alm_routes(sandbox),
         *control_routes(sandbox),

@@ -14,6 +14,8 @@ log. Bodies and answers are JSON with snake_case keys:
 - ``GET|DELETE /_sandbox/requests`` — the request log (method, path, status, time), or clear it;
 - ``GET|POST /_sandbox/clock`` ``{"advance": seconds}`` — read or move sandbox time;
 - ``POST /_sandbox/rate-limit`` ``{"per_second": 10 | null, "burst": 20}`` — reconfigure;
+- ``POST /_sandbox/oauth/approve`` ``{"user_code": "BCDF-GHJK", "email": …}`` — approve a pending
+  OAuth device login, as the person would in the browser;
 - ``GET|POST /_sandbox/fidelity`` ``{"model_busy": false, …}`` — read or change the strictness
   switches (`alm_bot.sandbox.fidelity`), key by key.
 """
@@ -192,6 +194,14 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
             raise ControlError(400, str(exc)) from None
         return JSONResponse(asdict(sandbox.fidelity))
 
+    async def approve_device(request: Request) -> Response:
+        body = await _body(request)
+        user_code, email = body.get("user_code"), body.get("email", seed.ADMIN_USER)
+        if not isinstance(user_code, str) or not isinstance(email, str):
+            raise ControlError(400, "'user_code' (and 'email', if given) must be strings.")
+        sandbox.approve_device_login(user_code, email)
+        return JSONResponse({"approved": user_code, "email": email})
+
     models = "/_sandbox/models/{modelId}"
     return [
         Route("/_sandbox", info, methods=["GET"]),
@@ -207,6 +217,7 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         Route("/_sandbox/clock", read_clock, methods=["GET"]),
         Route("/_sandbox/clock", move_clock, methods=["POST"]),
         Route("/_sandbox/rate-limit", rate_limit, methods=["POST"]),
+        Route("/_sandbox/oauth/approve", approve_device, methods=["POST"]),
         Route("/_sandbox/fidelity", read_fidelity, methods=["GET"]),
         Route("/_sandbox/fidelity", change_fidelity, methods=["POST"]),
     ]

@@ -84,6 +84,7 @@ def _token_body(request: Request, session: Session, message: str) -> dict[str, A
             "tokenValue": session.token_value,
             "expiresAt": epoch_ms(session.expires_at),
             "refreshTokenId": session.refresh_token_id,
+            "refreshToken": session.refresh_token,
         },
     }
 

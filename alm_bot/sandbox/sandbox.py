@@ -17,6 +17,7 @@ from alm_bot.sandbox.clock import SandboxClock
 from alm_bot.sandbox.errors import ApiError, ControlError
 from alm_bot.sandbox.faults import Fault, FaultList
 from alm_bot.sandbox.fidelity import Fidelity
+from alm_bot.sandbox.oauth import OAuthService
 from alm_bot.sandbox.ratelimit import TokenBucket
 from alm_bot.sandbox.state import Model, User, World
 from alm_bot.sandbox.tasks import settle
@@ -75,6 +76,7 @@ class Sandbox:
         self.world: World = seed.build_world()
         self.tokens = TokenStore(token_ttl)
         self.replays = ReplayGuard()
+        self.oauth = OAuthService(frozenset({seed.OAUTH_CLIENT_ID}))
         self.faults = FaultList()
         self.rate_limiter = TokenBucket(rate_limit_per_second, rate_limit_burst, self.clock.now)
         self.request_log: list[RequestLogEntry] = []
@@ -129,6 +131,14 @@ class Sandbox:
         if model is None:
             raise ControlError(404, f"Model '{model_id}' was not found.")
         return model
+
+    def approve_device_login(self, user_code: str, email: str = seed.ADMIN_USER) -> None:
+        """What the person does in the browser: approve the device login showing ``user_code``."""
+        user = self.world.user_by_email(email)
+        if user is None:
+            raise ControlError(404, f"No sandbox user '{email}'.")
+        if not self.oauth.approve(user_code, user, self.clock.now()):
+            raise ControlError(404, f"No pending device login with user code '{user_code}'.")
 
     def structural_change(self, model_id: str) -> int:
         """Make one synthetic structural change (standard mode only); returns the pending count."""
