@@ -166,6 +166,19 @@ def _run_check(args: argparse.Namespace) -> int:
     return run_check(_settings)
 
 
+def _add_anaplan(sub: Subparsers) -> None:
+    p = sub.add_parser("anaplan", help="Anaplan login")
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser("login", help="log in with OAuth (device grant) and store the refresh token")
+    p.set_defaults(func=_run_anaplan)
+
+
+def _run_anaplan(args: argparse.Namespace) -> int:
+    from alm_bot.anaplan_login import run_anaplan_login
+
+    return run_anaplan_login(_settings())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alm-bot", description="Anaplan ALM from Slack and AI assistants.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -175,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_requests(sub)
     _add_db(sub)
     _add_check(sub)
+    _add_anaplan(sub)
     return parser
 
 

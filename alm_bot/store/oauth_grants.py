@@ -54,7 +54,13 @@ class DatabaseGrantStore:
     async def load(self) -> StoredGrant | None:
         query = sa.select(_TABLE).where(_TABLE.c.client_id == self._client_id)
         async with self._store.engine.connect() as connection:
-            row = (await connection.execute(query)).first()
+            try:
+                row = (await connection.execute(query)).first()
+            except sa.exc.DBAPIError:
+                await connection.rollback()
+                if await connection.run_sync(lambda sync: sa.inspect(sync).has_table(_TABLE.name)):
+                    raise
+                return None  # a database without migration 0003 holds no login yet
         if row is None:
             return None
         try:
