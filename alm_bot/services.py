@@ -17,6 +17,7 @@ import httpx2
 
 from alm_bot.anaplan import AnaplanClient, BasicAuth, CertificateAuth, Credentials
 from alm_bot.anaplan.oauth import OAuthAuth
+from alm_bot.changes import Changes
 from alm_bot.config import Settings
 from alm_bot.errors import ConfigError
 from alm_bot.notify import Notifier
@@ -53,10 +54,15 @@ class Services:
     sandbox: Sandbox | None = None
     watcher: Watcher | None = None
 
+    @property
+    def changes(self) -> Changes:
+        """The change event the lifecycle publishes after each commit (waiters subscribe here)."""
+        return self.ops.changes
+
     def start_watcher(self, notifier: Notifier, **options: Any) -> Watcher:
         """Create the watcher with the front end's notifier; new outbox rows wake it at once."""
         self.watcher = Watcher(self.ops, notifier, clock=self.ops.clock, **options)
-        self.ops.on_outbox = self.watcher.wake
+        self.ops.changes.subscribe(self.watcher.wake)
         return self.watcher
 
 
@@ -143,7 +149,8 @@ async def open_services(
     try:
         if upgrade:
             await store.upgrade()
-        ops = Operations(client=client, store=store, settings=settings, clock=clock)
+        changes = Changes()
+        ops = Operations(client=client, store=store, settings=settings, clock=clock, changes=changes)
         yield Services(settings=settings, client=client, store=store, ops=ops, sandbox=sandbox)
     finally:
         await client.aclose()

@@ -10,7 +10,8 @@
         await tx.enqueue("card", channel, payload, dedupe_key=f"card:{request.id}")
 
 Modules: ``states`` (the state machine), ``tables`` (SQLModel tables), ``engine`` (SQLite/PostgreSQL
-engine), ``migrate`` (Alembic in code), ``repository`` (``Store`` and ``Transaction``).
+engine), ``migrate`` (Alembic in code), ``transaction`` (``Transaction``: the statements),
+``database`` (connection and transactions), ``queues`` (leased work), ``repository`` (``Store``).
 """
 
 from alm_bot.store import oauth_grants as _oauth_grants  # noqa: F401 - registers its table

@@ -1,7 +1,7 @@
 """The four tables of alm-bot's state, as SQLModel classes, and the column types they share.
 
 Rows read from the store are detached snapshots: change them only through the repository
-(``alm_bot.store.repository``), which does every change as one compare-and-set statement.
+(``alm_bot.store.transaction``), which does every change as one compare-and-set statement.
 The schema itself is created by the Alembic migrations in ``alm_bot/migrations``; a test keeps
 these classes and the migrations equal.
 """

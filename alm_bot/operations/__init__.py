@@ -1,0 +1,22 @@
+"""The ALM use cases that every front end calls: reads, revisions, comparisons, requests, decisions.
+
+Front ends (Slack, MCP, CLI) parse what a person typed, call one method of `Operations` with an
+`Actor`, and render what comes back. The rules live here and in `policy`, once:
+
+- models are named by alias, id or exact name (`ModelDirectory`);
+- a sync into, or an online/offline change of, a protected model becomes a *pending request* that a
+  second person must approve; anything else runs at once;
+- every state change is a compare-and-set in the store, written together with its audit event and
+  the outbox notices it causes, so double clicks and replicas cannot both win and nothing is lost;
+- Anaplan tasks are started here and followed by the watcher; nothing here waits for a task.
+
+Modules by concept: ``reads`` (look-ups), ``planning`` (what a sync would do), ``requests`` (asking,
+deciding, withdrawing), ``immediate`` (revisions, comparisons), ``execution`` (starting approved
+work, settling interrupted starts), ``recording`` (finished tasks), ``lifecycle`` (notices and final
+states), ``core`` (`Operations`, composing them).
+"""
+
+from alm_bot.operations.core import Operations
+from alm_bot.operations.outcomes import ComparisonStarted, RequestOutcome, TaskKind, utc_now
+
+__all__ = ["ComparisonStarted", "Operations", "RequestOutcome", "TaskKind", "utc_now"]

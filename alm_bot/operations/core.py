@@ -1,0 +1,124 @@
+"""`Operations`: the one object every front end calls, composed of the use cases by concept.
+
+Front ends (Slack, MCP, CLI) parse what a person typed, call one method here with an `Actor`, and
+render what comes back. Reads are inherited from `Reads`; changes are delegated to the part that owns
+them (`ImmediateChanges`, `Requests`, `Execution`, `Recording`), which share one `Lifecycle`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from alm_bot.actor import Actor
+from alm_bot.anaplan import AnaplanClient, Revision
+from alm_bot.changes import Changes
+from alm_bot.config import Settings
+from alm_bot.directory import ModelDirectory
+from alm_bot.operations.execution import Execution
+from alm_bot.operations.immediate import ImmediateChanges
+from alm_bot.operations.lifecycle import Lifecycle
+from alm_bot.operations.outcomes import ComparisonStarted, RequestOutcome, utc_now
+from alm_bot.operations.reads import Reads
+from alm_bot.operations.recording import Recording
+from alm_bot.operations.requests import Requests
+from alm_bot.store import ApprovalRequest, Store, TrackedTask, Transaction
+
+__all__ = ["Operations"]
+
+
+class Operations(Reads):
+    """The use cases. One instance per process, shared by all front ends."""
+
+    def __init__(
+        self,
+        *,
+        client: AnaplanClient,
+        store: Store,
+        settings: Settings,
+        directory: ModelDirectory | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        changes: Changes | None = None,
+    ) -> None:
+        super().__init__(client, store, directory or ModelDirectory(client, settings))
+        self.settings = settings
+        self.clock = clock
+        self.changes = changes or Changes()
+        self.lifecycle = Lifecycle(store, clock, self.changes)
+        self.execution = Execution(client, store, self.directory, self.lifecycle, settings, clock)
+        self.recording = Recording(self.lifecycle, self.directory)
+        self.requests = Requests(self, self.lifecycle, self.execution)
+        self.immediate = ImmediateChanges(self, clock)
+
+    @property
+    def approvers(self) -> list[str]:
+        return self.execution.approvers
+
+    async def create_revision(self, model: str, name: str, description: str, *, actor: Actor) -> Revision:
+        return await self.immediate.create_revision(model, name, description, actor=actor)
+
+    async def start_comparison(
+        self,
+        source: str,
+        target: str,
+        revision: str | None = None,
+        *,
+        actor: Actor,
+        full: bool = False,
+        notify: str | None = None,
+    ) -> ComparisonStarted:
+        return await self.immediate.start_comparison(
+            source, target, revision, actor=actor, full=full, notify=notify
+        )
+
+    async def request_sync(
+        self, source: str, target: str, revision: str | None = None, *, actor: Actor
+    ) -> RequestOutcome:
+        return await self.requests.request_sync(source, target, revision, actor=actor)
+
+    async def request_status_change(
+        self, model: str, status: Literal["online", "offline"], *, actor: Actor
+    ) -> RequestOutcome:
+        return await self.requests.request_status_change(model, status, actor=actor)
+
+    async def decide(
+        self,
+        request_id: str,
+        *,
+        actor: Actor,
+        approve: bool,
+        reason: str | None = None,
+        actor_groups: Collection[str] = (),
+    ) -> ApprovalRequest:
+        return await self.requests.decide(
+            request_id, actor=actor, approve=approve, reason=reason, actor_groups=actor_groups
+        )
+
+    async def check_may_decide(
+        self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()
+    ) -> ApprovalRequest:
+        return await self.requests.check_may_decide(request_id, actor=actor, actor_groups=actor_groups)
+
+    async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
+        return await self.requests.cancel(request_id, actor=actor)
+
+    # --- for the watcher ---------------------------------------------------------------------------
+
+    async def recover_orphans(self, older_than: timedelta) -> int:
+        return await self.execution.recover_orphans(older_than)
+
+    async def enqueue(
+        self,
+        tx: Transaction,
+        request: ApprovalRequest,
+        kind: str,
+        destination: str,
+        *,
+        moment: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        await self.lifecycle.enqueue(tx, request, kind, destination, moment=moment, extra=extra)
+
+    async def record_task_result(self, tx: Transaction, task: TrackedTask, result: dict[str, Any]) -> None:
+        await self.recording.record_task_result(tx, task, result)

@@ -1,0 +1,86 @@
+"""Planning a sync: which source revision goes into which target, checked against Anaplan now.
+
+A plan is what an approver approves; it is stored on the request and re-checked before execution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from alm_bot.anaplan import AnaplanClient, Revision
+from alm_bot.directory import ModelDirectory, ModelInfo
+from alm_bot.errors import AnaplanError, InvalidArgument, NothingToSync
+
+__all__ = ["PlannedSync", "plan_dict", "plan_sync", "start_plan_summary"]
+
+
+@dataclass(frozen=True)
+class PlannedSync:
+    source: ModelInfo
+    target: ModelInfo
+    source_revision: Revision
+    target_revision: Revision
+
+
+async def plan_sync(
+    client: AnaplanClient, directory: ModelDirectory, source: str, target: str, revision: str | None
+) -> PlannedSync:
+    """The sync of ``revision`` (default: the newest syncable) of ``source`` into ``target``, or why not."""
+    src = await directory.resolve(source)
+    tgt = await directory.refresh_one((await directory.resolve(target)).id)
+    if src.id == tgt.id:
+        raise InvalidArgument("target", f"Source and target are the same model ({src.label}).")
+    alm = client.alm(tgt.id)
+    latest = await alm.get_latest_revision()
+    if latest is None:
+        raise NothingToSync(f"{tgt.label} has no revision yet, so it cannot take a sync from {src.label}.")
+    syncable = await alm.get_syncable_revisions(src.id)
+    if not syncable:
+        raise NothingToSync(
+            f"{src.label} has no revision that {tgt.label} can take: the target is already at "
+            f"{latest.name!r}, or the models do not share a revision history. "
+            f'Create a revision on {src.label} first (/alm revision {src.alias or src.id} "name").'
+        )
+    chosen = _pick_revision(syncable, revision, src, tgt) if revision else syncable[0]
+    return PlannedSync(src, tgt, chosen, latest)
+
+
+async def start_plan_summary(client: AnaplanClient, plan: PlannedSync) -> str | None:
+    """Ask Anaplan for a change summary so the approver sees what changes; never blocks the request."""
+    try:
+        task = await client.alm(plan.target.id).create_comparison_summary(
+            plan.source_revision.id, plan.source.id, plan.target_revision.id, wait_for_completion=False
+        )
+    except AnaplanError:
+        return None
+    return task.task_id
+
+
+def _pick_revision(syncable: list[Revision], wanted: str, src: ModelInfo, tgt: ModelInfo) -> Revision:
+    for rev in syncable:
+        if wanted.upper() == rev.id.upper() or wanted.casefold() == rev.name.casefold():
+            return rev
+    names = ", ".join(repr(r.name) for r in syncable[:5])
+    raise NothingToSync(
+        f"{wanted!r} is not a revision of {src.label} that {tgt.label} can take. Syncable now: {names}."
+    )
+
+
+def plan_dict(plan: PlannedSync) -> dict[str, Any]:
+    rev = plan.source_revision
+    return {
+        "source_model_id": plan.source.id,
+        "source_model_name": plan.source.name,
+        "source_alias": plan.source.alias,
+        "target_model_id": plan.target.id,
+        "target_model_name": plan.target.name,
+        "target_alias": plan.target.alias,
+        "source_revision_id": rev.id,
+        "source_revision_name": rev.name,
+        "source_revision_description": rev.description,
+        "source_revision_created_by": rev.created_by,
+        "source_revision_created_on": rev.created_on.isoformat(),
+        "target_revision_id": plan.target_revision.id,
+        "target_revision_name": plan.target_revision.name,
+    }

@@ -1,0 +1,210 @@
+"""Requests and decisions: asking for a change, approving, rejecting, withdrawing.
+
+A sync into, or an online/offline change of, a protected model becomes a *pending request* that a
+second person must approve (the rules are in `alm_bot.policy`); anything else runs at once. Exactly
+one decision ever wins: each is a compare-and-set in the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, Literal
+
+from alm_bot.actor import Actor
+from alm_bot.directory import ModelInfo
+from alm_bot.errors import InvalidArgument
+from alm_bot.notify import APPROVALS, CARD, user_destination
+from alm_bot.operations.execution import Execution
+from alm_bot.operations.lifecycle import Lifecycle
+from alm_bot.operations.outcomes import RequestOutcome
+from alm_bot.operations.planning import plan_dict, plan_sync, start_plan_summary
+from alm_bot.operations.reads import Reads
+from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
+from alm_bot.store import ApprovalRequest
+
+__all__ = ["Requests"]
+
+
+class Requests:
+    """Opens requests, records decisions and hands approved work to `Execution`."""
+
+    def __init__(self, reads: Reads, lifecycle: Lifecycle, execution: Execution) -> None:
+        self.reads = reads
+        self.lifecycle = lifecycle
+        self.execution = execution
+        self.store = reads.store
+        self.directory = reads.directory
+        self.settings = execution.settings
+        self.clock = execution.clock
+
+    async def request_sync(
+        self, source: str, target: str, revision: str | None = None, *, actor: Actor
+    ) -> RequestOutcome:
+        """Ask to sync a source revision (default: the newest syncable one) into the target model.
+
+        Protected target → a pending request and an approval card. Otherwise the sync starts now.
+        Either way a comparison summary is started so the plan (and the card) shows what changes.
+        """
+        plan = await plan_sync(self.reads.client, self.directory, source, target, revision)
+        if plan.target.protected:
+            require_approvers(self.settings.approval)
+        summary_task_id = await start_plan_summary(self.reads.client, plan)
+        parameters = {"source": source, "target": target, "revision": revision}
+        request = await self._open_request(
+            "sync", parameters, plan_dict(plan) | {"summary_task_id": summary_task_id}, plan.target, actor
+        )
+        if summary_task_id:
+            async with self.store.transaction() as tx:
+                await tx.track_task(
+                    "comparison_summary",
+                    plan.target.id,
+                    summary_task_id,
+                    request_id=request.id,
+                    first_poll_at=self.clock(),
+                )
+        return await self._proceed(request, plan.target)
+
+    async def request_status_change(
+        self, model: str, status: Literal["online", "offline"], *, actor: Actor
+    ) -> RequestOutcome:
+        """Ask to take a model online or offline; protected models need approval first."""
+        if status not in ("online", "offline"):
+            raise InvalidArgument("status", f"status must be 'online' or 'offline', not {status!r}.")
+        info = await self.directory.refresh_one((await self.reads.resolve(model)).id)
+        if info.protected:
+            require_approvers(self.settings.approval)
+        plan = {
+            "model_id": info.id,
+            "model_name": info.name,
+            "model_alias": info.alias,
+            "from_state": info.active_state,
+            "status": status,
+        }
+        request = await self._open_request(
+            "change_status", {"model": model, "status": status}, plan, info, actor
+        )
+        return await self._proceed(request, info)
+
+    async def decide(
+        self,
+        request_id: str,
+        *,
+        actor: Actor,
+        approve: bool,
+        reason: str | None = None,
+        actor_groups: Collection[str] = (),
+    ) -> ApprovalRequest:
+        """Approve or reject a pending request. Exactly one decision ever wins.
+
+        Approval re-checks that the plan is still current, then starts the change. Rejection needs a
+        reason. Refusals raise `NotAllowed` / `RequestNotPending` / `StalePlan` with a message to show.
+        """
+        request = await self.reads.get_request(request_id)
+        now = self.clock()
+        check_may_decide(request, actor, actor_groups, self.settings.approval, now)
+        if not approve and not (reason or "").strip():
+            raise InvalidArgument(
+                "reason", "A rejection needs a reason, so the requester knows what to change."
+            )
+        new_state = "approved" if approve else "rejected"
+        async with self.store.transaction() as tx:
+            decided = await tx.transition(
+                request.id,
+                {"pending"},
+                new_state,
+                decided_by_id=actor.id,
+                decided_by_name=actor.name,
+                decided_at=now,
+                reason=(reason or "").strip() or None,
+            )
+            if decided is None:
+                raise await self.lifecycle.not_pending(tx, request.id)
+            await tx.audit(
+                new_state,
+                actor,
+                request_id=request.id,
+                model_id=request.target_model_id,
+                detail={"reason": decided.reason},
+            )
+            await self.lifecycle.enqueue(
+                tx, decided, "request_decided", user_destination(decided.requester_id)
+            )
+            await self.lifecycle.enqueue(tx, decided, "request_updated", CARD)
+        self.lifecycle.published()
+        if not approve:
+            return decided
+        target = await self.directory.refresh_one(decided.target_model_id)
+        return (await self.execution.execute(decided, target)).request
+
+    async def check_may_decide(
+        self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()
+    ) -> ApprovalRequest:
+        """Raise the refusal `decide` would give this actor now (for forms opened before deciding)."""
+        request = await self.reads.get_request(request_id)
+        check_may_decide(request, actor, actor_groups, self.settings.approval, self.clock())
+        return request
+
+    async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
+        """The requester withdraws a pending request."""
+        request = await self.reads.get_request(request_id)
+        check_may_cancel(request, actor)
+        async with self.store.transaction() as tx:
+            cancelled = await tx.transition(
+                request.id,
+                {"pending"},
+                "cancelled",
+                decided_by_id=actor.id,
+                decided_by_name=actor.name,
+                decided_at=self.clock(),
+            )
+            if cancelled is None:
+                raise await self.lifecycle.not_pending(tx, request.id)
+            await tx.audit("cancelled", actor, request_id=request.id, model_id=request.target_model_id)
+            await self.lifecycle.enqueue(tx, cancelled, "request_updated", CARD)
+        self.lifecycle.published()
+        return cancelled
+
+    async def _open_request(
+        self,
+        operation: Literal["sync", "change_status"],
+        parameters: dict[str, Any],
+        plan: dict[str, Any],
+        target: ModelInfo,
+        actor: Actor,
+    ) -> ApprovalRequest:
+        now = self.clock()
+        protected = target.protected
+        plan = plan | {"protected": protected}
+        async with self.store.transaction() as tx:
+            request = await tx.insert_request(
+                ApprovalRequest(
+                    operation=operation,
+                    parameters=parameters,
+                    plan=plan,
+                    target_model_id=target.id,
+                    requester_id=actor.id,
+                    requester_name=actor.name,
+                    origin=actor.origin,
+                    state="requested",
+                    created_at=now,
+                    expires_at=now + self.settings.approval.expires_after,
+                )
+            )
+            await tx.audit(
+                "requested",
+                actor,
+                request_id=request.id,
+                model_id=target.id,
+                detail={"operation": operation, "protected": protected},
+            )
+            if protected:
+                request = await tx.transition(request.id, {"requested"}, "pending") or request
+                await self.lifecycle.enqueue(tx, request, "approval_needed", APPROVALS)
+        if protected:
+            self.lifecycle.published()
+        return request
+
+    async def _proceed(self, request: ApprovalRequest, target: ModelInfo) -> RequestOutcome:
+        if request.state == "pending":
+            return RequestOutcome(request, "awaiting_approval", self.execution.approvers)
+        return await self.execution.execute(request, target)
