@@ -27,18 +27,25 @@ class ReadyServer(uvicorn.Server):
 
 
 @asynccontextmanager
-async def serving(sandbox: Sandbox) -> AsyncIterator[str]:
-    """The sandbox under uvicorn on an ephemeral loopback port, for the duration of the block."""
+async def serving(sandbox: Sandbox, *, tls: tuple[str, str] | None = None) -> AsyncIterator[str]:
+    """The sandbox under uvicorn on an ephemeral loopback port, for the duration of the block.
+
+    ``tls`` (certificate file, key file) serves it over HTTPS.
+    """
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = ReadyServer(uvicorn.Config(create_app(sandbox), log_level="warning", lifespan="off"))
+    certificate, key = tls or (None, None)
+    config = uvicorn.Config(
+        create_app(sandbox), log_level="warning", lifespan="off", ssl_certfile=certificate, ssl_keyfile=key
+    )
+    server = ReadyServer(config)
     try:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(server.serve, [sock])
             with anyio.fail_after(5):
                 await server.ready.wait()
             try:
-                yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+                yield f"{'https' if tls else 'http'}://127.0.0.1:{sock.getsockname()[1]}"
             finally:
                 server.should_exit = True
     finally:
