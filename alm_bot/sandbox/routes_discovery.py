@@ -126,24 +126,24 @@ def discovery_routes(sandbox: Sandbox) -> list[Route]:
         user, _ = sandbox.begin_api_call(request.headers.get("authorization", ""))
         return models_response(request, _visible_models(sandbox.world, user))
 
-    async def get_model(request: Request) -> Response:
+    def visible_model(request: Request) -> Model:
         user, _ = sandbox.begin_api_call(request.headers.get("authorization", ""))
-        world, model_id = sandbox.world, request.path_params["modelId"]
-        model = next((m for m in _visible_models(world, user) if m.id == model_id), None)
+        model_id = request.path_params["modelId"]
+        model = next((m for m in _visible_models(sandbox.world, user) if m.id == model_id), None)
         if model is None:
             raise ApiError(404, f"Model '{model_id}' was not found.")
+        return model
+
+    async def get_model(request: Request) -> Response:
+        world, model = sandbox.world, visible_model(request)
         details = flag(request.query_params, "modelDetails")
         running = (running_sync(world, model.id) is not None) if details else None
         body = model_json(world, model, model_url(request, model.workspace_id, model.id), details, running)
         return success(api_base(request), "model", {"model": body})
 
     async def model_status(request: Request) -> Response:
-        user, _ = sandbox.begin_api_call(request.headers.get("authorization", ""))
-        world, model_id = sandbox.world, request.path_params["modelId"]
-        model = next((m for m in _visible_models(world, user) if m.id == model_id), None)
-        if model is None:
-            raise ApiError(404, f"Model '{model_id}' was not found.")
-        return success(api_base(request), "modelStatus", {"requestStatus": _model_status(world, model)})
+        status = _model_status(sandbox.world, visible_model(request))
+        return success(api_base(request), "modelStatus", {"requestStatus": status})
 
     return [
         Route("/2/0/workspaces", list_workspaces, methods=["GET"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -38,10 +39,15 @@ def oauth_routes(sandbox: Sandbox) -> list[Route]:
             }
         )
 
-    async def device_code(request: Request) -> Response:
+    async def registered_client(request: Request) -> tuple[FormData, str | None]:
+        """The form and its ``client_id``, or None when that client is not registered."""
         form = await request.form()
         client_id = str(form.get("client_id", ""))
-        if client_id not in service.clients:
+        return form, client_id if client_id in service.clients else None
+
+    async def device_code(request: Request) -> Response:
+        _, client_id = await registered_client(request)
+        if client_id is None:
             return _error("invalid_client", "Unknown client_id.", 401)
         now = sandbox.now()
         code = DeviceCode(secrets.token_urlsafe(24), new_user_code(), client_id, now + _DEVICE_TTL)
@@ -59,9 +65,8 @@ def oauth_routes(sandbox: Sandbox) -> list[Route]:
         )
 
     async def token(request: Request) -> Response:
-        form = await request.form()
-        client_id = str(form.get("client_id", ""))
-        if client_id not in service.clients:
+        form, client_id = await registered_client(request)
+        if client_id is None:
             return _error("invalid_client", "Unknown client_id.", 401)
         now = sandbox.now()
         grant = form.get("grant_type")
