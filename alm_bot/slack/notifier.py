@@ -1,7 +1,9 @@
 """`SlackNotifier`: how the core's notices reach Slack — cards, thread replies, DMs, channel posts.
 
 The watcher hands over one outbox row at a time. Everything is drawn from ``notice.request`` (the
-request as stored now), so a repeated or late delivery shows the truth. Any Slack error propagates:
+request as stored now), so a repeated or late delivery shows the truth. Every message is posted
+through `alm_bot.slack.once.NoticePoster`, which asks Slack first whether an interrupted earlier
+attempt already posted it, so a notice appears once. Any Slack error propagates:
 the watcher retries the row with backoff (honouring ``Retry-After`` of a 429). A card notice that
 arrives before the card was posted raises `CardNotPostedYet`, so it is retried after the post.
 
@@ -29,8 +31,9 @@ from alm_bot.notify import APPROVALS, CARD, DeliveryReceipt, Notice
 from alm_bot.operations import Operations
 from alm_bot.slack import notices
 from alm_bot.slack.cards import approval_card
-from alm_bot.slack.delivery import dm_channel, post, update
+from alm_bot.slack.delivery import dm_channel, update
 from alm_bot.slack.message import Message
+from alm_bot.slack.once import NoticePoster
 from alm_bot.store import ApprovalRequest
 
 __all__ = ["CardNotPostedYet", "SlackNotifier"]
@@ -54,6 +57,7 @@ class SlackNotifier:
         self._client = client
         self._settings = settings
         self._ops = ops
+        self._poster = NoticePoster(client, ops.store)
 
     async def deliver(self, notice: Notice) -> DeliveryReceipt | None:
         if notice.kind == "comparison_ready":
@@ -66,7 +70,7 @@ class SlackNotifier:
             )
             return None
         if notice.destination == APPROVALS:
-            return await self._post_card(request)
+            return await self._post_card(notice, request)
         if notice.destination == CARD:
             await self._on_card(notice, request)
             return None
@@ -74,10 +78,10 @@ class SlackNotifier:
         message = (
             approval_card(request) if notice.kind == "approval_needed" else _personal(notice.kind, request)
         )
-        await post(self._client, channel, message)
+        await self._poster.post(notice.id, channel, message)
         return None
 
-    async def _post_card(self, request: ApprovalRequest) -> DeliveryReceipt:
+    async def _post_card(self, notice: Notice, request: ApprovalRequest) -> DeliveryReceipt:
         card = approval_card(request)
         if request.slack_channel and request.slack_ts:
             # Already posted (the receipt was recorded): redraw rather than post a second card.
@@ -86,7 +90,7 @@ class SlackNotifier:
         channel = self._settings.approval.channel
         if channel is None:
             raise ConfigError(["approval.channel: is missing: approval cards need a channel"])
-        ts = await post(self._client, channel, card)
+        ts = await self._poster.post(notice.id, channel, card)
         return DeliveryReceipt(card_channel=channel, card_ts=ts)
 
     async def _on_card(self, notice: Notice, request: ApprovalRequest) -> None:
@@ -98,7 +102,7 @@ class SlackNotifier:
                 if notice.kind == "task_progress"
                 else notices.finished_reply(request)
             )
-            await post(self._client, request.slack_channel, reply, thread_ts=request.slack_ts)
+            await self._poster.post(notice.id, request.slack_channel, reply, thread_ts=request.slack_ts)
             return
         if notice.kind not in _CARD_REDRAWS:
             log.info("redrawing the card of %s for an unfamiliar notice kind %r", request.id, notice.kind)
@@ -118,7 +122,7 @@ class SlackNotifier:
         message = notices.comparison_message(payload)
         result = payload.get("result") or {}
         if payload.get("kind") != "comparison_report" or not result.get("successful"):
-            await post(self._client, channel, message)
+            await self._poster.post(notice.id, channel, message)
             return
         report = await self._ops.get_comparison_report(str(payload["model_id"]), str(payload["task_id"]))
         plan = payload.get("context") or {}

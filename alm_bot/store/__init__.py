@@ -11,10 +11,14 @@
 
 Modules: ``states`` (the state machine), ``tables`` (SQLModel tables), ``engine`` (SQLite/PostgreSQL
 engine), ``migrate`` (Alembic in code), ``transaction`` (``Transaction``: the statements),
-``database`` (connection and transactions), ``queues`` (leased work), ``repository`` (``Store``).
+``database`` (connection and transactions), ``queues`` (leased work), ``repository`` (``Store``),
+``replays`` (signed requests already seen, for the Slack edge), ``attempts`` (outbox deliveries of
+unknown outcome).
 """
 
-from alm_bot.store import oauth_grants as _oauth_grants  # noqa: F401 - registers its table
+# Register their tables in the shared metadata (the migrations and the schema test see every table).
+from alm_bot.store import oauth_grants as _oauth_grants  # noqa: F401
+from alm_bot.store.replays import ReplayGuard, SeenRequest
 from alm_bot.store.repository import OnExpired, OnFinish, OnSent, Store, Transaction
 from alm_bot.store.states import (
     APPROVED,
@@ -69,7 +73,9 @@ __all__ = [
     "OnSent",
     "Operation",
     "OutboxRow",
+    "ReplayGuard",
     "RequestState",
+    "SeenRequest",
     "Store",
     "TaskKind",
     "TaskState",
