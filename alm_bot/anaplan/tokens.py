@@ -7,6 +7,10 @@ renewal itself, and a *generation* counter lets every waiter see that someone el
 so ten requests that find the token expired cause exactly one renewal. While a proactive renewal is
 in flight, requests keep using the old token as long as it has not actually expired.
 
+With OAuth credentials, "log in" and "refresh" both mean asking the ``OAuthSession`` (``oauth``) for
+an access token: the stored one while it is fresh, else a refresh-token grant whose rotated token is
+stored at once; ``/token/refresh`` is not used.
+
 ``expiresAt`` is epoch milliseconds (wall clock). It is converted once, on receipt, into a deadline on
 the injected monotonic ``clock``, so waits and tests are independent of the wall clock afterwards.
 """
