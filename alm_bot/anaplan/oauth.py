@@ -14,9 +14,10 @@ be kept — and shared, when several replicas run — which is what a ``GrantSto
 access token while it is fresh (replicas share it, so they do not rotate the refresh token in turn),
 else refreshes and stores the rotated grant atomically. Two replicas that refresh at once: Anaplan
 accepts one refresh token once, the loser's ``invalid_grant`` sends it back to the store, where the
-winner's grant already is. Only when the store still holds the refused token is it really revoked
-or expired: ``LoginRequired`` says to run ``alm-bot anaplan login`` again, and until the store
-changes every further call fails at once with it (no retry storm).
+winner's grant already is (or will be a moment later: the winner stores it right after Anaplan's
+answer, so the loser looks again for a few seconds). Only when the store still holds the refused
+token then is it really revoked or expired: ``LoginRequired`` says to run ``alm-bot anaplan login``
+again, and until the store changes every further call fails at once with it (no retry storm).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+import anyio
 import httpx2
 from pydantic import SecretStr
 
@@ -51,6 +53,7 @@ DEFAULT_OAUTH_URL: Final = "https://us1a.app.anaplan.com"
 _TOKEN_PATH: Final = "/oauth/token"  # noqa: S105 - a URL path, not a secret
 _REUSE_MARGIN: Final = 300.0  # a stored access token with less life than this is refreshed instead
 _RECHECK_STORE_AFTER: Final = 30.0  # after LoginRequired, look at the store again only this often
+_WINNER_GRACE: Final = (0.5, 1.0, 2.0)  # waits for a replica that won the rotation to store its grant
 _RELOGIN: Final = (
     "Anaplan no longer accepts alm-bot's OAuth refresh token (it was revoked, expired, or already "
     "used). Run `alm-bot anaplan login` again."
@@ -158,9 +161,17 @@ class OAuthSession:
     """Turns the stored grant into a fresh access token (one per ``TokenKeeper``; renewal is single-flight
     there, so this class needs no lock of its own)."""
 
-    def __init__(self, auth: OAuthAuth, send: FormSend, wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        auth: OAuthAuth,
+        send: FormSend,
+        *,
+        sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self._auth = auth
         self._send = send
+        self._sleep = sleep
         self._now = wall_clock
         self._refused_version: int | None = None
         self._recheck_at = -math.inf
@@ -224,12 +235,14 @@ class OAuthSession:
 
     async def _after_refused(self, stored: StoredGrant) -> tuple[str, float]:
         """``invalid_grant``: another replica may have rotated the token first — look before giving up."""
-        now_stored = await self._auth.store.load()
-        if now_stored is not None and now_stored.version != stored.version:
-            grant = now_stored.grant
-            if grant.expires_at - self._now() > _REUSE_MARGIN:
-                return grant.access_token.get_secret_value(), grant.expires_at
-            return await self._refresh(now_stored)
+        for wait in (0.0, *_WINNER_GRACE):
+            await self._sleep(wait)
+            now_stored = await self._auth.store.load()
+            if now_stored is not None and now_stored.version != stored.version:
+                grant = now_stored.grant
+                if grant.expires_at - self._now() > _REUSE_MARGIN:
+                    return grant.access_token.get_secret_value(), grant.expires_at
+                return await self._refresh(now_stored)
         self._refused_version = stored.version
         self._recheck_at = self._now() + _RECHECK_STORE_AFTER
         _log.error("%s", _RELOGIN)

@@ -104,7 +104,9 @@ class TokenKeeper:
         self._renew_at = -math.inf
         self._expires_at = -math.inf
         self._oauth = (
-            OAuthSession(credentials, self._send_form) if isinstance(credentials, OAuthAuth) else None
+            OAuthSession(credentials, self._send_form, sleep=retrier.sleep)
+            if isinstance(credentials, OAuthAuth)
+            else None
         )
         if isinstance(credentials, TokenAuth):
             # A token from elsewhere: its lifetime is unknown until login() validates it.
