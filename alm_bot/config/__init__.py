@@ -20,7 +20,7 @@ Environment (a ``.env`` file in the working directory is read too; real variable
 ``ANAPLAN_CA_BUNDLE``      PEM file of CAs to trust for Anaplan only
 ``ANAPLAN_PROXY``          ``http(s)://`` proxy for the Anaplan client only
 ``SLACK_BOT_TOKEN``        ``xoxb-…``; ``SLACK_SIGNING_SECRET`` (HTTP mode), ``SLACK_APP_TOKEN`` (Socket Mode)
-``SLACK_API_URL``          default ``https://slack.com/api/``
+``SLACK_API_URL``          unset: Slack's own Web API (the Slack front end knows its address)
 ``ALM_BOT_DATABASE_URL``   default: SQLite file ``alm-bot.db`` in the working directory. Accepts
                            ``sqlite:///path``, ``sqlite+aiosqlite:///path``, ``postgresql://…``,
                            ``postgresql+asyncpg://…``; always used through the async driver.
@@ -56,6 +56,7 @@ TOML file (every key optional; unknown keys are refused so typos surface)::
     anaplan_requests_per_second = 5
     poll_min_seconds = 1                        # first poll of a task, then backing off to …
     poll_max_seconds = 15
+    poll_near_end_seconds = 1.5                 # near a task's expected end (learnt from past tasks)
     lease_seconds = 60                          # how long a claimed task/notice is reserved
 
     [anaplan]
