@@ -86,12 +86,12 @@ async def _anaplan(settings: Settings) -> list[CheckRow]:
             CheckRow(
                 "anaplan login",
                 False,
-                "no credentials: set ANAPLAN_USERNAME/ANAPLAN_PASSWORD or a certificate",
+                "no credentials: set ANAPLAN_USERNAME/ANAPLAN_PASSWORD, a certificate, or an OAuth client",
             )
         ]
-    from alm_bot.services import anaplan_client
+    from alm_bot.services import open_anaplan_client
 
-    async with anaplan_client(settings) as client:
+    async with open_anaplan_client(settings) as client:
         try:
             with anyio.fail_after(_CALL_TIMEOUT):
                 await client.login()

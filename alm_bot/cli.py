@@ -72,13 +72,14 @@ def _add_sandbox(sub: Subparsers) -> None:
         metavar="SECONDS",
         help="how long each sync or comparison task runs (default 3; longer to rehearse restarts)",
     )
+    p.add_argument("--strict-auth", action="store_true", help="refuse v1 certificate logins (v2 only)")
     p.set_defaults(func=_run_sandbox)
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
     from alm_bot.sandbox.server import run
 
-    return run(host=args.host, port=args.port, task_duration=args.task_duration)
+    return run(host=args.host, port=args.port, task_duration=args.task_duration, strict_auth=args.strict_auth)
 
 
 def _add_mcp(sub: Subparsers) -> None:
@@ -269,6 +270,19 @@ def _run_check(args: argparse.Namespace) -> int:
     return run_check(_settings)
 
 
+def _add_anaplan(sub: Subparsers) -> None:
+    p = sub.add_parser("anaplan", help="Anaplan login")
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser("login", help="log in with OAuth (device grant) and store the refresh token")
+    p.set_defaults(func=_run_anaplan)
+
+
+def _run_anaplan(args: argparse.Namespace) -> int:
+    from alm_bot.anaplan_login import run_anaplan_login
+
+    return run_anaplan_login(_settings())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="alm-bot", description="Anaplan ALM from Slack and AI assistants.")
     parser.add_argument("--version", action="version", version=f"alm-bot {_version()}")
@@ -280,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(sub)
     _add_check(sub)
     add_stats_command(sub)
+    _add_anaplan(sub)
     return parser
 
 

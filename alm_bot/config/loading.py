@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import DotEnvSettingsSource
 
+from alm_bot.config.credentials import credential_problems
 from alm_bot.config.settings import ENV_FIELDS, Settings
 from alm_bot.errors import ConfigError
 
@@ -53,7 +54,7 @@ def load_settings(
     if path is not None:
         values["ALM_BOT_CONFIG"] = str(path)
     values.update(_deep_merge(layers.defaults, layers.file))
-    problems += _credential_problems(variables, origins)
+    problems += credential_problems(variables, origins)
     try:
         settings = Settings(**values)
     except ValidationError as error:
@@ -181,33 +182,3 @@ def _keys_at(parent: tuple[str | int, ...]) -> list[str]:
         else:
             return []
     return [name for name, field in model.model_fields.items() if field.alias is None]
-
-
-def _credential_problems(variables: Mapping[str, str], origins: Mapping[str, str]) -> list[str]:
-    """Anaplan credentials must be one complete method, and key files must exist."""
-    problems: list[str] = []
-
-    def missing(name: str, because: str) -> None:
-        problems.append(f"{origins.get(because, _ENV_LABEL)}: {name}: is missing: {because} is set")
-
-    pairs = [
-        ("ANAPLAN_USERNAME", "ANAPLAN_PASSWORD"),
-        ("ANAPLAN_CERTIFICATE", "ANAPLAN_PRIVATE_KEY"),
-        ("ANAPLAN_PRIVATE_KEY", "ANAPLAN_PRIVATE_KEY_PASSWORD"),
-    ]
-    for first, second in pairs[:2]:
-        if first in variables and second not in variables:
-            missing(second, first)
-        if second in variables and first not in variables:
-            missing(first, second)
-    if pairs[2][1] in variables and pairs[2][0] not in variables:
-        missing(pairs[2][0], pairs[2][1])
-    if "ANAPLAN_USERNAME" in variables and "ANAPLAN_CERTIFICATE" in variables:
-        problems.append(
-            f"{origins['ANAPLAN_CERTIFICATE']}: ANAPLAN_CERTIFICATE: both basic (ANAPLAN_USERNAME) and "
-            "certificate credentials are set: keep one method"
-        )
-    for name in ("ANAPLAN_CERTIFICATE", "ANAPLAN_PRIVATE_KEY"):
-        if name in variables and not Path(variables[name]).is_file():
-            problems.append(f"{origins[name]}: {name}: {variables[name]!r} is not an existing file")
-    return problems
