@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from alm_bot.cli_wording import in_cli_words
 from alm_bot.errors import AlmBotError, ConfigError
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except AlmBotError as exc:
-        print(f"alm-bot: {exc}", file=sys.stderr)
+        print(f"alm-bot: {in_cli_words(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -187,6 +187,9 @@ def build_app(services: Services, *, host: str = "127.0.0.1", port: int | None =
                     await socket_mode.close_async()  # type: ignore[no-untyped-call]
                 tasks.cancel_scope.cancel()
 
+    from alm_bot.metrics import metrics_route
+
+    routes.append(metrics_route(services, slack_app.client if slack_app is not None else None))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestIds)
     return app

@@ -7,7 +7,6 @@ commit, ``changes.publish()`` tells this process (the watcher's wake-up, waiting
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
@@ -19,8 +18,6 @@ from alm_bot.policy import require_pending
 from alm_bot.store import ApprovalRequest, Store, Transaction
 
 __all__ = ["Lifecycle"]
-
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 class Lifecycle:
@@ -48,8 +45,6 @@ class Lifecycle:
         """Write a notice about this request; the dedupe key makes a replayed step write nothing twice."""
         if destination == CARD and not request.plan.get("protected"):
             return  # only requests that needed approval have a card
-        if destination.startswith("user:") and not _SLACK_USER.match(request.requester_id):
-            return  # a CLI or pipeline requester has no Slack DM to receive
         key = f"{kind}:{destination}:{request.id}:{moment or request.state}"
         await tx.enqueue(kind, destination, {"request_id": request.id, **(extra or {})}, key)
 

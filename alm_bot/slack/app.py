@@ -44,6 +44,8 @@ __all__ = [
 ]
 
 SLACK_EVENTS_PATH = "/slack/events"
+SLACK_WEB_API = "https://slack.com/api/"
+"""Where Slack's Web API lives unless ``SLACK_API_URL`` says otherwise (tests: a fake Slack)."""
 log = logging.getLogger("alm_bot.slack")
 
 
@@ -51,7 +53,9 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     """The Web API client for ``settings`` (bot token, ``SLACK_API_URL``)."""
     if settings.slack_bot_token is None:
         raise ConfigError(["SLACK_BOT_TOKEN: is missing: the Slack front end needs the bot token (xoxb-…)"])
-    return AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url or SLACK_WEB_API
+    )
 
 
 def build_slack_app(services: Services, *, client: AsyncWebClient | None = None) -> AsyncApp:

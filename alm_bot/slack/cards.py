@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from alm_bot.anaplan.verdict import reason_text
 from alm_bot.slack.buttons import APPROVE, REJECT, button_value
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
@@ -219,7 +220,7 @@ def _sync_done(request: ApprovalRequest) -> str:
 
 def _failure(result: Mapping[str, Any]) -> str:
     title, message = result.get("title"), result.get("message")
-    text = " — ".join(str(t) for t in (title, message) if t) or "Anaplan gave no reason"
+    text = reason_text(title, message) or "Anaplan gave no reason"
     return escape(clip(text, 1000))
 
 

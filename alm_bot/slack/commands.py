@@ -49,7 +49,7 @@ async def handle_alm(
     try:
         invocation = parse(command.get("text") or "")
     except UsageError as exc:
-        await ack(**replies.error_message(str(exc)).ephemeral())
+        await ack(**replies.error_message(exc).ephemeral())
         return
     if invocation.name == "help":
         await ack(**replies.help_message(invocation.unknown).ephemeral())
@@ -73,7 +73,7 @@ async def _answer(bot: Bot, invocation: Invocation, command: dict[str, Any], res
     try:
         message = await _HANDLERS[invocation.name](bot, actor, invocation)
     except AlmBotError as exc:
-        message = replies.error_message(str(exc))
+        message = replies.error_message(exc)
     await respond(**message.ephemeral())
 
 
@@ -83,7 +83,7 @@ async def _open_sync_form(
     try:
         models = await bot.ops.list_models()
     except AlmBotError as exc:
-        await respond(**replies.error_message(str(exc)).ephemeral())
+        await respond(**replies.error_message(exc).ephemeral())
         return
     view = sync_modal(models, command.get("response_url"))
     try:

@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import HeaderBlock, PlainTextObject
 
+from alm_bot.anaplan.verdict import reason_text
 from alm_bot.slack.cards import change_summary, request_title, state_line
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
@@ -104,9 +105,7 @@ def comparison_message(payload: Mapping[str, Any]) -> Message:
     task = context(f"Anaplan task {code(str(payload.get('task_id') or '?'))}")
     header = HeaderBlock(text=PlainTextObject(text=clip(f"🔍 {title}", 150)))
     if not result.get("successful"):
-        reason = (
-            " — ".join(str(t) for t in (result.get("title"), result.get("message")) if t) or "no reason given"
-        )
+        reason = reason_text(result.get("title"), result.get("message")) or "no reason given"
         text = f"❌ The comparison failed: {escape(clip(reason, 1000))}"
         return Message(f"The comparison {title} failed.", (header, section(text), task))
     if payload.get("kind") == "comparison_report":

@@ -12,7 +12,8 @@ destination                 what is delivered
 ==========================  =========================================================
 ``approvals``               the approval card, posted in the approvals channel
 ``card``                    ``chat.update`` of the card; progress and results in its thread
-``user:<id>``               a direct message (``conversations.open`` + ``chat.postMessage``)
+``user:<id>``               a direct message (``conversations.open`` + ``chat.postMessage``);
+                            nothing for an id that is no Slack user (a CLI or pipeline requester)
 ``channel:<id>``            a message in that channel
 ==========================  =========================================================
 """
@@ -32,6 +33,7 @@ from alm_bot.operations import Operations
 from alm_bot.slack import notices
 from alm_bot.slack.cards import approval_card
 from alm_bot.slack.delivery import dm_channel, update
+from alm_bot.slack.formatting import is_slack_user
 from alm_bot.slack.message import Message
 from alm_bot.slack.once import NoticePoster
 from alm_bot.store import ApprovalRequest
@@ -73,6 +75,9 @@ class SlackNotifier:
             return await self._post_card(notice, request)
         if notice.destination == CARD:
             await self._on_card(notice, request)
+            return None
+        if not _reachable(notice.destination):
+            log.info("notice %s for %s: no Slack user to tell, skipped", notice.id, notice.destination)
             return None
         channel = await self._channel_for(notice.destination)
         message = (
@@ -133,6 +138,12 @@ class SlackNotifier:
             title=notices.comparison_title(plan),
             initial_comment=message.text,
         )
+
+
+def _reachable(destination: str) -> bool:
+    """A ``user:`` destination only reaches someone with a Slack user id."""
+    kind, _, target = destination.partition(":")
+    return kind != "user" or is_slack_user(target)
 
 
 def _personal(kind: str, request: ApprovalRequest) -> Message:

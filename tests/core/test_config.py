@@ -72,7 +72,7 @@ def test_with_nothing_configured_everything_has_a_working_default(
     settings = load_settings(env={})
     assert settings.anaplan_api_url == "https://api.anaplan.com/2/0"
     assert settings.anaplan_auth_url == "https://auth.anaplan.com"
-    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.slack_api_url is None  # the Slack front end then uses Slack's own API
     assert settings.database_url.get_secret_value() == f"sqlite+aiosqlite:///{tmp_path / 'alm-bot.db'}"
     assert settings.log_format == "text"
     assert settings.approval == ApprovalConfig()

@@ -94,7 +94,7 @@ async def test_a_mistyped_model_gets_a_suggestion_and_what_to_do_next(stack: Sla
     assert answer["response_type"] == "ephemeral"
     shown = text_of(answer)
     assert "prd is not an alias, model id or model name — did you mean prod?" in shown
-    assert "Try /alm models" in shown
+    assert "Try `/alm models`" in shown
 
 
 async def test_syncable_lists_the_revisions_the_target_can_take(stack: SlackStack) -> None:
