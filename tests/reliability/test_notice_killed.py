@@ -9,7 +9,6 @@ a second time. Deterministic: the window is opened by the delay, not by luck.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -25,15 +24,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 TASK_SECONDS = 600
 HELD = 120  # seconds the slow Slack holds its answer: far longer than the test needs
-
-
-def repeated(bot: Rig) -> list[tuple[object, ...]]:
-    """Messages (channel, thread, text) that Slack received more than once."""
-    seen = Counter(
-        (c.params.get("channel"), c.params.get("thread_ts"), c.params.get("text"))
-        for c in bot.posts(lambda c: bool(c.reply.get("ok")))
-    )
-    return [message for message, times in seen.items() if times > 1]
 
 
 def is_dm(params: dict[str, Any]) -> bool:
@@ -110,6 +100,6 @@ async def test_a_notice_in_flight_when_serve_is_killed_is_posted_once_after_the_
         assert [c.params["text"] for c in bot.posts(lambda c: slow(c.params))].count(
             in_flight[0].params["text"]
         ) == 1
-        assert repeated(bot) == []
+        assert bot.fake.repeated_posts() == []
         (request,) = await bot.store.list_requests()
         assert request.slack_ts == next(c.reply["ts"] for c in bot.posts(lambda c: is_card(c.params)))
