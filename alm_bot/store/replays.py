@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Final
 
@@ -51,7 +50,7 @@ class ReplayGuard:
         # SQLite has one writer at a time, and a connection that finds the file locked sleeps in
         # growing steps (its busy handler). A burst of requests therefore queues here, in order,
         # instead: acknowledgements stay quick. PostgreSQL takes concurrent inserts as they come.
-        self._one_at_a_time: AbstractAsyncContextManager[object] = (
+        self._one_at_a_time: contextlib.AbstractAsyncContextManager[object] = (
             asyncio.Lock() if store.dialect == "sqlite" else contextlib.nullcontext()
         )
 
