@@ -19,10 +19,12 @@ CLI: CLI commands). ``str(error)`` is that sentence in plain words (`PLAIN`), fo
     ├── AnaplanError                 Anaplan answered with an error, or could not be reached
     │   │                            .status (HTTP code or None), .anaplan_message, .path
     │   ├── AuthenticationFailed     401 on login/refresh, or bad credentials
+    │   │   └── LoginRequired        the stored OAuth login is gone (revoked/expired): log in again
     │   ├── PermissionDenied         403; 424 on report endpoints (Workspace Administrator missing)
     │   ├── NotFound                 404: unknown or inaccessible model, revision, task or report
     │   ├── ModelArchived            422: the model is archived
     │   ├── InvalidRequest           400: Anaplan refused the request; its message is kept
+    │   ├── ModelBusy                409: the model is busy (a sync is running into it); .model_id
     │   ├── RateLimited              429 that outlived the retries; .retry_after
     │   ├── AnaplanUnavailable       5xx, timeouts, connection errors that outlived the retries
     │   │   └── TaskCreationUncertain  a task-creating POST failed ambiguously and no task is visible
@@ -57,7 +59,9 @@ __all__ = [
     "ConfigError",
     "InvalidArgument",
     "InvalidRequest",
+    "LoginRequired",
     "ModelArchived",
+    "ModelBusy",
     "ModelNotResolved",
     "NextStep",
     "NotAllowed",
@@ -243,6 +247,12 @@ class AuthenticationFailed(AnaplanError):
     """Anaplan refused the credentials or the token (401 from the auth service)."""
 
 
+class LoginRequired(AuthenticationFailed):
+    """alm-bot has no usable OAuth login: none was made yet, or Anaplan refused the stored refresh
+    token (revoked, expired, used twice). Only a person can fix it, by logging in again; alm-bot
+    does not retry until the stored login changes."""
+
+
 class PermissionDenied(AnaplanError):
     """403 (or 424 on report endpoints): the user lacks the Workspace Administrator role."""
 
@@ -259,6 +269,19 @@ class InvalidRequest(AnaplanError):
     """400: Anaplan refused the request; ``anaplan_message`` holds its explanation."""
 
 
+class ModelBusy(AnaplanError):
+    """409: the model is busy — another sync or a conflicting action is running on it.
+
+    ``model_id`` is the model in the request path (the target). Nothing was started; the request may
+    be sent again once the other action finished, but never automatically: a task-creating POST is
+    not retried on it.
+    """
+
+    def __init__(self, message: str, *, model_id: str = "", **kwargs: Any) -> None:
+        self.model_id = model_id
+        super().__init__(message, **kwargs)
+
+
 class RateLimited(AnaplanError):
     """429 that outlived the retries. ``retry_after`` is Anaplan's hint in seconds, if it sent one."""
 
@@ -272,10 +295,15 @@ class AnaplanUnavailable(AnaplanError):
 
 
 class TaskCreationUncertain(AnaplanUnavailable):
-    """A task-creating POST failed ambiguously (e.g. timed out after sending) and no task is visible.
+    """A task-creating POST failed ambiguously (e.g. timed out after sending) and no task is visible
+    that is provably the one asked for. ``candidates`` are new task ids that might be it.
 
     It was deliberately not retried, so that Anaplan never runs the same sync twice.
     """
+
+    def __init__(self, message: str, *, candidates: tuple[str, ...] = (), **kwargs: Any) -> None:
+        self.candidates = candidates
+        super().__init__(message, **kwargs)
 
 
 class TaskFailed(AnaplanError):

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from alm_bot.anaplan import AnaplanClient, BasicAuth, CertificateAuth
+from alm_bot.anaplan import AnaplanClient, BasicAuth, CertificateAuth, Credentials
+from alm_bot.anaplan.oauth import OAuthAuth
 from alm_bot.changes import Changes
 from alm_bot.config import Settings
 from alm_bot.errors import ConfigError
@@ -33,6 +34,7 @@ __all__ = [
     "SANDBOX_AUTH_URL",
     "Services",
     "anaplan_client",
+    "open_anaplan_client",
     "open_services",
     "sandbox_defaults",
 ]
@@ -64,33 +66,50 @@ class Services:
         return self.watcher
 
 
-def _auth(settings: Settings) -> BasicAuth | CertificateAuth:
-    if settings.anaplan_certificate and settings.anaplan_private_key:
+def _auth(settings: Settings, store: Store | None) -> Credentials:
+    if settings.anaplan_oauth_client_id and settings.secret_key and store is not None:
+        from alm_bot.store.oauth_grants import DatabaseGrantStore
+
+        return OAuthAuth(
+            settings.anaplan_oauth_client_id,
+            DatabaseGrantStore(store, settings.anaplan_oauth_client_id, settings.secret_key),
+            oauth_url=settings.anaplan_oauth_url,
+            client_secret=settings.anaplan_oauth_client_secret,
+        )
+    if settings.anaplan_certificate:
         password = settings.anaplan_private_key_password
         return CertificateAuth(
             settings.anaplan_certificate,
             settings.anaplan_private_key,
             password.get_secret_value() if password else None,
+            cert_format=settings.anaplan_cert_format,
         )
     if settings.anaplan_username and settings.anaplan_password:
         return BasicAuth(settings.anaplan_username, settings.anaplan_password.get_secret_value())
     raise ConfigError(
         [
             "Anaplan credentials are missing: set ANAPLAN_USERNAME and ANAPLAN_PASSWORD, or "
-            "ANAPLAN_CERTIFICATE and ANAPLAN_PRIVATE_KEY "
-            "(or run with --sandbox to try alm-bot without Anaplan)."
+            "ANAPLAN_CERTIFICATE (and ANAPLAN_PRIVATE_KEY), or ANAPLAN_OAUTH_CLIENT_ID and "
+            "ALM_BOT_SECRET_KEY (or run with --sandbox to try alm-bot without Anaplan)."
         ]
     )
 
 
-def anaplan_client(settings: Settings, sandbox: Sandbox | None = None) -> AnaplanClient:
-    """The Anaplan client for these settings, or for the in-process sandbox; use it as a context manager."""
+def anaplan_client(
+    settings: Settings, sandbox: Sandbox | None = None, *, store: Store | None = None
+) -> AnaplanClient:
+    """The Anaplan client for these settings, or for the in-process sandbox; use it as a context manager.
+
+    OAuth keeps its rotating refresh token in ``store`` (the database), so it needs one.
+    """
     if sandbox is None:
         return AnaplanClient(
-            auth=_auth(settings),
+            auth=_auth(settings, store),
             api_url=settings.anaplan_api_url,
             auth_url=settings.anaplan_auth_url,
             timeout=settings.anaplan.timeout_seconds,
+            proxy=settings.anaplan_proxy,
+            ca_bundle=settings.anaplan_ca_bundle,
         )
     from alm_bot.sandbox import create_app, seed
 
@@ -100,6 +119,17 @@ def anaplan_client(settings: Settings, sandbox: Sandbox | None = None) -> Anapla
         auth_url=SANDBOX_AUTH_URL,
         transport=httpx2.ASGITransport(app=create_app(sandbox)),
     )
+
+
+@asynccontextmanager
+async def open_anaplan_client(settings: Settings) -> AsyncIterator[AnaplanClient]:
+    """An Anaplan client with the database it needs for an OAuth login (``alm-bot check``)."""
+    store = Store(settings.database_url)
+    try:
+        async with anaplan_client(settings, store=store) as client:
+            yield client
+    finally:
+        await store.dispose()
 
 
 @asynccontextmanager
@@ -115,7 +145,7 @@ async def open_services(
     ``clock`` (UTC, aware) is what the core, store and watcher call "now"; tests move it forward.
     """
     store = Store(settings.database_url, clock=clock)
-    client = anaplan_client(settings, sandbox)
+    client = anaplan_client(settings, sandbox, store=store)
     try:
         if upgrade:
             await store.upgrade()

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from alm_bot.config import Settings
     from alm_bot.stats import DeliveryReport, ModelFigures
 
-    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+    Subparsers = argparse._SubParsersAction[Any]
 
 __all__ = ["add_stats_command", "report_json", "report_text"]
 

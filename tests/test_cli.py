@@ -8,7 +8,9 @@ C0APPROVALS; the database is a SQLite file of the test's own. No error may print
 
 from __future__ import annotations
 
+import getpass
 import json
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -127,7 +129,8 @@ async def test_ten_simultaneous_approvals_start_exactly_one_sync(
     outcomes: list[Finished] = []
 
     async def approve() -> None:
-        outcomes.append(await cli("requests", "approve", request["id"], "--as", APPROVER))
+        approval = ("requests", "approve", request["id"], "--as", APPROVER, "--reason", "hotfix")
+        outcomes.append(await cli(*approval))
 
     async with anyio.create_task_group() as tg:
         for _ in range(10):
@@ -176,7 +179,7 @@ async def test_reject_without_a_reason_is_refused_with_a_clear_message(cli: Cli)
     )
     still = json.loads((await cli("requests", "show", request["id"], "--json")).stdout)
 
-    assert no_reason.code == 2  # argparse's usage error
+    assert no_reason.code == 1  # a usage error: exit 1 (2 is the code for a bug)
     assert "--reason" in no_reason.stderr
     assert blank_reason.code == 1
     assert "needs a reason" in blank_reason.stderr
@@ -186,7 +189,7 @@ async def test_reject_without_a_reason_is_refused_with_a_clear_message(cli: Cli)
 async def test_a_reason_rejects_and_a_second_decision_says_it_was_already_rejected(cli: Cli) -> None:
     request = await pending_request(cli)
     rejected = await cli("requests", "reject", request["id"], "--as", APPROVER, "--reason", "not in freeze")
-    again = await cli("requests", "approve", request["id"], "--as", "U0APPROVER2")
+    again = await cli("requests", "approve", request["id"], "--as", "U0APPROVER2", "--reason", "go")
 
     assert rejected.code == 0, rejected
     assert json.loads((await cli("requests", "show", request["id"], "--json")).stdout)["reason"] == (
@@ -202,8 +205,8 @@ async def test_approving_as_someone_who_is_not_an_approver_exits_1_with_the_poli
     request = await pending_request(cli)
     outsider, own = await together(
         cli,
-        ("requests", "approve", request["id"], "--as", "U0OUTSIDER"),
-        ("requests", "approve", request["id"], "--as", REQUESTER),
+        ("requests", "approve", request["id"], "--as", "U0OUTSIDER", "--reason", "go"),
+        ("requests", "approve", request["id"], "--as", REQUESTER, "--reason", "go"),
     )
 
     assert outsider.code == 1
@@ -217,6 +220,7 @@ async def test_approving_as_someone_who_is_not_an_approver_exits_1_with_the_poli
 
 
 async def test_an_unknown_request_exits_1_with_a_message(cli: Cli) -> None:
+    assert (await cli("db", "upgrade")).code == 0
     shown = await cli("requests", "show", "R000000")
 
     assert shown.code == 1
@@ -230,8 +234,16 @@ async def test_check_prints_a_table_and_exits_0_when_all_is_fine(cli: Cli) -> No
     checked = await cli("check")
 
     assert checked.code == 0, checked
-    rows = {line.split()[1]: line.split()[0] for line in checked.stdout.splitlines()}
-    assert rows == {"configuration": "ok", "database": "ok", "anaplan": "ok", "approvers": "ok"}
+    rows = {line[6:].split("  ")[0]: line.split()[0] for line in checked.stdout.splitlines()}
+    assert rows == {
+        "configuration": "ok",
+        "database": "ok",
+        "anaplan api url": "ok",
+        "anaplan login": "ok",
+        "anaplan models": "ok",
+        "approvers": "ok",
+        "slack": "ok",
+    }, checked.stdout
 
 
 async def test_check_exits_1_and_says_fail_when_the_anaplan_login_fails(tmp_path: Path, anaplan: str) -> None:
@@ -252,3 +264,14 @@ async def test_db_upgrade_twice_is_fine(cli: Cli) -> None:
     assert (first.code, second.code) == (0, 0), (first, second)
     assert first.stdout == second.stdout
     assert first.stdout.startswith("database at schema revision ")
+
+
+async def test_an_approval_through_the_cli_is_break_glass_and_names_who_ran_it(cli: Cli) -> None:
+    request = await pending_request(cli)
+    approved = await cli("requests", "approve", request["id"], "--as", APPROVER, "--reason", "Slack outage")
+    shown = json.loads((await cli("requests", "show", request["id"], "--json")).stdout)
+
+    assert approved.code == 0, approved
+    ran_by = f"{getpass.getuser()}@{socket.gethostname()}"
+    assert shown["decided_by"] == f"{APPROVER} [break-glass, run by {ran_by}]"
+    assert shown["reason"] == "Slack outage"

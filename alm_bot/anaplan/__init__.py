@@ -8,7 +8,9 @@
         latest = await alm.get_latest_revision()
         task = await alm.sync_models(source_revision_id, source_model_id, latest.id, False)
 
-Modules, one concept each: ``auth`` (credentials), ``tokens`` (token lifetime, single-flight renewal),
+Modules, one concept each: ``auth`` (credentials), ``certificates`` (certificate and key formats, v1/v2
+login payloads), ``oauth`` (the stored OAuth grant and its rotation), ``device_login`` (the OAuth
+device grant), ``tokens`` (token lifetime, single-flight renewal),
 ``retry`` (backoff policy and loop), ``transport`` (the shared HTTP channel), ``error_mapping`` (HTTP →
 error tree), ``envelopes`` (response bodies), ``paging``, ``polling`` (waiting for tasks), ``creation``
 (task-creating POSTs that are never replayed blindly), ``validation``, ``alm`` and ``client``.
@@ -40,6 +42,7 @@ from alm_bot.anaplan.models import (
     parse_report_task,
     parse_sync_task,
 )
+from alm_bot.anaplan.oauth import GrantStore, OAuthAuth, StoredGrant, TokenGrant
 from alm_bot.anaplan.polling import PollPolicy
 from alm_bot.anaplan.retry import RetryPolicy
 
@@ -56,14 +59,17 @@ __all__ = [
     "CompletedReportTask",
     "CompletedSyncTask",
     "Credentials",
+    "GrantStore",
     "Model",
     "ModelRevision",
+    "OAuthAuth",
     "PendingTask",
     "PollPolicy",
     "ReportTask",
     "ReportTaskResult",
     "RetryPolicy",
     "Revision",
+    "StoredGrant",
     "SummaryCounts",
     "SummaryReport",
     "SyncTask",
@@ -72,6 +78,7 @@ __all__ = [
     "TaskState",
     "TaskSummary",
     "TokenAuth",
+    "TokenGrant",
     "Workspace",
     "parse_report_task",
     "parse_sync_task",

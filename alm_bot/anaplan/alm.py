@@ -10,7 +10,8 @@ polls it under the client's ``PollPolicy`` and raises ``TaskFailed`` unless it s
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from alm_bot.anaplan import creation
@@ -36,7 +37,7 @@ from alm_bot.anaplan.models import (
     SyncTask,
     TaskSummary,
 )
-from alm_bot.anaplan.paging import read_all_pages
+from alm_bot.anaplan.paging import PageRequest, iter_items
 from alm_bot.anaplan.polling import PollPolicy, require_success, wait_for_task
 from alm_bot.anaplan.transport import OCTET_STREAM
 from alm_bot.errors import InvalidArgument
@@ -85,19 +86,44 @@ class AlmClient:
         self,
         sort_by: Literal["id", "name", "applied_on", "created_on"] | None = None,
         descending: bool = False,
+        *,
+        applied_after: date | None = None,
+        applied_before: date | None = None,
+        limit: int | None = None,
     ) -> list[Revision]:
-        """All revisions of the model, every page read; ``sort_by`` becomes ``sort=±field``."""
+        """The model's revisions (all, or the first ``limit``); ``sort_by`` becomes ``sort=±field``.
+
+        ``applied_after`` (that day included) and ``applied_before`` (excluded) filter by the day a
+        revision reached this model, on Anaplan's side. Histories can be near 1 MB: narrow them here
+        rather than downloading everything, or use ``iter_revisions`` to stop early.
+        """
+        revisions = self.iter_revisions(
+            sort_by, descending, applied_after=applied_after, applied_before=applied_before, limit=limit
+        )
+        return [revision async for revision in revisions]
+
+    def iter_revisions(
+        self,
+        sort_by: Literal["id", "name", "applied_on", "created_on"] | None = None,
+        descending: bool = False,
+        *,
+        applied_after: date | None = None,
+        applied_before: date | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[Revision]:
+        """Like ``get_revisions``, yielding revisions as pages arrive; a page is fetched only when needed."""
+        query: dict[str, str | int] = check.revision_window(applied_after, applied_before)
         sort = check.sort_parameter(sort_by, descending)
+        if sort is not None:
+            query["sort"] = sort
         endpoint = Endpoint(f"{self._alm}/revisions", f"list the revisions of model {self._model_id}")
 
-        async def fetch_page(offset: int, limit: int) -> tuple[Sequence[Revision], Paging | None]:
-            params: dict[str, str | int] = {"limit": limit, "offset": offset}
-            if sort is not None:
-                params["sort"] = sort
-            page = await self._http.get_json(endpoint, RevisionList, params=params)
+        async def fetch_page(at: PageRequest) -> tuple[Sequence[Revision], Paging | None]:
+            params = {**query, "limit": at.limit, "offset": at.offset}
+            page = await self._http.get_json(endpoint, RevisionList, params=params, link=at.link)
             return page.revisions, page.meta.paging if page.meta else None
 
-        return await read_all_pages(fetch_page)
+        return iter_items(fetch_page, limit=check.positive_limit(limit))
 
     async def get_latest_revision(self) -> Revision | None:
         """The model's latest revision, or None when it has none."""

@@ -1,11 +1,13 @@
 """The credentials alm-bot logs in to Anaplan with, and the login request each one makes.
 
 - ``BasicAuth``: user name and password (``Authorization: Basic …``); only Exception Users on SSO tenants.
-- ``CertificateAuth``: a CA certificate and its RSA private key. The header carries the base64 of the
-  PEM certificate file; the body carries 150 random bytes and their RSA PKCS#1 v1.5 SHA-512 signature
-  (reference §2.1). The key is loaded when the object is built, so a wrong password or a non-RSA key
-  fails at startup, not at the first Slack command.
+- ``CertificateAuth``: a CA certificate and its RSA private key, as PEM, DER or PKCS#12 (see
+  ``certificates``). The header carries the base64 of the leaf certificate's PEM; the body is a fresh
+  signed payload per login, ``v2`` (timestamped) by default or ``v1`` (reference §2.1). The key is
+  loaded when the object is built, so a wrong password or a non-RSA key fails at startup, not at the
+  first Slack command; a chain file is logged once there, since only its leaf is sent.
 - ``TokenAuth``: a token obtained elsewhere. It cannot log in again; it can only be refreshed.
+- ``OAuthAuth`` (in ``oauth``): an OAuth client and the rotating refresh token in a ``GrantStore``.
 
 Secrets are kept in ``pydantic.SecretStr`` (or inside the loaded key object) and every ``repr`` masks
 them, so credentials can be logged or shown in a traceback without leaking.
@@ -14,22 +16,22 @@ them, so credentials can be logged or shown in a traceback without leaking.
 from __future__ import annotations
 
 import base64
-import os
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pydantic import SecretStr
 
+from alm_bot.anaplan.certificates import CertFormat, load_key_material, signed_payload
+from alm_bot.anaplan.oauth import OAuthAuth
 from alm_bot.errors import InvalidArgument
 
 __all__ = ["BasicAuth", "CertificateAuth", "Credentials", "LoginRequest", "TokenAuth"]
 
-_RANDOM_BYTES: Final = 150  # Anaplan asks for at least 100; the SDK and Anaplan's examples use 150
+_log = logging.getLogger("alm_bot.anaplan")
 _MASK: Final = "**********"
 
 
@@ -81,59 +83,49 @@ def _read(value: bytes | Path | str, argument: str) -> bytes:
         ) from None
 
 
-def _load_certificate(pem: bytes) -> x509.Certificate:
-    try:
-        return x509.load_pem_x509_certificate(pem)
-    except ValueError:
-        raise InvalidArgument(
-            "certificate", "certificate is not a PEM X.509 certificate (it should start with -----BEGIN)."
-        ) from None
-
-
-def _load_rsa_key(pem: bytes, password: SecretStr | None) -> rsa.RSAPrivateKey:
-    secret = password.get_secret_value().encode() if password is not None else None
-    try:
-        key = serialization.load_pem_private_key(pem, password=secret)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        # cryptography's messages can quote key material; ours never does.
-        raise InvalidArgument(
-            "private_key",
-            "private_key could not be loaded: it is not a PEM private key, or the private key password "
-            "is wrong or missing.",
-        ) from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise InvalidArgument("private_key", "private_key is not an RSA key: Anaplan certificates use RSA.")
-    return key
-
-
 class CertificateAuth:
-    """Log in with an Anaplan CA certificate and its RSA private key (PEM bytes or file paths)."""
+    """Log in with an Anaplan CA certificate and its RSA private key (bytes or file paths).
 
-    __slots__ = ("_certificate_header", "_key", "subject")
+    ``private_key`` may be None when ``certificate`` is a PKCS#12 file holding the key;
+    ``private_key_password`` unlocks an encrypted key or PKCS#12 file. ``cert_format`` is the login
+    body (``v2`` unless a tenant still needs ``v1``); ``now`` is the wall clock its timestamp reads.
+    """
+
+    __slots__ = ("_certificate_header", "_key", "_now", "cert_format", "subject")
 
     def __init__(
         self,
         certificate: bytes | Path,
-        private_key: bytes | Path,
+        private_key: bytes | Path | None = None,
         private_key_password: str | SecretStr | None = None,
+        *,
+        cert_format: CertFormat = "v2",
+        now: Callable[[], float] = time.time,
     ) -> None:
-        certificate_pem = _read(certificate, "certificate")
-        self.subject = _load_certificate(certificate_pem).subject.rfc4514_string()
         password = (
-            SecretStr(private_key_password) if isinstance(private_key_password, str) else private_key_password
+            private_key_password.get_secret_value()
+            if isinstance(private_key_password, SecretStr)
+            else private_key_password
         )
-        self._key = _load_rsa_key(_read(private_key, "private_key"), password)
-        self._certificate_header = f"CACertificate {base64.b64encode(certificate_pem).decode('ascii')}"
+        key_file = _read(private_key, "private_key") if private_key is not None else None
+        material = load_key_material(_read(certificate, "certificate"), key_file, password)
+        self.subject = material.leaf.subject.rfc4514_string()
+        if material.chain_length > 1:
+            _log.info(
+                "The certificate file holds a chain of %d certificates; alm-bot sends only the leaf, %s",
+                material.chain_length,
+                self.subject,
+            )
+        self._key = material.key
+        self._certificate_header = material.header
+        self.cert_format: CertFormat = cert_format
+        self._now = now
 
     def login_request(self) -> LoginRequest:
-        data = os.urandom(_RANDOM_BYTES)
-        signature = self._key.sign(data, padding.PKCS1v15(), hashes.SHA512())
+        """A fresh signed payload: never the same twice (Anaplan refuses a replayed v2 payload)."""
         return LoginRequest(
             headers={"Authorization": self._certificate_header},
-            json={
-                "encodedData": base64.b64encode(data).decode("ascii"),
-                "encodedSignedData": base64.b64encode(signature).decode("ascii"),
-            },
+            json=signed_payload(self._key, self.cert_format, self._now),
         )
 
     def describe(self) -> str:
@@ -164,4 +156,4 @@ class TokenAuth:
         return f"TokenAuth(token={_MASK!r})"
 
 
-Credentials: TypeAlias = BasicAuth | CertificateAuth | TokenAuth
+Credentials: TypeAlias = "BasicAuth | CertificateAuth | TokenAuth | OAuthAuth"

@@ -2,14 +2,17 @@
 
 Regional tenants are just other URLs: ``api_url`` (``https://{region}.api.anaplan.com/2/0``) and
 ``auth_url`` (``https://{region}.auth.anaplan.com``), each possibly with a path prefix (the sandbox
-serves ``http://127.0.0.1:8000/sandbox/2/0``). ``sleep`` and ``clock`` are injectable and used for
-every backoff, poll and token deadline, so tests run without real waits.
+serves ``http://127.0.0.1:8000/sandbox/2/0``). ``proxy`` and ``ca_bundle`` (a PEM file of trusted
+CAs, e.g. a TLS-inspecting proxy's) apply to this client only, never to Slack or anything else in
+the process. ``sleep`` and ``clock`` are injectable and used for every backoff, poll and token
+deadline, so tests run without real waits.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Final, Self
 
@@ -22,10 +25,10 @@ from alm_bot.anaplan.auth import Credentials
 from alm_bot.anaplan.envelopes import ModelList, OneModel, Paging, WorkspaceList
 from alm_bot.anaplan.error_mapping import Endpoint
 from alm_bot.anaplan.models import Model, Workspace
-from alm_bot.anaplan.paging import read_all_pages
+from alm_bot.anaplan.paging import PageRequest, read_all_pages
 from alm_bot.anaplan.polling import PollPolicy
 from alm_bot.anaplan.retry import RetryPolicy, Sleep
-from alm_bot.anaplan.transport import AnaplanHttp
+from alm_bot.anaplan.transport import AnaplanHttp, Network
 
 __all__ = ["DEFAULT_API_URL", "DEFAULT_AUTH_URL", "AnaplanClient"]
 
@@ -54,6 +57,8 @@ class AnaplanClient:
         transport: httpx2.AsyncBaseTransport | None = None,
         sleep: Sleep = anyio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        proxy: str | None = None,
+        ca_bundle: Path | None = None,
     ) -> None:
         self._poll = poll
         self._http = AnaplanHttp(
@@ -65,6 +70,7 @@ class AnaplanClient:
             sleep=sleep,
             clock=clock,
             transport=transport,
+            network=Network(proxy=proxy, ca_bundle=ca_bundle),
         )
 
     def __repr__(self) -> str:
@@ -101,10 +107,9 @@ class AnaplanClient:
         """Every workspace the Anaplan user can see."""
         endpoint = Endpoint("/workspaces", "list the workspaces")
 
-        async def fetch_page(offset: int, limit: int) -> tuple[Sequence[Workspace], Paging | None]:
-            page = await self._http.get_json(
-                endpoint, WorkspaceList, params={"limit": limit, "offset": offset}
-            )
+        async def fetch_page(at: PageRequest) -> tuple[Sequence[Workspace], Paging | None]:
+            params = {"limit": at.limit, "offset": at.offset}
+            page = await self._http.get_json(endpoint, WorkspaceList, params=params, link=at.link)
             return page.workspaces, page.meta.paging if page.meta else None
 
         return await read_all_pages(fetch_page)
@@ -121,9 +126,9 @@ class AnaplanClient:
                 missing="workspace",
             )
 
-        async def fetch_page(offset: int, limit: int) -> tuple[Sequence[Model], Paging | None]:
-            params: dict[str, str | int] = {"modelDetails": "true", "limit": limit, "offset": offset}
-            page = await self._http.get_json(endpoint, ModelList, params=params)
+        async def fetch_page(at: PageRequest) -> tuple[Sequence[Model], Paging | None]:
+            params: dict[str, str | int] = {"modelDetails": "true", "limit": at.limit, "offset": at.offset}
+            page = await self._http.get_json(endpoint, ModelList, params=params, link=at.link)
             return page.models, page.meta.paging if page.meta else None
 
         return await read_all_pages(fetch_page)

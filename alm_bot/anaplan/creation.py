@@ -8,18 +8,24 @@ twice, which is exactly what anaplan-sdk does (reference §9.2). The rules here,
 - **Ambiguous** (a 5xx answer; a read timeout or dropped connection after sending): Anaplan may or may
   not have created the thing. Where Anaplan lets us look, we look instead of guessing:
 
-  * sync tasks: the ids from ``GET …/alm/syncTasks`` are remembered *before* the POST; after the
-    failure the list is read again, and a task that appeared meanwhile is adopted and returned as if
-    the POST had succeeded (with a warning in the log). If none appeared: after a 5xx answer Anaplan
-    evidently did not create it, so the POST is sent again (bounded by the retry policy); after a
-    timeout or a dropped connection the request may still be in flight and create the task late, so
-    ``TaskCreationUncertain`` tells the user to check the target's sync tasks before trying again.
+  * sync tasks: the ids from ``GET …/alm/syncTasks`` are remembered *before* the POST, with the
+    server's time (its ``Date`` header; else the newest listed ``creationTime``). After the failure
+    the list is read again. A task is ours only if it is new, was created after that moment, *and*
+    its own result names our source and target revisions (each candidate is read): then it is
+    adopted and returned as if the POST had succeeded (with a warning in the log). A new task that
+    cannot be proven ours — still running, a result without revision ids, other revisions — may be
+    somebody else's sync: ``TaskCreationUncertain`` names it instead of adopting it, and nothing is
+    sent again. If no task appeared: after a 5xx answer Anaplan evidently did not create it, so the
+    POST is sent again (bounded by the retry policy); after a timeout or a dropped connection the
+    request may still be in flight and create the task late, so ``TaskCreationUncertain`` tells
+    the user to check the target's sync tasks before trying again.
   * revisions: the same idea with ``latestRevision`` — a new latest revision with the requested name
     is adopted.
   * comparison and summary report tasks have no list endpoint. Sending again only costs a duplicate
     report, so they are retried on 5xx and timeouts like an idempotent call.
 
-- Anything else (4xx): raised at once, never retried. A 401 is handled below this module: one
+- Anything else (4xx): raised at once, never retried — 409 "model busy" included (``ModelBusy``:
+  another sync is running into the target). A 401 is handled below this module: one
   re-authentication and one replay, which is safe because Anaplan did not process the request.
 """
 
@@ -28,13 +34,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, Final, Generic, TypeVar
 
 import httpx2
 
-from alm_bot.anaplan.envelopes import CreatedRevision, CreatedTask, RevisionList, TaskList, parse_body
+from alm_bot.anaplan.envelopes import (
+    CreatedRevision,
+    CreatedTask,
+    RevisionList,
+    SyncTaskInfo,
+    TaskList,
+    parse_body,
+)
 from alm_bot.anaplan.error_mapping import Endpoint, error_for_response, error_for_transport_failure
-from alm_bot.anaplan.models import PendingTask, Revision
+from alm_bot.anaplan.models import CompletedSyncTask, PendingTask, Revision, SyncTask, TaskSummary
 from alm_bot.anaplan.retry import is_retryable_transport_error
 from alm_bot.anaplan.transport import AnaplanHttp
 from alm_bot.errors import AnaplanError, TaskCreationUncertain
@@ -120,6 +135,8 @@ async def _look_for_created(recovery: Recovery[T] | None, endpoint: Endpoint, re
         return None
     try:
         found = await recovery.find()
+    except TaskCreationUncertain:
+        raise
     except AnaplanError as exc:
         # We cannot see whether the POST worked, so sending it again could duplicate it.
         raise TaskCreationUncertain(
@@ -135,26 +152,71 @@ async def _look_for_created(recovery: Recovery[T] | None, endpoint: Endpoint, re
 # --- sync tasks ----------------------------------------------------------------------------------
 
 
-async def _listed_sync_tasks(http: AnaplanHttp, tasks: Endpoint) -> dict[str, PendingTask]:
-    """The target's sync tasks by id, each as the ``PendingTask`` a POST would have returned."""
-    listed = await http.get_json(tasks, TaskList)
-    return {
-        t.task_id: PendingTask(task_id=t.task_id, task_state=t.task_state, creation_time=t.creation_time)
-        for t in listed.tasks
-    }
+_CLOCK_RESOLUTION: Final = timedelta(seconds=1)  # ``Date`` has whole seconds
+
+
+async def _listed_sync_tasks(http: AnaplanHttp, tasks: Endpoint) -> tuple[list[TaskSummary], datetime | None]:
+    """The target's sync tasks, and the server's time of the answer (its ``Date`` header), if sent."""
+    response = await http.get(tasks)
+    listed = parse_body(TaskList, response, action=tasks.action, path=tasks.path).tasks
+    try:
+        said = parsedate_to_datetime(response.headers.get("date", ""))
+    except (TypeError, ValueError):
+        said = None
+    return listed, said if said is not None and said.tzinfo is not None else None
+
+
+def _created_since(listed: list[TaskSummary], server_time: datetime | None) -> datetime | None:
+    """The earliest ``creationTime`` a task created by our POST can have."""
+    newest = max((t.creation_time for t in listed), default=None)
+    marks = [m for m in (newest, server_time - _CLOCK_RESOLUTION if server_time else None) if m is not None]
+    return max(marks) if marks else None
+
+
+def _is_ours(task: SyncTask, body: dict[str, Any]) -> bool:
+    if not isinstance(task, CompletedSyncTask):
+        return False
+    result = task.result
+    return (result.source_revision_id, result.target_revision_id) == (
+        body["sourceRevisionId"],
+        body["targetRevisionId"],
+    )
 
 
 async def start_sync_task(
     http: AnaplanHttp, endpoint: Endpoint, tasks: Endpoint, body: dict[str, Any]
 ) -> PendingTask:
-    """POST a sync task; adopt the task that appeared if the answer was lost (see module docstring)."""
-    before = set(await _listed_sync_tasks(http, tasks))
+    """POST a sync task; adopt the task that appeared if it is provably ours (see module docstring)."""
+    listed, server_time = await _listed_sync_tasks(http, tasks)
+    before = {t.task_id for t in listed}
+    since = _created_since(listed, server_time)
 
     async def find_created() -> PendingTask | None:
+        now_listed, _ = await _listed_sync_tasks(http, tasks)
         new = [
-            task for task_id, task in (await _listed_sync_tasks(http, tasks)).items() if task_id not in before
+            t for t in now_listed if t.task_id not in before and (since is None or t.creation_time >= since)
         ]
-        return max(new, key=lambda task: task.creation_time) if new else None
+        for candidate in sorted(new, key=lambda t: t.creation_time):
+            info = await http.get_json(
+                Endpoint(f"{tasks.path}/{candidate.task_id}", f"read sync task {candidate.task_id}"),
+                SyncTaskInfo,
+            )
+            if _is_ours(info.task, body):
+                return PendingTask(
+                    task_id=candidate.task_id,
+                    task_state=info.task.task_state,
+                    creation_time=candidate.creation_time,
+                )
+        if new:
+            ids = ", ".join(t.task_id for t in new)
+            raise TaskCreationUncertain(
+                "Anaplan did not confirm whether the sync started, and the target model now has sync task(s) "
+                f"{ids} that alm-bot cannot prove to be this sync (still running, or not naming these "
+                "revisions). Check those tasks before trying again.",
+                path=endpoint.path,
+                candidates=tuple(t.task_id for t in new),
+            )
+        return None
 
     def uncertain(reason: str) -> str:
         return (

@@ -49,11 +49,14 @@ __all__ = [
 
 
 class Paging(AnaplanModel):
-    """``meta.paging`` of a paginated list (reference §1.3)."""
+    """``meta.paging`` of a paginated list (reference §1.3); ``next``/``previous`` are absolute URLs,
+    present only when that page exists."""
 
     current_page_size: int | None = None
     offset: int = 0
     total_size: int | None = None
+    next: str | None = None
+    previous: str | None = None
 
 
 class Meta(AnaplanModel):

@@ -48,7 +48,8 @@ __all__ = [
 ]
 
 TaskState = Literal["NOT_STARTED", "IN_PROGRESS", "COMPLETE", "CANCELLING", "CANCELLED"]
-"""The documented task states. Fields typed ``str`` accept any other value Anaplan may add."""
+"""Task states of Anaplan's task docs; ALM's own docs show only IN_PROGRESS and COMPLETE. Fields typed
+``str`` accept any other value Anaplan may add."""
 
 FINISHED_STATES: Final = frozenset({"COMPLETE", "CANCELLED"})
 DEPLOYED_STATES: Final = frozenset({"PRODUCTION", "PRODUCTION_MAINTENANCE"})
@@ -96,9 +97,12 @@ class Revision(AnaplanModel):
 
 
 class ModelRevision(AnaplanModel):
-    """A model that a revision was applied to (``appliedToModels`` entry, reference §5.2)."""
+    """A model that a revision was applied to (``appliedToModels`` entry, reference §5.2).
 
-    model_id: str
+    ``model_id`` may be missing for a deleted model (``model_deleted``), as Anaplan's docs describe.
+    """
+
+    model_id: str | None = None
     model_name: str = ""
     workspace_id: str | None = None
     applied_by: str = ""

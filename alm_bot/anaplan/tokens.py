@@ -7,6 +7,10 @@ renewal itself, and a *generation* counter lets every waiter see that someone el
 so ten requests that find the token expired cause exactly one renewal. While a proactive renewal is
 in flight, requests keep using the old token as long as it has not actually expired.
 
+With OAuth credentials, "log in" and "refresh" both mean asking the ``OAuthSession`` (``oauth``) for
+an access token: the stored one while it is fresh, else a refresh-token grant whose rotated token is
+stored at once; ``/token/refresh`` is not used.
+
 ``expiresAt`` is epoch milliseconds (wall clock). It is converted once, on receipt, into a deadline on
 the injected monotonic ``clock``, so waits and tests are independent of the wall clock afterwards.
 """
@@ -31,6 +35,7 @@ from alm_bot.anaplan.error_mapping import (
     error_for_transport_failure,
 )
 from alm_bot.anaplan.models import AnaplanModel
+from alm_bot.anaplan.oauth import OAuthAuth, OAuthSession
 from alm_bot.anaplan.retry import Retrier
 from alm_bot.errors import AnaplanUnavailable, AuthenticationFailed, RateLimited
 
@@ -54,7 +59,14 @@ class RawSend(Protocol):
     """Sends one request without adding a token (the transport's logged exchange)."""
 
     def __call__(
-        self, method: str, url: str, path: str, *, headers: dict[str, str], json: dict[str, Any] | None = None
+        self,
+        method: str,
+        url: str,
+        path: str,
+        *,
+        headers: dict[str, str],
+        json: dict[str, Any] | None = None,
+        data: dict[str, str] | None = None,
     ) -> Awaitable[httpx2.Response]: ...
 
 
@@ -91,6 +103,11 @@ class TokenKeeper:
         self._header: str | None = None
         self._renew_at = -math.inf
         self._expires_at = -math.inf
+        self._oauth = (
+            OAuthSession(credentials, self._send_form, sleep=retrier.sleep)
+            if isinstance(credentials, OAuthAuth)
+            else None
+        )
         if isinstance(credentials, TokenAuth):
             # A token from elsewhere: its lifetime is unknown until login() validates it.
             self._header = f"AnaplanAuthToken {credentials.token.get_secret_value()}"
@@ -139,10 +156,13 @@ class TokenKeeper:
             if not rejected and self.current() is not None:
                 return self._alive_header()
             if rejected or self._header is None:
-                await self._log_in()
+                await self._log_in(rejected=rejected)
             else:
                 await self._refresh_or_log_in()
             return self._alive_header()
+
+    def _send_form(self, url: str, path: str, fields: dict[str, str]) -> Awaitable[httpx2.Response]:
+        return self._send("POST", url, path, headers={"Accept": "application/json"}, data=fields)
 
     def _still_alive(self) -> bool:
         return self._header is not None and self._clock() < self._expires_at
@@ -153,9 +173,12 @@ class TokenKeeper:
 
     async def _refresh_or_log_in(self) -> None:
         try:
-            await self._refresh()
+            if self._oauth is not None:
+                await self._log_in()  # an OAuth "refresh" is the refresh-token grant, not /token/refresh
+            else:
+                await self._refresh()
         except AuthenticationFailed:
-            if not self.can_log_in:
+            if not self.can_log_in or self._oauth is not None:
                 raise
             _log.info("Anaplan refused the token refresh; logging in again")
             await self._log_in()
@@ -168,8 +191,14 @@ class TokenKeeper:
             )
             self._renew_at = self._clock() + _RETRY_RENEWAL_AFTER
 
-    async def _log_in(self) -> None:
+    async def _log_in(self, *, rejected: bool = False) -> None:
         credentials = self._credentials
+        if isinstance(credentials, OAuthAuth):
+            assert self._oauth is not None
+            refused = self._header.removeprefix("AnaplanAuthToken ") if rejected and self._header else None
+            token, expires_at = await self._oauth.access_token(rejected=refused)
+            self._store(_TokenInfo(token_value=token, expires_at=int(expires_at * 1000)), _AUTHENTICATE)
+            return
         if isinstance(credentials, TokenAuth):
             raise AuthenticationFailed(
                 "Anaplan rejected the configured token; it may have expired (tokens last 35 minutes). "

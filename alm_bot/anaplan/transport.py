@@ -17,8 +17,11 @@ URLs are joined onto the configured base as text, so a base with a path prefix
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, TypeVar
 from urllib.parse import urlencode
 
@@ -31,7 +34,7 @@ from alm_bot.anaplan.models import AnaplanModel
 from alm_bot.anaplan.retry import Retrier, RetryPolicy, Sleep
 from alm_bot.anaplan.tokens import TokenKeeper
 
-__all__ = ["JSON", "OCTET_STREAM", "POOL_LIMITS", "AnaplanHttp"]
+__all__ = ["JSON", "OCTET_STREAM", "POOL_LIMITS", "AnaplanHttp", "Network"]
 
 _log = logging.getLogger("alm_bot.anaplan")
 
@@ -52,6 +55,23 @@ E = TypeVar("E", bound=AnaplanModel)
 Params = Mapping[str, str | int]
 
 
+@dataclass(frozen=True, slots=True)
+class Network:
+    """How to reach Anaplan: an explicit proxy and CA bundle, else httpx's defaults (which also read
+    ``HTTPS_PROXY``/``SSL_CERT_FILE`` from the environment)."""
+
+    proxy: str | None = None
+    ca_bundle: Path | None = None
+
+    def client_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if self.proxy is not None:
+            options["proxy"] = self.proxy
+        if self.ca_bundle is not None:
+            options["verify"] = ssl.create_default_context(cafile=str(self.ca_bundle))
+        return options
+
+
 class AnaplanHttp:
     """The shared channel: token, pool, retries, logging, error translation."""
 
@@ -66,6 +86,7 @@ class AnaplanHttp:
         sleep: Sleep,
         clock: Callable[[], float],
         transport: httpx2.AsyncBaseTransport | None,
+        network: Network | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.sleep = sleep
@@ -77,6 +98,7 @@ class AnaplanHttp:
             limits=POOL_LIMITS,
             transport=transport,
             headers={"User-Agent": _USER_AGENT},
+            **(network or Network()).client_options(),
         )
         self.tokens = TokenKeeper(
             credentials, send=self._send, auth_url=auth_url.rstrip("/"), retrier=self.retrier, clock=clock
@@ -93,11 +115,12 @@ class AnaplanHttp:
         *,
         headers: dict[str, str],
         json: dict[str, Any] | None = None,
+        data: dict[str, str] | None = None,
     ) -> httpx2.Response:
         """One HTTP exchange and its debug line; ``path`` (no query, no token) is what gets logged."""
         started = time.perf_counter()
         try:
-            response = await self._client.request(method, url, json=json, headers=headers)
+            response = await self._client.request(method, url, json=json, data=data, headers=headers)
         except httpx2.TransportError as exc:
             _log.debug("%s %s failed: %s after %.1f ms", method, path, type(exc).__name__, _ms_since(started))
             if self.observer is not None:
@@ -117,10 +140,20 @@ class AnaplanHttp:
         params: Params | None = None,
         json: dict[str, Any] | None = None,
         accept: str = JSON,
+        link: str | None = None,
     ) -> httpx2.Response:
-        """Send once with the current token; after a 401, log in again and replay exactly once."""
-        # The query is encoded here rather than through httpx's ``params=``, which parses the URL twice.
-        url = f"{self.api_url}{endpoint.path}?{urlencode(params)}" if params else self.api_url + endpoint.path
+        """Send once with the current token; after a 401, log in again and replay exactly once.
+
+        ``link`` (a ``meta.paging.next`` URL) replaces path and query, but only when it points at this
+        same endpoint of the configured API: the token is never sent anywhere else.
+        """
+        if link is not None and link.startswith(f"{self.api_url}{endpoint.path}?"):
+            url = link
+        elif params:
+            # Encoded here rather than through httpx's ``params=``, which parses the URL twice.
+            url = f"{self.api_url}{endpoint.path}?{urlencode(params)}"
+        else:
+            url = self.api_url + endpoint.path
         header, generation = self.tokens.current() or await self.tokens.header()
         response = await self._send(
             method,
@@ -155,17 +188,19 @@ class AnaplanHttp:
         raise error_for_response(response, endpoint)
 
     async def get(
-        self, endpoint: Endpoint, *, params: Params | None = None, accept: str = JSON
+        self, endpoint: Endpoint, *, params: Params | None = None, accept: str = JSON, link: str | None = None
     ) -> httpx2.Response:
         """GET with retries; a failure that outlives them is raised as an alm-bot error."""
 
         def send() -> Awaitable[httpx2.Response]:
-            return self.exchange("GET", endpoint, params=params, accept=accept)
+            return self.exchange("GET", endpoint, params=params, accept=accept, link=link)
 
         return await self._with_retries(send, f"GET {endpoint.path}", endpoint)
 
-    async def get_json(self, endpoint: Endpoint, envelope: type[E], *, params: Params | None = None) -> E:
-        response = await self.get(endpoint, params=params)
+    async def get_json(
+        self, endpoint: Endpoint, envelope: type[E], *, params: Params | None = None, link: str | None = None
+    ) -> E:
+        response = await self.get(endpoint, params=params, link=link)
         return parse_body(envelope, response, action=endpoint.action, path=endpoint.path)
 
     async def put(self, endpoint: Endpoint, json: dict[str, Any]) -> httpx2.Response:

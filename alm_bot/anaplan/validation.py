@@ -9,6 +9,7 @@ ids are uppercase hex and its paths are case-sensitive, so an id is passed on ex
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import Final, Literal
 
 from alm_bot.errors import InvalidArgument
@@ -19,8 +20,10 @@ __all__ = [
     "SORT_FIELDS",
     "anaplan_id",
     "online_status",
+    "positive_limit",
     "revision_description",
     "revision_name",
+    "revision_window",
     "sort_parameter",
 ]
 
@@ -98,3 +101,36 @@ def sort_parameter(sort_by: object, descending: object) -> str | None:
             f"sort_by {_shown(sort_by)} is not sortable: use one of {', '.join(SORT_FIELDS)} or None.",
         )
     return f"{'-' if descending else '+'}{SORT_FIELDS[sort_by]}"
+
+
+def _day(argument: str, value: object) -> str:
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        raise InvalidArgument(argument, f"{argument} {_shown(value)} is not a date (use datetime.date).")
+    return value.isoformat()
+
+
+def revision_window(applied_after: date | None, applied_before: date | None) -> dict[str, str | int]:
+    """``appliedAfter``/``appliedBefore`` as Anaplan wants them (``YYYY-MM-DD``, after < before)."""
+    query: dict[str, str | int] = {}
+    if applied_after is not None:
+        query["appliedAfter"] = _day("applied_after", applied_after)
+    if applied_before is not None:
+        query["appliedBefore"] = _day("applied_before", applied_before)
+    if len(query) == 2 and str(query["appliedAfter"]) >= str(query["appliedBefore"]):
+        raise InvalidArgument(
+            "applied_after",
+            f"applied_after {query['appliedAfter']} must be an earlier day than applied_before "
+            f"{query['appliedBefore']}.",
+        )
+    return query
+
+
+def positive_limit(limit: object) -> int | None:
+    """How many items to read at most: None (all) or a positive whole number."""
+    if limit is None or (isinstance(limit, int) and not isinstance(limit, bool) and limit > 0):
+        return limit
+    raise InvalidArgument(
+        "limit", f"limit {_shown(limit)} is not usable: give a positive whole number or None."
+    )

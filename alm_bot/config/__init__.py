@@ -6,11 +6,19 @@ or raises ONE ``ConfigError`` that lists every problem as ``source: key: what is
 Environment (a ``.env`` file in the working directory is read too; real variables win):
 
 ========================== ================================================================
+``ANAPLAN_REGION``         ``us1``, ``eu3``, ``au1``, … — sets the three URLs below that are not set
 ``ANAPLAN_API_URL``        default ``https://api.anaplan.com/2/0``
 ``ANAPLAN_AUTH_URL``       default ``https://auth.anaplan.com``
+``ANAPLAN_OAUTH_URL``      default ``https://us1a.app.anaplan.com``
 ``ANAPLAN_USERNAME``       basic authentication, with ``ANAPLAN_PASSWORD``
-``ANAPLAN_CERTIFICATE``    certificate authentication: path of the PEM certificate, with
-``ANAPLAN_PRIVATE_KEY``    the path of its private key (``ANAPLAN_PRIVATE_KEY_PASSWORD`` if encrypted)
+``ANAPLAN_CERTIFICATE``    certificate authentication: PEM/DER certificate (or chain), or PKCS#12, with
+``ANAPLAN_PRIVATE_KEY``    the path of its private key (``ANAPLAN_PRIVATE_KEY_PASSWORD`` if encrypted;
+                           not needed when a ``.p12``/``.pfx`` holds it)
+``ANAPLAN_CERT_FORMAT``    ``v2`` (default) or ``v1``: the certificate login body
+``ANAPLAN_OAUTH_CLIENT_ID`` OAuth (device grant) authentication; ``ANAPLAN_OAUTH_CLIENT_SECRET`` if any;
+``ALM_BOT_SECRET_KEY``     with the Fernet key that encrypts the stored OAuth tokens
+``ANAPLAN_CA_BUNDLE``      PEM file of CAs to trust for Anaplan only
+``ANAPLAN_PROXY``          ``http(s)://`` proxy for the Anaplan client only
 ``SLACK_BOT_TOKEN``        ``xoxb-…``; ``SLACK_SIGNING_SECRET`` (HTTP mode), ``SLACK_APP_TOKEN`` (Socket Mode)
 ``SLACK_API_URL``          unset: Slack's own Web API (the Slack front end knows its address)
 ``ALM_BOT_DATABASE_URL``   default: SQLite file ``alm-bot.db`` in the working directory. Accepts
@@ -68,7 +76,8 @@ TOML file (every key optional; unknown keys are refused so typos surface)::
     reason = "evening batch"                    # names the window in messages
 
 The package: ``values`` (parsers and annotated types), ``sections`` (the TOML sections), ``settings``
-(``Settings``), ``loading`` (``load_settings`` and the wording of problems).
+(``Settings``), ``regions`` (Anaplan's region hosts), ``credentials`` (one complete login method),
+``loading`` (``load_settings`` and the wording of problems).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -9,10 +10,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import DotEnvSettingsSource
 
+from alm_bot.config.credentials import credential_problems
 from alm_bot.config.settings import ENV_FIELDS, Settings
 from alm_bot.errors import ConfigError
 
@@ -52,7 +54,7 @@ def load_settings(
     if path is not None:
         values["ALM_BOT_CONFIG"] = str(path)
     values.update(_deep_merge(layers.defaults, layers.file))
-    problems += _credential_problems(variables, origins)
+    problems += credential_problems(variables, origins)
     try:
         settings = Settings(**values)
     except ValidationError as error:
@@ -87,6 +89,8 @@ def _read_toml(path: Path, problems: list[str]) -> dict[str, Any]:
         problems.append(f"{path}: cannot be read: {exc.strerror or exc}")
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"{path}: is not valid TOML: {exc}")
+    except UnicodeDecodeError:
+        problems.append(f"{path}: is not a TOML text file (it is not UTF-8 text; binary?)")
     return {}
 
 
@@ -144,7 +148,7 @@ def _key_path(loc: tuple[str | int, ...]) -> str:
 def _what(detail: ErrorDetails) -> str:
     kind = detail["type"]
     if kind == "extra_forbidden":
-        return "unknown key (check the spelling)"
+        return f"unknown key{_did_you_mean(detail['loc'])}"
     if kind == "missing":
         return "is required"
     if kind == "string_pattern_mismatch":
@@ -153,31 +157,28 @@ def _what(detail: ErrorDetails) -> str:
     return message.removeprefix("Value error, ")
 
 
-def _credential_problems(variables: Mapping[str, str], origins: Mapping[str, str]) -> list[str]:
-    """Anaplan credentials must be one complete method, and key files must exist."""
-    problems: list[str] = []
+def _did_you_mean(loc: tuple[str | int, ...]) -> str:
+    """`` (did you mean 'approvers'?)`` for a misspelt key, else `` (check the spelling)``."""
+    known = _keys_at(loc[:-1])
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1) if loc else []
+    return f" (did you mean {close[0]!r}?)" if close else " (check the spelling)"
 
-    def missing(name: str, because: str) -> None:
-        problems.append(f"{origins.get(because, _ENV_LABEL)}: {name}: is missing: {because} is set")
 
-    pairs = [
-        ("ANAPLAN_USERNAME", "ANAPLAN_PASSWORD"),
-        ("ANAPLAN_CERTIFICATE", "ANAPLAN_PRIVATE_KEY"),
-        ("ANAPLAN_PRIVATE_KEY", "ANAPLAN_PRIVATE_KEY_PASSWORD"),
-    ]
-    for first, second in pairs[:2]:
-        if first in variables and second not in variables:
-            missing(second, first)
-        if second in variables and first not in variables:
-            missing(first, second)
-    if pairs[2][1] in variables and pairs[2][0] not in variables:
-        missing(pairs[2][0], pairs[2][1])
-    if "ANAPLAN_USERNAME" in variables and "ANAPLAN_CERTIFICATE" in variables:
-        problems.append(
-            f"{origins['ANAPLAN_CERTIFICATE']}: ANAPLAN_CERTIFICATE: both basic (ANAPLAN_USERNAME) and "
-            "certificate credentials are set: keep one method"
-        )
-    for name in ("ANAPLAN_CERTIFICATE", "ANAPLAN_PRIVATE_KEY"):
-        if name in variables and not Path(variables[name]).is_file():
-            problems.append(f"{origins[name]}: {name}: {variables[name]!r} is not an existing file")
-    return problems
+def _keys_at(parent: tuple[str | int, ...]) -> list[str]:
+    """The TOML keys a section at ``parent`` accepts (top level: the sections themselves)."""
+    model: type[BaseModel] = Settings
+    expect_key = False  # inside a table of models: the next part is an alias, not a field
+    for part in parent:
+        if expect_key:
+            expect_key = False
+            continue
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        args = getattr(annotation, "__args__", ())
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+        elif args and isinstance(args[-1], type) and issubclass(args[-1], BaseModel):
+            model, expect_key = args[-1], True
+        else:
+            return []
+    return [name for name, field in model.model_fields.items() if field.alias is None]

@@ -5,13 +5,22 @@ from __future__ import annotations
 import difflib
 import hmac
 from pathlib import Path
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from alm_bot.actor import Actor
+from alm_bot.config.regions import REGIONS, Region
 from alm_bot.config.sections import (
     AnaplanConfig,
     ApprovalConfig,
@@ -24,7 +33,9 @@ from alm_bot.config.values import (
     ModelAlias,
     database_url_value,
     default_database_url,
+    fernet_key,
     http_url,
+    is_pkcs12,
     mcp_actor_value,
     mcp_tokens_value,
     optional_http_url,
@@ -52,6 +63,20 @@ class Settings(BaseSettings):
     anaplan_certificate: Path | None = Field(default=None, alias="ANAPLAN_CERTIFICATE")
     anaplan_private_key: Path | None = Field(default=None, alias="ANAPLAN_PRIVATE_KEY")
     anaplan_private_key_password: SecretStr | None = Field(default=None, alias="ANAPLAN_PRIVATE_KEY_PASSWORD")
+    anaplan_cert_format: Literal["v1", "v2"] = Field(default="v2", alias="ANAPLAN_CERT_FORMAT")
+    anaplan_region: Region | None = Field(default=None, alias="ANAPLAN_REGION")
+    anaplan_oauth_url: Annotated[str, AfterValidator(http_url)] = Field(
+        default="https://us1a.app.anaplan.com", alias="ANAPLAN_OAUTH_URL"
+    )
+    anaplan_oauth_client_id: str | None = Field(default=None, alias="ANAPLAN_OAUTH_CLIENT_ID")
+    anaplan_oauth_client_secret: SecretStr | None = Field(default=None, alias="ANAPLAN_OAUTH_CLIENT_SECRET")
+    anaplan_ca_bundle: Path | None = Field(default=None, alias="ANAPLAN_CA_BUNDLE")
+    anaplan_proxy: Annotated[str, AfterValidator(http_url)] | None = Field(
+        default=None, alias="ANAPLAN_PROXY"
+    )
+    secret_key: Annotated[SecretStr, AfterValidator(fernet_key)] | None = Field(
+        default=None, alias="ALM_BOT_SECRET_KEY"
+    )
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
@@ -120,6 +145,26 @@ class Settings(BaseSettings):
         """The ``[[windows]]``, numbered from 1 in file order, for ``alm_bot.windows.decide``."""
         return tuple(w.numbered(n) for n, w in enumerate(self.windows, start=1))
 
+    @model_validator(mode="before")
+    @classmethod
+    def _region_hosts(cls, data: Any) -> Any:
+        """``ANAPLAN_REGION`` fills in the three Anaplan URLs that are not set explicitly."""
+        if not isinstance(data, dict):
+            return data
+        region = data.get("ANAPLAN_REGION", data.get("anaplan_region"))
+        hosts = REGIONS.get(region) if isinstance(region, str) else None
+        if hosts is None:
+            return data
+        filled = dict(data)
+        for alias, name, url in (
+            ("ANAPLAN_API_URL", "anaplan_api_url", hosts.api_url),
+            ("ANAPLAN_AUTH_URL", "anaplan_auth_url", hosts.auth_url),
+            ("ANAPLAN_OAUTH_URL", "anaplan_oauth_url", hosts.oauth_url),
+        ):
+            if alias not in filled and name not in filled:
+                filled[alias] = url
+        return filled
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -135,10 +180,13 @@ class Settings(BaseSettings):
 
     @property
     def anaplan_credentials_present(self) -> bool:
-        """True when basic or certificate credentials for Anaplan are configured."""
+        """True when basic, certificate or OAuth credentials for Anaplan are configured."""
         basic = self.anaplan_username is not None and self.anaplan_password is not None
-        certificate = self.anaplan_certificate is not None and self.anaplan_private_key is not None
-        return basic or certificate
+        certificate = self.anaplan_certificate is not None and (
+            self.anaplan_private_key is not None or is_pkcs12(self.anaplan_certificate)
+        )
+        oauth = self.anaplan_oauth_client_id is not None and self.secret_key is not None
+        return basic or certificate or oauth
 
     def configured_model(self, model_id: str) -> ModelConfig | None:
         """The configuration of a model by id (protected if any alias of it is protected)."""
@@ -156,6 +204,8 @@ class Settings(BaseSettings):
         values = [
             self.anaplan_password,
             self.anaplan_private_key_password,
+            self.anaplan_oauth_client_secret,
+            self.secret_key,
             self.slack_bot_token,
             self.slack_signing_secret,
             self.slack_app_token,

@@ -6,6 +6,7 @@ where it came from.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -77,6 +78,25 @@ def default_database_url() -> SecretStr:
 def database_url_value(value: object) -> object:
     if isinstance(value, str):
         return SecretStr(async_database_url(value))
+    return value
+
+
+def is_pkcs12(path: Path) -> bool:
+    """A ``.p12``/``.pfx`` file holds the certificate and its key together."""
+    return path.suffix.lower() in (".p12", ".pfx")
+
+
+def fernet_key(value: SecretStr) -> SecretStr:
+    """32 url-safe base64 bytes, as ``cryptography.fernet.Fernet.generate_key()`` makes them."""
+    try:
+        raw = base64.urlsafe_b64decode(value.get_secret_value().encode())
+    except (ValueError, TypeError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError(
+            "is not a Fernet key (32 url-safe base64 bytes); make one with: python -c "
+            '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+        )
     return value
 
 

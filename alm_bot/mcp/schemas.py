@@ -117,7 +117,9 @@ class LatestRevision(_Out):
 class ModelRevisionOut(_Out):
     """A model that has a given revision applied."""
 
-    model_id: str
+    model_id: str | None = Field(
+        default=None, description="Null for a deleted model, as Anaplan leaves it out."
+    )
     model_name: str = ""
     workspace_id: str | None = None
     applied_by: str = ""

@@ -42,6 +42,7 @@ __all__ = [
     "latest_revision",
     "list_revisions",
     "list_sync_tasks",
+    "running_sync",
     "start_task",
     "syncable_revisions",
 ]
@@ -53,6 +54,9 @@ NO_STRUCTURAL_CHANGE: Final = (
 )
 NOT_STANDARD_MODE: Final = "Revision tags can only be added to models in standard mode."
 LOCKED: Final = "The model is locked and cannot change status."
+MODEL_BUSY: Final = (
+    "Model '{name}' is busy: a model synchronization is running on it. Try again when it has finished."
+)
 
 _ONLINE: Final = {"MAINTENANCE": "UNLOCKED", "PRODUCTION_MAINTENANCE": "PRODUCTION"}
 _OFFLINE: Final = {"UNLOCKED": "MAINTENANCE", "ACTIVE": "MAINTENANCE", "PRODUCTION": "PRODUCTION_MAINTENANCE"}
@@ -71,9 +75,23 @@ def alm_model(world: World, user: User, model_id: str, *, report: bool = False) 
     return model
 
 
-def change_online_status(world: World, user: User, model_id: str, status: str) -> None:
-    """Online/offline: UNLOCKED⇄MAINTENANCE, PRODUCTION⇄PRODUCTION_MAINTENANCE; idempotent."""
+def running_sync(world: World, model_id: str) -> Task | None:
+    """The sync task running into this model, if any."""
+    return next((t for t in world.unfinished.values() if t.kind == "sync" and t.model_id == model_id), None)
+
+
+def _refuse_if_busy(world: World, model: Model, busy_check: bool) -> None:
+    """409, as Anaplan answers for a busy model or a conflicting action (reference §7)."""
+    if busy_check and running_sync(world, model.id) is not None:
+        raise ApiError(409, MODEL_BUSY.format(name=model.name))
+
+
+def change_online_status(world: World, user: User, model_id: str, status: str, *, busy_check: bool) -> None:
+    """Online/offline: UNLOCKED⇄MAINTENANCE, PRODUCTION⇄PRODUCTION_MAINTENANCE; idempotent.
+
+    Refused with 409 while a sync runs into the model (with ``busy_check``)."""
     model = alm_model(world, user, model_id)
+    _refuse_if_busy(world, model, busy_check)
     if model.active_state == "LOCKED":
         raise ApiError(400, LOCKED)
     moves = _ONLINE if status == "online" else _OFFLINE
@@ -163,12 +181,23 @@ def _body_model(world: World, user: User, model_id: str, *, report: bool) -> Mod
 
 
 def start_task(
-    world: World, user: User, kind: TaskKind, target_id: str, pair: RevisionPair, now: float, duration: float
+    world: World,
+    user: User,
+    kind: TaskKind,
+    target_id: str,
+    pair: RevisionPair,
+    now: float,
+    duration: float,
+    *,
+    busy_check: bool,
 ) -> Task:
     """Create a sync or report task. Unknown ids are refused here (400); an incompatible pair is
-    accepted and the task completes unsuccessfully, like the report example in APIARY."""
+    accepted and the task completes unsuccessfully, like the report example in APIARY. A second
+    sync into a target that a sync is running into is refused with 409 (with ``busy_check``)."""
     report = kind != "sync"
     target = alm_model(world, user, target_id, report=report)
+    if not report:
+        _refuse_if_busy(world, target, busy_check)
     source = _body_model(world, user, pair.source_model_id, report=report)
     if pair.source_revision_id not in source.revision_ids:
         raise ApiError(400, f"Invalid sourceRevisionId: not a revision of model '{source.id}'.")

@@ -10,13 +10,13 @@ Choices made where the reference is **[UNCERTAIN]** (each is tested in ``tests/s
 
 1. *ALM error body*: the Integration API envelope ``{"status": {"code", "message"}, "path",
    "timestamp"}``; the 424 of report endpoints carries an empty message.
-2. *Task progress*: a task is NOT_STARTED ("Queued.") for the first tenth of ``task_duration``,
-   then IN_PROGRESS with ``currentStep`` like "Applying revision… (3/4)" and ``progress`` 0..1,
-   then COMPLETE with ``currentStep`` "Complete." or "Failed." and ``progress`` 1.0. The POST
-   that creates a task always says IN_PROGRESS, as in every APIARY example, so a poll right after
-   may say NOT_STARTED: clients must not assume states only move forward.
-3. *Failed results* keep ``sourceRevisionId``/``targetRevisionId`` next to ``error`` (anaplan-sdk
-   requires them); ``error.subtitle`` appears only on the oversized-sync failure.
+2. *Task progress*: IN_PROGRESS, then COMPLETE (the only states ALM's docs show), never a
+   ``progress`` field; ``currentStep`` ("Applying revision", "Complete." / "Failed.") on some tasks
+   only, drawn per task from `Fidelity.seed` (see `fidelity` for the switches of items 2, 3, 7, 16
+   and the others below).
+3. *Results*: the minimal documented shapes (``{"successful": true}``, failures without revision
+   ids) on some tasks, the rich ones (both revision ids, which anaplan-sdk requires) on others;
+   ``error.subtitle`` appears only on the oversized-sync failure.
 4. *Incompatible pairs* are accepted at POST (201) and the task completes with ``successful:
    false`` and "The target and source revisions are incompatible". Ids that do not exist for their
    model — a ``sourceRevisionId`` outside the source's history, a ``targetRevisionId`` outside the
@@ -29,7 +29,8 @@ Choices made where the reference is **[UNCERTAIN]** (each is tested in ``tests/s
 7. *Revision list*: ``sort`` accepts ``+field``, ``-field`` and a bare ``field`` (ascending) over
    id, name, createdOn, appliedOn, createdBy, appliedBy; unsorted, the model's history order
    (oldest first). ``appliedAfter`` includes its day, ``appliedBefore`` excludes its day (UTC).
-   ``meta.paging`` has no ``next``/``previous`` links.
+   Entries carry no ``appliedOn``/``appliedBy`` (APIARY's example); ``meta.paging`` has
+   ``next``/``previous`` links (as on the Integration API).
 8. *Empty results* leave the list key out everywhere, syncableRevisions included.
 9. *Sync task list*: newest first (APIARY's prose), ties in creation order; tasks of every kind
    stay readable until 48 h after they finish, then 404.
@@ -38,18 +39,25 @@ Choices made where the reference is **[UNCERTAIN]** (each is tested in ``tests/s
     ``listSubsets``. Reports expire 48 h after generation; reading one does not extend that.
 11. *Comparison report sections* beyond APIARY's sample follow its pattern: ``… ADDED``,
     ``… CHANGED`` / ``CHANGES WITHIN LISTS``, ``… DELETED``; empty sections are left out.
-12. *Token refresh* returns the same ``tokenValue`` and ``refreshTokenId`` with a later expiry.
+12. *Token refresh* returns the same ``tokenValue`` and ``refreshTokenId`` with a later expiry;
+    authenticate and refresh answers also carry the announced ``refreshToken``.
 13. *No structural change*: creating a revision answers 400 "There are no structural changes since
     the last revision tag. …"; outside standard mode 400 "Revision tags can only be added to models
     in standard mode. …".
-14. *Order of checks*: 429/faults, then 401, then the body's syntax and mandatory fields (400),
-    then the path model (404, 403/424, 422), then the source model, then body ids (400). The
-    report download checks ``Accept`` (406) right after authentication.
+14. *Order of checks*: 429/faults, then ``Content-Type`` (415) and ``Accept`` (406), then 401,
+    then the body's syntax and mandatory fields (400), then the path model (404, 403/424, 422),
+    then 409 model busy, then the source model, then body ids (400). The report download checks
+    its own ``Accept`` (406) right after authentication.
 15. *Certificate login*: a malformed header or body is 400 FAILURE_BAD_HEADER; a wrong signature,
     fewer than 100 bytes of data, a certificate not valid at sandbox time, or an unknown user is
-    401 FAILURE_BAD_CREDENTIAL. Any issuer is accepted.
-16. *Rate limit*: 50 requests/s, burst 100, over API and auth calls together, in sandbox time;
-    the 429 carries ``Retry-After`` in whole seconds (at least 1). Anaplan's own figures are unknown.
+    401 FAILURE_BAD_CREDENTIAL. Any issuer is accepted. A v2 payload's big-endian timestamp must be
+    within ±5 minutes and the payload is accepted once; ``strict_auth`` refuses v1 (401).
+16. *Rate limit*: 10 requests/s, burst 20 (the one published figure), over API, auth and OAuth
+    calls together, in sandbox time; the 429 carries ``Retry-After`` in whole seconds (at least 1).
+18. *Model busy*: 409 for a sync into, or an online-status change of, a model a sync runs into
+    (HELP documents 409 for a busy model or a conflicting action, not per ALM endpoint).
+19. *OAuth*: device grant, rotating single-use refresh tokens (30 days), 2100 s access tokens,
+    revocation at ``/oauth/revoke`` (RFC 7009; Anaplan's own revocation path is not documented).
 17. *Structural changes* (control API) are allowed in standard mode only; a structural change in a
     sync target does not break compatibility here.
 """
@@ -69,6 +77,7 @@ from alm_bot.sandbox.gate import SandboxGate
 from alm_bot.sandbox.routes_alm import alm_routes
 from alm_bot.sandbox.routes_auth import auth_routes
 from alm_bot.sandbox.routes_discovery import discovery_routes
+from alm_bot.sandbox.routes_oauth import oauth_routes
 from alm_bot.sandbox.sandbox import Sandbox
 
 __all__ = ["create_app"]
@@ -107,6 +116,7 @@ def create_app(sandbox: Sandbox | None = None) -> Starlette:
     sandbox = sandbox if sandbox is not None else Sandbox()
     routes = [
         *auth_routes(sandbox),
+        *oauth_routes(sandbox),
         *discovery_routes(sandbox),
         *alm_routes(sandbox),
         *control_routes(sandbox),

@@ -13,12 +13,17 @@ log. Bodies and answers are JSON with snake_case keys:
 - ``POST /_sandbox/models/{modelId}/state`` ``{"active_state": "LOCKED"}`` — force a state;
 - ``GET|DELETE /_sandbox/requests`` — the request log (method, path, status, time), or clear it;
 - ``GET|POST /_sandbox/clock`` ``{"advance": seconds}`` — read or move sandbox time;
-- ``POST /_sandbox/rate-limit`` ``{"per_second": 50 | null, "burst": 100}`` — reconfigure.
+- ``POST /_sandbox/rate-limit`` ``{"per_second": 10 | null, "burst": 20}`` — reconfigure;
+- ``POST /_sandbox/oauth/approve`` ``{"user_code": "BCDF-GHJK", "email": …}`` — approve a pending
+  OAuth device login, as the person would in the browser;
+- ``GET|POST /_sandbox/fidelity`` ``{"model_busy": false, …}`` — read or change the strictness
+  switches (`alm_bot.sandbox.fidelity`), key by key.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, fields, replace
 from typing import Any
 
 from starlette.requests import Request
@@ -27,6 +32,7 @@ from starlette.routing import Route
 
 from alm_bot.sandbox import seed
 from alm_bot.sandbox.errors import ControlError
+from alm_bot.sandbox.fidelity import Fidelity
 from alm_bot.sandbox.sandbox import Sandbox
 from alm_bot.sandbox.urls import app_base
 
@@ -168,6 +174,34 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
             raise ControlError(400, str(exc)) from None
         return JSONResponse({"per_second": sandbox.rate_limiter.rate, "burst": sandbox.rate_limiter.burst})
 
+    async def read_fidelity(request: Request) -> Response:
+        return JSONResponse(asdict(sandbox.fidelity))
+
+    async def change_fidelity(request: Request) -> Response:
+        body = await _body(request)
+        known = {f.name: f for f in fields(Fidelity)}
+        for name, value in body.items():
+            field = known.get(name)
+            if field is None:
+                raise ControlError(400, f"Unknown switch '{name}'. Known: {', '.join(known)}.")
+            expected = type(getattr(sandbox.fidelity, name))
+            if type(value) is not expected:
+                raise ControlError(400, f"'{name}' must be a {expected.__name__}.")
+        try:
+            sandbox.fidelity = replace(sandbox.fidelity, **body)
+            sandbox.fidelity.check()
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from None
+        return JSONResponse(asdict(sandbox.fidelity))
+
+    async def approve_device(request: Request) -> Response:
+        body = await _body(request)
+        user_code, email = body.get("user_code"), body.get("email", seed.ADMIN_USER)
+        if not isinstance(user_code, str) or not isinstance(email, str):
+            raise ControlError(400, "'user_code' (and 'email', if given) must be strings.")
+        sandbox.approve_device_login(user_code, email)
+        return JSONResponse({"approved": user_code, "email": email})
+
     models = "/_sandbox/models/{modelId}"
     return [
         Route("/_sandbox", info, methods=["GET"]),
@@ -183,4 +217,7 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         Route("/_sandbox/clock", read_clock, methods=["GET"]),
         Route("/_sandbox/clock", move_clock, methods=["POST"]),
         Route("/_sandbox/rate-limit", rate_limit, methods=["POST"]),
+        Route("/_sandbox/oauth/approve", approve_device, methods=["POST"]),
+        Route("/_sandbox/fidelity", read_fidelity, methods=["GET"]),
+        Route("/_sandbox/fidelity", change_fidelity, methods=["POST"]),
     ]

@@ -1,7 +1,9 @@
 """The ASGI layer in front of the routes: rate limit, injected faults, request log.
 
 Every API and auth request passes, in this order: the token bucket (429 + ``Retry-After`` when
-empty), the fault list (an error answer, or a late one), the routes, and the request log. Control
+empty), the fault list (an error answer, or a late one), content negotiation (415/406, see
+`media`), the routes, and the request log. Answers from the routes carry a ``Date`` header in
+sandbox time, as every HTTP server's do (clients may read the server's clock from it). Control
 endpoints (``/_sandbox/…``) skip all three: rehearsal tools should neither be throttled nor
 broken by their own faults, and they stay out of the log they are used to read.
 """
@@ -9,15 +11,18 @@ broken by their own faults, and they stay out of the log they are used to read.
 from __future__ import annotations
 
 import math
+from email.utils import formatdate
 from typing import Final
 
 import anyio
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alm_bot.sandbox.envelopes import api_error, auth_error
 from alm_bot.sandbox.errors import ApiError, AuthServiceError
 from alm_bot.sandbox.faults import Fault
+from alm_bot.sandbox.media import check_media
 from alm_bot.sandbox.sandbox import Sandbox
 
 __all__ = ["CONTROL_PREFIX", "SandboxGate", "route_path"]
@@ -37,15 +42,15 @@ def route_path(scope: Scope) -> str:
 
 
 def _error_response(
-    status: int, path: str, full_path: str, now: float, headers: dict[str, str]
+    status: int, path: str, full_path: str, now: float, headers: dict[str, str], message: str | None = None
 ) -> JSONResponse:
-    """An injected or rate-limit error, in the body shape of the service the path belongs to."""
+    """An injected, rate-limit or negotiation error, in the body shape of the path's service."""
     if path.startswith("/token/") and status in (400, 401):
         failure = AuthServiceError.bad_credential if status == 401 else AuthServiceError.bad_header
-        response = auth_error(failure(_FAULT_MESSAGES.get(status, "Bad request.")))
+        response = auth_error(failure(message or _FAULT_MESSAGES.get(status, "Bad request.")))
     else:
-        message = _FAULT_MESSAGES.get(status, "The sandbox was told to fail this request.")
-        response = api_error(ApiError(status, message), full_path, now)
+        text = message or _FAULT_MESSAGES.get(status, "The sandbox was told to fail this request.")
+        response = api_error(ApiError(status, text), full_path, now)
     response.headers.update(headers)
     return response
 
@@ -76,6 +81,21 @@ class SandboxGate:
             await self._fail(fault, fault.status, path, scope, receive, send)
             sandbox.record(method, path, fault.status, arrived)
             return
+        fidelity = sandbox.fidelity
+        try:
+            check_media(
+                method,
+                path,
+                Headers(scope=scope),
+                content_type=fidelity.require_json_content_type,
+                accept=fidelity.honour_accept,
+            )
+        except ApiError as refused:
+            await _error_response(refused.status, path, scope["path"], arrived, {}, refused.message)(
+                scope, receive, send
+            )
+            sandbox.record(method, path, refused.status, arrived)
+            return
         status = await self._serve(scope, receive, send, delay=fault.delay if fault else None)
         sandbox.record(method, path, status, arrived)
 
@@ -99,6 +119,8 @@ class SandboxGate:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                date = formatdate(self.sandbox.now(), usegmt=True).encode()
+                message = {**message, "headers": [*message.get("headers", []), (b"date", date)]}
             if delay:
                 held.append(message)
             else:

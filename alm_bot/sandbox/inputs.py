@@ -118,12 +118,12 @@ def _non_negative_int(query: Mapping[str, str], name: str, default: int) -> int:
     return int(text)
 
 
-def page(query: Mapping[str, str]) -> Page:
-    """``limit``/``offset``; the server caps ``limit`` at 5000 silently, like Anaplan."""
-    limit = _non_negative_int(query, "limit", MAX_PAGE_SIZE)
+def page(query: Mapping[str, str], cap: int = MAX_PAGE_SIZE) -> Page:
+    """``limit``/``offset``; the server caps ``limit`` at ``cap`` (5000) silently, like Anaplan."""
+    limit = _non_negative_int(query, "limit", cap)
     if limit == 0:
         raise ApiError(400, "Invalid value for 'limit': '0'. Expected at least 1.")
-    return Page(min(limit, MAX_PAGE_SIZE), _non_negative_int(query, "offset", 0))
+    return Page(min(limit, cap), _non_negative_int(query, "offset", 0))
 
 
 def sort_order(query: Mapping[str, str], allowed: tuple[str, ...]) -> tuple[str, bool] | None:

@@ -51,7 +51,13 @@ def alm_routes(sandbox: Sandbox) -> list[Route]:
     async def online_status(request: Request) -> Response:
         user, _ = begin(request)
         status = inputs.online_status(await request.body())
-        alm.change_online_status(sandbox.world, user, request.path_params["modelId"], status)
+        alm.change_online_status(
+            sandbox.world,
+            user,
+            request.path_params["modelId"],
+            status,
+            busy_check=sandbox.fidelity.model_busy,
+        )
         return Response(status_code=204)
 
     async def latest_revision(request: Request) -> Response:
@@ -67,8 +73,14 @@ def alm_routes(sandbox: Sandbox) -> list[Route]:
         window = inputs.applied_window(query)
         sort = inputs.sort_order(query, alm.REVISION_SORT_FIELDS)
         rows = alm.list_revisions(sandbox.world, user, request.path_params["modelId"], window, sort)
-        chunk, paging = paginate(rows, inputs.page(query))
-        items = [revision_json(revision, applied) for revision, applied in chunk]
+        chunk, paging = paginate(
+            rows,
+            inputs.page(query, sandbox.fidelity.max_page_size),
+            request,
+            links=sandbox.fidelity.paging_links,
+        )
+        with_applied = sandbox.fidelity.revision_list_applied
+        items = [revision_json(revision, applied if with_applied else None) for revision, applied in chunk]
         return success(api_base(request), "revision", {"revisions": items}, paging=paging)
 
     async def create_revision(request: Request) -> Response:
@@ -85,7 +97,8 @@ def alm_routes(sandbox: Sandbox) -> list[Route]:
         revision = alm.applied_revision(
             world, user, request.path_params["modelId"], request.path_params["revisionId"]
         )
-        items = [applied_model_json(world, applied) for applied in revision.applications]
+        keep_ids = sandbox.fidelity.deleted_model_ids
+        items = [applied_model_json(world, a, deleted_model_id=keep_ids) for a in revision.applications]
         return success(api_base(request), "revision", {"appliedToModels": items})
 
     async def syncable_revisions(request: Request) -> Response:
@@ -101,7 +114,16 @@ def alm_routes(sandbox: Sandbox) -> list[Route]:
             user, now = begin(request)
             pair = inputs.revision_pair(await request.body())
             model_id = request.path_params["modelId"]
-            task = alm.start_task(sandbox.world, user, kind, model_id, pair, now, sandbox.task_duration)
+            task = alm.start_task(
+                sandbox.world,
+                user,
+                kind,
+                model_id,
+                pair,
+                now,
+                sandbox.task_duration,
+                busy_check=sandbox.fidelity.model_busy,
+            )
             url = task_url(api_base(request), kind, task.model_id, task.id)
             body = {"task": created_task_json(task, url)}
             return success(api_base(request), "taskWithUrl", body, status=201, headers={"Location": url})
@@ -117,7 +139,9 @@ def alm_routes(sandbox: Sandbox) -> list[Route]:
             url = None
             if kind != "sync":
                 url = report_url(api, kind, task.model_id, task.target_revision_id, task.source_revision_id)
-            body = task_info_json(task, progress_of(task, now), url)
+            fidelity = sandbox.fidelity
+            progress = progress_of(task, now, fidelity)
+            body = task_info_json(task, progress, url, rich_result=fidelity.rich_result(task.seq))
             return success(api, _INFO_SCHEMA[kind], {"task": body})
 
         return Route(f"{_MODEL}/alm/{TASK_COLLECTIONS[kind]}/{{taskId}}", read, methods=["GET"])
@@ -125,7 +149,7 @@ def alm_routes(sandbox: Sandbox) -> list[Route]:
     async def list_sync_tasks(request: Request) -> Response:
         user, now = begin(request)
         tasks = alm.list_sync_tasks(sandbox.world, user, request.path_params["modelId"], now)
-        items = [task_summary_json(t, progress_of(t, now)) for t in tasks]
+        items = [task_summary_json(t, progress_of(t, now, sandbox.fidelity)) for t in tasks]
         return success(api_base(request), "task", {"tasks": items})
 
     async def comparison_report(request: Request) -> Response:

@@ -52,7 +52,9 @@ async def _login_user(sandbox: Sandbox, request: Request, now: float) -> User:
     if scheme == "Basic":
         return _basic_user(sandbox, value)
     if scheme == "CACertificate":
-        email = certificate_login_email(value, await request.body(), now)
+        email = certificate_login_email(
+            value, await request.body(), now, strict=sandbox.fidelity.strict_auth, replays=sandbox.replays
+        )
         user = sandbox.world.user_by_email(email)
         if user is None:
             raise AuthServiceError.bad_credential(f"The certificate's user '{email}' is not known.")
@@ -82,6 +84,7 @@ def _token_body(request: Request, session: Session, message: str) -> dict[str, A
             "tokenValue": session.token_value,
             "expiresAt": epoch_ms(session.expires_at),
             "refreshTokenId": session.refresh_token_id,
+            "refreshToken": session.refresh_token,
         },
     }
 

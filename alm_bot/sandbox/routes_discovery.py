@@ -3,6 +3,7 @@
 A user sees the workspaces they are a member of and the models in them (never deleted ones).
 ``tenantDetails=true`` adds workspace sizes; ``modelDetails=true`` adds the model details, and on
 the single-model GET also ``modelTransactionRunning`` (true while a sync into the model runs).
+``GET /models/{id}/status`` answers ``requestStatus`` (busy or idle).
 Lists page with ``limit``/``offset`` and sort with ``sort=±field``.
 """
 
@@ -15,8 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from alm_bot.sandbox.alm import running_sync
 from alm_bot.sandbox.envelopes import success
 from alm_bot.sandbox.errors import ApiError
+from alm_bot.sandbox.formats import epoch_ms
 from alm_bot.sandbox.inputs import flag, page, sort_order
 from alm_bot.sandbox.paging import paginate
 from alm_bot.sandbox.sandbox import Sandbox
@@ -59,8 +62,19 @@ def _sorted(items: list[Any], request: Request, keys: dict[str, Callable[[Any], 
     return sorted(items, key=keys[field], reverse=descending)
 
 
-def _sync_running(world: World, model: Model) -> bool:
-    return any(t.kind == "sync" and t.model_id == model.id for t in world.unfinished.values())
+def _model_status(world: World, model: Model) -> dict[str, Any]:
+    """``requestStatus`` of ``GET /models/{id}/status`` (reference §3): idle is step "Open" with
+    progress -1.0; during a sync it names the sync task. The busy wording is the sandbox's own."""
+    task = running_sync(world, model.id)
+    if task is None:
+        return {"currentStep": "Open", "progress": -1.0, "tooltip": ""}
+    return {
+        "currentStep": "Synchronizing model",
+        "progress": -1.0,
+        "creationTime": epoch_ms(task.created_at),
+        "taskId": task.id,
+        "tooltip": "A model synchronization is running.",
+    }
 
 
 def discovery_routes(sandbox: Sandbox) -> list[Route]:
@@ -73,7 +87,13 @@ def discovery_routes(sandbox: Sandbox) -> list[Route]:
     def models_response(request: Request, models: list[Model]) -> Response:
         world, api = sandbox.world, api_base(request)
         details = flag(request.query_params, "modelDetails")
-        chunk, paging = paginate(_sorted(models, request, _MODEL_SORTS), page(request.query_params))
+        ordered = _sorted(models, request, _MODEL_SORTS)
+        chunk, paging = paginate(
+            ordered,
+            page(request.query_params, sandbox.fidelity.max_page_size),
+            request,
+            links=sandbox.fidelity.paging_links,
+        )
         items = [model_json(world, m, model_url(request, m.workspace_id, m.id), details) for m in chunk]
         return success(api, "model", {"models": items}, paging=paging)
 
@@ -82,7 +102,12 @@ def discovery_routes(sandbox: Sandbox) -> list[Route]:
         world = sandbox.world
         details = flag(request.query_params, "tenantDetails")
         ordered = _sorted(_visible_workspaces(world, user), request, _WORKSPACE_SORTS)
-        chunk, paging = paginate(ordered, page(request.query_params))
+        chunk, paging = paginate(
+            ordered,
+            page(request.query_params, sandbox.fidelity.max_page_size),
+            request,
+            links=sandbox.fidelity.paging_links,
+        )
         items = [workspace_json(world, w, details) for w in chunk]
         return success(api_base(request), "workspace", {"workspaces": items}, paging=paging)
 
@@ -101,16 +126,24 @@ def discovery_routes(sandbox: Sandbox) -> list[Route]:
         user, _ = sandbox.begin_api_call(request.headers.get("authorization", ""))
         return models_response(request, _visible_models(sandbox.world, user))
 
-    async def get_model(request: Request) -> Response:
+    def visible_model(request: Request) -> Model:
         user, _ = sandbox.begin_api_call(request.headers.get("authorization", ""))
-        world, model_id = sandbox.world, request.path_params["modelId"]
-        model = next((m for m in _visible_models(world, user) if m.id == model_id), None)
+        model_id = request.path_params["modelId"]
+        model = next((m for m in _visible_models(sandbox.world, user) if m.id == model_id), None)
         if model is None:
             raise ApiError(404, f"Model '{model_id}' was not found.")
+        return model
+
+    async def get_model(request: Request) -> Response:
+        world, model = sandbox.world, visible_model(request)
         details = flag(request.query_params, "modelDetails")
-        running = _sync_running(world, model) if details else None
+        running = (running_sync(world, model.id) is not None) if details else None
         body = model_json(world, model, model_url(request, model.workspace_id, model.id), details, running)
         return success(api_base(request), "model", {"model": body})
+
+    async def model_status(request: Request) -> Response:
+        status = _model_status(sandbox.world, visible_model(request))
+        return success(api_base(request), "modelStatus", {"requestStatus": status})
 
     return [
         Route("/2/0/workspaces", list_workspaces, methods=["GET"]),
@@ -118,4 +151,5 @@ def discovery_routes(sandbox: Sandbox) -> list[Route]:
         Route("/2/0/workspaces/{workspaceId}/models", list_workspace_models, methods=["GET"]),
         Route("/2/0/models", list_models, methods=["GET"]),
         Route("/2/0/models/{modelId}", get_model, methods=["GET"]),
+        Route("/2/0/models/{modelId}/status", model_status, methods=["GET"]),
     ]

@@ -11,16 +11,19 @@ from dataclasses import dataclass
 from typing import Final
 
 from alm_bot.sandbox import seed
+from alm_bot.sandbox.certificates import ReplayGuard
 from alm_bot.sandbox.changes import synthetic_change
 from alm_bot.sandbox.clock import SandboxClock
 from alm_bot.sandbox.errors import ApiError, ControlError
 from alm_bot.sandbox.faults import Fault, FaultList
+from alm_bot.sandbox.fidelity import Fidelity
+from alm_bot.sandbox.oauth import OAuthService
 from alm_bot.sandbox.ratelimit import TokenBucket
 from alm_bot.sandbox.state import Model, User, World
 from alm_bot.sandbox.tasks import settle
 from alm_bot.sandbox.tokens import TokenStore
 
-__all__ = ["ACTIVE_STATES", "RequestLogEntry", "Sandbox"]
+__all__ = ["ACTIVE_STATES", "DEFAULT_BURST", "DEFAULT_RATE_PER_SECOND", "RequestLogEntry", "Sandbox"]
 
 ACTIVE_STATES: Final = (
     "UNLOCKED",
@@ -30,6 +33,8 @@ ACTIVE_STATES: Final = (
     "LOCKED",
     "ARCHIVED",
 )
+DEFAULT_RATE_PER_SECOND: Final = 10.0
+DEFAULT_BURST: Final = 20
 _LOG_KEEP: Final = 20_000
 """The request log keeps the newest entries only, so a long benchmark cannot exhaust memory."""
 
@@ -49,24 +54,29 @@ class Sandbox:
 
     ``task_duration`` — seconds of sandbox time an ALM task runs (0: complete at once);
     ``token_ttl`` — auth token lifetime; ``rate_limit_per_second``/``rate_limit_burst`` — the
-    token bucket (``None`` rate: unlimited); ``clock`` — epoch-seconds source instead of the wall
-    clock (`advance` still adds to it).
+    token bucket (``None`` rate: unlimited; the default is the only published figure, ~10/s, with
+    a small burst); ``clock`` — epoch-seconds source instead of the wall clock (`advance` still
+    adds to it); ``fidelity`` — the strictness switches (`alm_bot.sandbox.fidelity`).
     """
 
     def __init__(
         self,
         task_duration: float = 3.0,
         token_ttl: float = 35 * 60,
-        rate_limit_per_second: float | None = 50.0,
-        rate_limit_burst: int = 100,
+        rate_limit_per_second: float | None = DEFAULT_RATE_PER_SECOND,
+        rate_limit_burst: int = DEFAULT_BURST,
         clock: Callable[[], float] | None = None,
+        fidelity: Fidelity | None = None,
     ) -> None:
         if task_duration < 0:
             raise ValueError("task_duration cannot be negative")
         self.task_duration = task_duration
+        self.fidelity = fidelity if fidelity is not None else Fidelity()
         self.clock = SandboxClock(clock)
         self.world: World = seed.build_world()
         self.tokens = TokenStore(token_ttl)
+        self.replays = ReplayGuard()
+        self.oauth = OAuthService(frozenset({seed.OAUTH_CLIENT_ID}))
         self.faults = FaultList()
         self.rate_limiter = TokenBucket(rate_limit_per_second, rate_limit_burst, self.clock.now)
         self.request_log: list[RequestLogEntry] = []
@@ -121,6 +131,14 @@ class Sandbox:
         if model is None:
             raise ControlError(404, f"Model '{model_id}' was not found.")
         return model
+
+    def approve_device_login(self, user_code: str, email: str = seed.ADMIN_USER) -> None:
+        """What the person does in the browser: approve the device login showing ``user_code``."""
+        user = self.world.user_by_email(email)
+        if user is None:
+            raise ControlError(404, f"No sandbox user '{email}'.")
+        if not self.oauth.approve(user_code, user, self.clock.now()):
+            raise ControlError(404, f"No pending device login with user code '{user_code}'.")
 
     def structural_change(self, model_id: str) -> int:
         """Make one synthetic structural change (standard mode only); returns the pending count."""

@@ -46,6 +46,7 @@ __all__ = [
     "DELETED_MODEL_ID",
     "DEV_MODEL_ID",
     "FOREIGN_MODEL_ID",
+    "OAUTH_CLIENT_ID",
     "PASSWORD",
     "PROD_MODEL_ID",
     "R1_ID",
@@ -70,6 +71,8 @@ __all__ = [
 ]
 
 ADMIN_USER: Final = "admin@sandbox.example"
+OAUTH_CLIENT_ID: Final = "alm-bot-sandbox-device"
+"""The one registered OAuth (device grant) client of the sandbox."""
 VIEWER_USER: Final = "viewer@sandbox.example"
 PASSWORD: Final = "sandbox"  # noqa: S105 - the public, documented sandbox login
 ADMIN_GUID: Final = "4031a61059f9ab680e4d5dfbdbfc9157"

@@ -13,6 +13,7 @@ import uvicorn
 from alm_bot.errors import AlmBotError
 from alm_bot.sandbox import seed
 from alm_bot.sandbox.app import create_app
+from alm_bot.sandbox.fidelity import Fidelity
 from alm_bot.sandbox.sandbox import Sandbox
 
 __all__ = ["banner", "run"]
@@ -52,14 +53,15 @@ def banner(host: str, port: int) -> str:
     )
 
 
-def run(host: str, port: int, task_duration: float = 3.0) -> int:
-    """Serve until interrupted; returns the exit code. Tasks take ``task_duration`` seconds."""
+def run(host: str, port: int, task_duration: float = 3.0, strict_auth: bool = False) -> int:
+    """Serve until interrupted; returns the exit code. Tasks take ``task_duration`` seconds;
+    ``strict_auth`` refuses v1 certificate logins."""
     if task_duration < 0:
         raise AlmBotError("--task-duration cannot be negative.")
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     print(banner(host, bound_port), flush=True)
-    sandbox = Sandbox(task_duration=task_duration)
+    sandbox = Sandbox(task_duration=task_duration, fidelity=Fidelity(strict_auth=strict_auth))
     config = uvicorn.Config(create_app(sandbox), log_level="warning", access_log=False, lifespan="off")
     try:
         uvicorn.Server(config).run(sockets=[sock])

@@ -1,11 +1,12 @@
 """ALM tasks: their state derived lazily from the clock, and their effects applied exactly once.
 
 No background work runs. A task's state is a function of (now − created) and its duration:
-NOT_STARTED for the first tenth, IN_PROGRESS with a ``currentStep`` such as "Applying revision…
-(3/4)" and ``progress`` 0..1, then COMPLETE. Before every request the sandbox calls `settle`, which
-finishes each task whose time has come, in creation order — a sync moves the target to the source
-revision, a report task stores its report — so effects happen once, at the task's own finishing
-time, whether or not anybody polls it.
+IN_PROGRESS, then COMPLETE — the only two states Anaplan's ALM documentation shows. There is no
+``progress`` field (the ALM examples have none); ``currentStep`` ("Applying revision", then
+"Complete." or "Failed.") is shown only on the tasks `Fidelity` picks. Before every request the
+sandbox calls `settle`, which finishes each task whose time has come, in creation order — a sync
+moves the target to the source revision, a report task stores its report — so effects happen once,
+at the task's own finishing time, whether or not anybody polls it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from alm_bot.sandbox.fidelity import Fidelity
 from alm_bot.sandbox.lineage import revisions_between, sync_is_compatible
 from alm_bot.sandbox.state import Application, Report, Task, TaskFailure, TaskKind, World
 
@@ -29,7 +31,6 @@ __all__ = [
 RETENTION_SECONDS: Final = 48 * 3600
 """Finished tasks are listed, and reports kept, for 48 h (reference §8 rule 5)."""
 _PRUNE_EVERY_SECONDS: Final = 600.0
-_NOT_STARTED_FRACTION: Final = 0.1
 
 _STEPS: Final[dict[TaskKind, tuple[str, ...]]] = {
     "sync": ("Preparing synchronization", "Comparing revisions", "Applying revision", "Saving model"),
@@ -41,22 +42,19 @@ _STEPS: Final[dict[TaskKind, tuple[str, ...]]] = {
 @dataclass(frozen=True, slots=True)
 class TaskProgress:
     state: str
-    progress: float
-    current_step: str
+    current_step: str | None
 
 
-def progress_of(task: Task, now: float) -> TaskProgress:
+def progress_of(task: Task, now: float, fidelity: Fidelity) -> TaskProgress:
     """What a poll of ``task`` sees at ``now`` (call `settle` first, so finished tasks are done)."""
+    shows_step = fidelity.shows_current_step(task.seq)
     if task.finished:
-        return TaskProgress("COMPLETE", 1.0, "Failed." if task.failure else "Complete.")
+        return TaskProgress("COMPLETE", ("Failed." if task.failure else "Complete.") if shows_step else None)
+    if not shows_step:
+        return TaskProgress("IN_PROGRESS", None)
     fraction = (now - task.created_at) / task.duration if task.duration > 0 else 1.0
-    if fraction < _NOT_STARTED_FRACTION:
-        return TaskProgress("NOT_STARTED", 0.0, "Queued.")
     steps = _STEPS[task.kind]
-    index = min(int(fraction * len(steps)), len(steps) - 1)
-    return TaskProgress(
-        "IN_PROGRESS", round(min(fraction, 0.99), 2), f"{steps[index]}… ({index + 1}/{len(steps)})"
-    )
+    return TaskProgress("IN_PROGRESS", steps[min(int(fraction * len(steps)), len(steps) - 1)])
 
 
 def is_retained(task: Task, now: float) -> bool:

@@ -23,6 +23,8 @@ class Session:
     refresh_token_id: str
     user: User
     expires_at: float
+    refresh_token: str
+    """The ``refreshToken`` Anaplan announced for authenticate answers ("in preparation for JWT")."""
 
 
 def split_authorization(header: str) -> tuple[str, str]:
@@ -36,9 +38,13 @@ class TokenStore:
         self.ttl = ttl
         self._sessions: dict[str, Session] = {}
 
-    def issue(self, user: User, now: float) -> Session:
+    def issue(self, user: User, now: float, ttl: float | None = None) -> Session:
+        """A new session; ``ttl`` overrides the auth service's lifetime (OAuth access tokens)."""
         value = f"{secrets.token_urlsafe(24)}.{secrets.token_urlsafe(32)}"
-        session = Session(str(uuid.uuid4()), value, str(uuid.uuid4()), user, now + self.ttl)
+        lifetime = self.ttl if ttl is None else ttl
+        session = Session(
+            str(uuid.uuid4()), value, str(uuid.uuid4()), user, now + lifetime, secrets.token_urlsafe(32)
+        )
         self._sessions[value] = session
         return session
 

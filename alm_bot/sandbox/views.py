@@ -20,7 +20,10 @@ __all__ = [
 
 
 def revision_json(revision: Revision, applied: Application | None) -> dict[str, Any]:
-    """A revision as one model sees it: ``appliedOn``/``appliedBy`` say when it reached that model."""
+    """A revision as one model sees it: ``appliedOn``/``appliedBy`` say when it reached that model.
+
+    Pass ``applied=None`` to leave them out (the revision list does, like APIARY's example).
+    """
     body: dict[str, Any] = {"id": revision.id, "name": revision.name}
     if revision.description is not None:
         body["description"] = revision.description
@@ -33,10 +36,13 @@ def revision_json(revision: Revision, applied: Application | None) -> dict[str, 
     return body
 
 
-def applied_model_json(world: World, applied: Application) -> dict[str, Any]:
-    """An ``appliedToModels`` entry; a deleted model keeps only its id and ``modelDeleted: true``."""
+def applied_model_json(world: World, applied: Application, *, deleted_model_id: bool) -> dict[str, Any]:
+    """An ``appliedToModels`` entry; a deleted model loses its name and workspace (and, unless
+    ``deleted_model_id``, its id) and says ``modelDeleted: true``."""
     model = world.models[applied.model_id]
-    body: dict[str, Any] = {"modelId": model.id}
+    body: dict[str, Any] = {}
+    if not model.deleted or deleted_model_id:
+        body["modelId"] = model.id
     if not model.deleted:
         body["modelName"] = model.name
         body["workspaceId"] = model.workspace_id
@@ -65,13 +71,14 @@ def _failure_json(failure: TaskFailure) -> dict[str, Any]:
     return error
 
 
-def _result_json(task: Task, report_url: str | None) -> dict[str, Any]:
-    # Revision ids are sent on failures too: clients such as anaplan-sdk require them.
-    result: dict[str, Any] = {
-        "successful": task.failure is None,
-        "sourceRevisionId": task.source_revision_id,
-        "targetRevisionId": task.target_revision_id,
-    }
+def _result_json(task: Task, report_url: str | None, *, rich: bool) -> dict[str, Any]:
+    """The documented minimal shapes (APIARY: ``{successful: true}`` for a sync, no revision ids on a
+    failure), or the rich ones with both revision ids (what anaplan-sdk's live tests imply).
+    A successful report always names its revisions and file: that shape is documented."""
+    result: dict[str, Any] = {"successful": task.failure is None}
+    if rich or (report_url is not None and task.failure is None):
+        result["sourceRevisionId"] = task.source_revision_id
+        result["targetRevisionId"] = task.target_revision_id
     if task.failure is not None:
         result["error"] = _failure_json(task.failure)
     elif report_url is not None:
@@ -79,16 +86,18 @@ def _result_json(task: Task, report_url: str | None) -> dict[str, Any]:
     return result
 
 
-def task_info_json(task: Task, progress: TaskProgress, report_url: str | None) -> dict[str, Any]:
+def task_info_json(
+    task: Task, progress: TaskProgress, report_url: str | None, *, rich_result: bool
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "taskId": task.id,
         "taskState": progress.state,
         "creationTime": epoch_ms(task.created_at),
-        "currentStep": progress.current_step,
-        "progress": progress.progress,
     }
+    if progress.current_step is not None:
+        body["currentStep"] = progress.current_step
     if task.finished:
-        body["result"] = _result_json(task, report_url)
+        body["result"] = _result_json(task, report_url, rich=rich_result)
     return body
 
 

@@ -115,8 +115,9 @@ def applied_models(revision: str, models: Sequence[ModelRevision]) -> Message:
         deleted = " · (model deleted)" if m.model_deleted else ""
         applied = f" · applied {when(m.applied_on)}" if m.applied_on else ""
         by = f" by {escape(m.applied_by)}" if m.applied_by else ""
-        name = m.model_name or "a model without a name"
-        return f"*{escape(name)}* {code(m.model_id)}{applied}{by}{deleted}"
+        name = m.model_name or ("a deleted model" if m.model_deleted else "a model without a name")
+        model_id = f" {code(m.model_id)}" if m.model_id else ""
+        return f"*{escape(name)}*{model_id}{applied}{by}{deleted}"
 
     if not models:
         return _empty(f"Revision {revision} has not been applied to any model.")

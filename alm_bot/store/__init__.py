@@ -16,7 +16,8 @@ engine), ``migrate`` (Alembic in code), ``transaction`` (``Transaction``: the st
 unknown outcome).
 """
 
-# Registers its table in the shared metadata (the migrations and the schema test see every table).
+# Register their tables in the shared metadata (the migrations and the schema test see every table).
+from alm_bot.store import oauth_grants as _oauth_grants  # noqa: F401
 from alm_bot.store.replays import ReplayGuard, SeenRequest
 from alm_bot.store.repository import OnExpired, OnFinish, OnSent, Store, Transaction
 from alm_bot.store.states import (

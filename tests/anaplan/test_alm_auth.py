@@ -175,19 +175,17 @@ async def test_certificate_login_sends_the_pem_certificate_and_a_verifiable_sha5
     assert fake.issued == 2
 
 
-async def test_certificate_login_with_a_key_that_does_not_match_is_refused(
-    fake: FakeAnaplan, fake_time: FakeTime, certificate_pem: bytes
+def test_a_key_that_does_not_belong_to_the_certificate_is_refused_at_construction(
+    certificate_pem: bytes,
 ) -> None:
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption(),
     )
-    fake.check_login = lambda request: verify_certificate_login(request, certificate_pem)
 
-    async with make_client(fake, fake_time, auth=CertificateAuth(certificate_pem, other_key, None)) as client:
-        with pytest.raises(AuthenticationFailed, match="certificate 'CN=alm-bot test'"):
-            await client.login()
+    with pytest.raises(InvalidArgument, match="does not belong to the private key"):
+        CertificateAuth(certificate_pem, other_key, None)
 
 
 def test_certificate_auth_reads_pem_files(

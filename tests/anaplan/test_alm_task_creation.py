@@ -4,6 +4,7 @@ despite a lost answer is adopted, and an undecidable failure says so (TaskCreati
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import httpx2
 import pytest
@@ -23,7 +24,7 @@ from anaplan_fakes import (
 )
 
 from alm_bot.anaplan import PendingTask, RetryPolicy
-from alm_bot.errors import AnaplanUnavailable, InvalidRequest, TaskCreationUncertain
+from alm_bot.errors import AnaplanUnavailable, InvalidRequest, ModelBusy, TaskCreationUncertain
 
 pytestmark = pytest.mark.anyio
 
@@ -64,6 +65,12 @@ def not_created(answer: httpx2.Response | type[httpx2.TransportError]):  # type:
     return handler
 
 
+def finished(source: str = REV_SOURCE, target: str = REV_TARGET, **result: Any) -> httpx2.Response:
+    """The candidate's task info: complete, with a result naming these revisions (or ``result``)."""
+    body = result or {"successful": True, "sourceRevisionId": source, "targetRevisionId": target}
+    return envelope("task", {**NEW, "taskState": "COMPLETE", "currentStep": "Complete.", "result": body})
+
+
 async def sync(fake: FakeAnaplan, fake_time: FakeTime, retry: RetryPolicy | None = None) -> PendingTask:
     async with make_client(fake, fake_time, retry=retry) as client:
         return await client.alm(TARGET).sync_models(REV_SOURCE, SOURCE, REV_TARGET, wait_for_completion=False)
@@ -78,12 +85,13 @@ async def test_a_sync_post_answered_503_adopts_the_task_that_appeared_instead_of
     tasks = SyncTaskList()
     fake.on("GET", SYNC_TASKS, tasks)
     fake.on("POST", SYNC_TASKS, created_then(tasks, failure(503)))
+    fake.on("GET", f"{SYNC_TASKS}/{TASK}", finished())
 
     with caplog.at_level(logging.WARNING, logger="alm_bot.anaplan"):
         task = await sync(fake, fake_time)
 
     assert task.task_id == TASK
-    assert task.task_state == "IN_PROGRESS"
+    assert task.task_state == "COMPLETE"
     assert len(fake.api_calls("POST")) == 1
     assert "adopting" in caplog.text
 
@@ -94,11 +102,74 @@ async def test_a_sync_post_that_timed_out_after_sending_adopts_the_task_that_app
     tasks = SyncTaskList()
     fake.on("GET", SYNC_TASKS, tasks)
     fake.on("POST", SYNC_TASKS, created_then(tasks, httpx2.ReadTimeout))
+    fake.on("GET", f"{SYNC_TASKS}/{TASK}", finished())
 
     task = await sync(fake, fake_time)
 
     assert task.task_id == TASK
     assert len(fake.api_calls("POST")) == 1
+
+
+@pytest.mark.parametrize(
+    ("candidate", "why"),
+    [
+        (finished(source=REV_TARGET, target=REV_TARGET), "another sync's revisions"),
+        (envelope("task", {**NEW, "currentStep": "Applying revision"}), "still running"),
+        (finished(successful=True), "the minimal result names no revisions"),
+    ],
+)
+async def test_a_new_task_that_cannot_be_proven_ours_is_named_not_adopted_and_nothing_is_sent_again(
+    fake: FakeAnaplan, fake_time: FakeTime, candidate: httpx2.Response, why: str
+) -> None:
+    tasks = SyncTaskList()
+    fake.on("GET", SYNC_TASKS, tasks)
+    fake.on("POST", SYNC_TASKS, created_then(tasks, failure(503)))
+    fake.on("GET", f"{SYNC_TASKS}/{TASK}", candidate)
+
+    with pytest.raises(TaskCreationUncertain) as caught:
+        await sync(fake, fake_time)
+
+    assert caught.value.candidates == (TASK,), why
+    assert TASK in str(caught.value)
+    assert len(fake.api_calls("POST")) == 1
+
+
+async def test_a_task_older_than_the_newest_listed_before_the_post_is_not_a_candidate(
+    fake: FakeAnaplan, fake_time: FakeTime
+) -> None:
+    """It did not exist in the first listing only because the list is capped or eventually consistent."""
+    tasks = SyncTaskList()
+    late_listed = {**NEW, "creationTime": OLD["creationTime"] - 1}
+
+    def post(request: httpx2.Request) -> httpx2.Response:
+        tasks.tasks.append(late_listed)
+        raise httpx2.ReadTimeout("lost", request=request)
+
+    fake.on("GET", SYNC_TASKS, tasks)
+    fake.on("POST", SYNC_TASKS, post)
+
+    with pytest.raises(TaskCreationUncertain) as caught:
+        await sync(fake, fake_time)
+
+    assert caught.value.candidates == ()
+    assert fake.api_calls("GET", f"{SYNC_TASKS}/{TASK}") == []
+
+
+async def test_a_sync_post_answered_409_is_model_busy_and_never_retried(
+    fake: FakeAnaplan, fake_time: FakeTime
+) -> None:
+    fake.on("GET", SYNC_TASKS, SyncTaskList())
+    fake.on("POST", SYNC_TASKS, failure(409, "Model 'FP&A PROD' is busy"))
+
+    with pytest.raises(ModelBusy) as caught:
+        await sync(fake, fake_time)
+
+    assert caught.value.model_id == TARGET
+    assert caught.value.status == 409
+    assert "busy" in str(caught.value)
+    assert "try again when it finishes" in str(caught.value).lower()
+    assert len(fake.api_calls("POST")) == 1
+    assert fake_time.waits == []
 
 
 async def test_a_sync_post_that_timed_out_with_no_task_visible_raises_task_creation_uncertain(

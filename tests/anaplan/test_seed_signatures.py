@@ -1,5 +1,7 @@
 """``AlmClient`` keeps the 15 seed operations' signatures exactly: names, parameter names and order,
 defaults, annotations, return types, ``async``, and the three ``wait_for_completion`` overloads.
+Additions are allowed only as keyword-only parameters with a default (``get_revisions(...,
+applied_after=…)``), so every call written against the seed still means the same.
 
 Checked twice: against an embedded copy (always), and against the seed document itself
 (``../shared/reference/seed-alm-client-api.md`` beside the repository) when it is present.
@@ -119,11 +121,14 @@ def parse_signatures(text: str) -> dict[str, list[Signature]]:
 
 
 def actual(function: Any, name: str) -> Signature:
+    """The seed-relevant signature: every parameter but ``self`` and the keyword-only additions."""
     signature = inspect.signature(function)
+    added = [p for p in signature.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    assert all(p.default is not inspect.Parameter.empty for p in added), f"{name}: additions need defaults"
     parameters = tuple(
         (p.name, _normal(p.annotation) if isinstance(p.annotation, str) else str(p.annotation), p.default)
         for p in signature.parameters.values()
-        if p.name != "self"
+        if p.name != "self" and p.kind is not inspect.Parameter.KEYWORD_ONLY
     )
     returns = signature.return_annotation
     return Signature(name, parameters, _normal(returns) if isinstance(returns, str) else str(returns))

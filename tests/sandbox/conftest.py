@@ -9,12 +9,19 @@ import pytest
 from sandbox_calls import FROZEN_NOW, bearer
 
 from alm_bot.sandbox import Sandbox, create_app, seed
+from alm_bot.sandbox.fidelity import Fidelity
+
+EVERY_DETAIL = Fidelity(current_step="always", result_shapes="rich")
+"""Every task shows ``currentStep`` and a result with both revision ids, so tests of other rules can
+assert on one shape; test_sandbox_fidelity.py covers the documented sparse defaults and the mix."""
 
 
 @pytest.fixture
 def sandbox() -> Sandbox:
     """Time stands still unless a test advances it; the rate limit is out of the way."""
-    return Sandbox(task_duration=3.0, rate_limit_per_second=None, clock=lambda: FROZEN_NOW)
+    return Sandbox(
+        task_duration=3.0, rate_limit_per_second=None, clock=lambda: FROZEN_NOW, fidelity=EVERY_DETAIL
+    )
 
 
 @pytest.fixture

@@ -12,6 +12,9 @@ FROZEN_NOW: Final = 1_780_000_000.0
 """2026-05-28T20:26:40Z — what the test sandbox's clock says until a test advances it."""
 
 
+JSON_BODY: Final = {"Content-Type": "application/json"}
+
+
 def bearer(token: str, scheme: str = "AnaplanAuthToken") -> dict[str, str]:
     return {"Authorization": f"{scheme} {token}"}
 

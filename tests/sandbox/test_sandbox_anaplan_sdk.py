@@ -5,6 +5,12 @@ keyword arguments to its ``httpx2.AsyncClient``; an ``ASGITransport`` therefore 
 into the sandbox app, which serves the API and the auth service on one host. The SDK logs in eagerly
 with a separate client of its own, so the tests hand it a sandbox token (plus credentials, which it
 uses to log in again — through the transport — when that token is refused).
+
+The sandbox stays strict (415 without ``Content-Type: application/json``, 406, 409, paging links)
+but its uncertain shapes are pinned to the rich side, ``SDK_SHAPES``: the SDK's models require
+``appliedOn``/``appliedBy`` on every revision, ``modelId`` on every ``appliedToModels`` entry,
+``currentStep`` on a pending task and both revision ids in a result (reference §9.4). Its live tests
+pass against Anaplan, so Anaplan evidently sends those often; the sparse side is shown tripping it.
 """
 
 from __future__ import annotations
@@ -18,20 +24,37 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from pydantic import ValidationError
 from sandbox_calls import FROZEN_NOW
 
 from alm_bot.sandbox import Sandbox, create_app, seed
+from alm_bot.sandbox.fidelity import Fidelity
 
 anaplan_sdk = pytest.importorskip("anaplan_sdk")
 from anaplan_sdk.exceptions import AnaplanActionError  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 
+SDK_SHAPES = Fidelity(
+    current_step="always", result_shapes="rich", revision_list_applied=True, deleted_model_ids=True
+)
+SENT: list[httpx2.Request] = []
+"""Every request the SDK's API client sent in the current test (its auth client logs in separately)."""
+
+
+@pytest.fixture(autouse=True)
+def _forget_requests() -> None:
+    SENT.clear()
+
 
 @pytest.fixture
 def live_sandbox() -> Sandbox:
     """Tasks complete at once: the SDK polls in a loop until COMPLETE, without a deadline."""
-    return Sandbox(task_duration=0.0, rate_limit_per_second=None)
+    return Sandbox(task_duration=0.0, rate_limit_per_second=None, fidelity=SDK_SHAPES)
+
+
+async def _remember(request: httpx2.Request) -> None:
+    SENT.append(request)
 
 
 def sdk(sandbox: Sandbox, model_id: str = seed.TEST_MODEL_ID, **auth: Any) -> Any:
@@ -46,6 +69,7 @@ def sdk(sandbox: Sandbox, model_id: str = seed.TEST_MODEL_ID, **auth: Any) -> An
         status_poll_delay=0,
         retry_count=1,
         transport=httpx2.ASGITransport(create_app(sandbox)),
+        event_hooks={"request": [_remember]},
         **credentials,
     )
 
@@ -108,14 +132,39 @@ async def test_the_sdk_sees_an_incompatible_sync_as_an_action_error(live_sandbox
 
 
 async def test_the_sdk_parses_a_pending_sync_task() -> None:
-    sandbox = Sandbox(task_duration=3.0, rate_limit_per_second=None, clock=lambda: FROZEN_NOW)
+    sandbox = Sandbox(
+        task_duration=3.0, rate_limit_per_second=None, clock=lambda: FROZEN_NOW, fidelity=SDK_SHAPES
+    )
 
     pending = await sdk(sandbox).alm.sync_models(
         seed.R4_ID, seed.DEV_MODEL_ID, seed.R3_ID, wait_for_completion=False
     )
 
-    assert pending.task_state == "NOT_STARTED"
+    assert pending.task_state == "IN_PROGRESS"
     assert pending.current_step
+
+
+async def test_the_sdk_sends_json_bodies_as_application_json(live_sandbox: Sandbox) -> None:
+    dev = sdk(live_sandbox, seed.DEV_MODEL_ID)
+
+    await dev.alm.change_model_status("offline")
+    await dev.alm.create_revision("R5 from the SDK", "")
+    await sdk(live_sandbox).alm.sync_models(
+        seed.R4_ID, seed.DEV_MODEL_ID, seed.R3_ID, wait_for_completion=False
+    )
+
+    writes = [r for r in SENT if r.method in ("POST", "PUT")]
+    assert [r.method for r in writes] == ["PUT", "POST", "POST"]
+    assert {r.headers["content-type"] for r in writes} == {"application/json"}
+    assert {r.headers["accept"] for r in SENT} == {"*/*"}
+
+
+async def test_the_sdk_trips_over_the_documented_sparse_revision_list() -> None:
+    """APIARY's revision list has no appliedOn/appliedBy; the SDK's model requires them (§9.4)."""
+    sparse = Sandbox(task_duration=0.0, rate_limit_per_second=None)
+
+    with pytest.raises(ValidationError, match="appliedOn"):
+        await sdk(sparse).alm.get_revisions()
 
 
 async def test_the_sdk_creates_and_downloads_a_comparison_report(live_sandbox: Sandbox) -> None:

@@ -94,7 +94,8 @@ async def test_basic_login_answers_201_with_the_documented_token_shape(client: h
     assert body["status"] == "SUCCESS"
     assert body["statusMessage"] == "Login successful"
     info = body["tokenInfo"]
-    assert set(info) == {"tokenId", "tokenValue", "expiresAt", "refreshTokenId"}
+    assert set(info) == {"tokenId", "tokenValue", "expiresAt", "refreshTokenId", "refreshToken"}
+    assert info["refreshToken"], "announced by Anaplan's API security changes page"
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", info["tokenId"])
     assert info["expiresAt"] == int((FROZEN_NOW + 35 * 60) * 1000)
 
@@ -367,7 +368,10 @@ async def test_certificate_login_with_a_malformed_certificate_is_400_bad_header(
 async def test_certificate_login_with_a_malformed_body_is_400_bad_header(
     client: httpx2.AsyncClient, key: rsa.RSAPrivateKey, body: bytes
 ) -> None:
-    headers = {"Authorization": f"CACertificate {base64.b64encode(certificate(key)).decode()}"}
+    headers = {
+        "Authorization": f"CACertificate {base64.b64encode(certificate(key)).decode()}",
+        "Content-Type": "application/json",
+    }
 
     response = await client.post("/token/authenticate", headers=headers, content=body)
 

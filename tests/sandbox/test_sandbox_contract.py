@@ -6,16 +6,14 @@ loopback the sandbox runs under uvicorn on an ephemeral port in this same proces
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 
 import anyio
 import anyio.lowlevel
 import httpx2
 import pytest
-import uvicorn
 from sandbox_calls import FROZEN_NOW
+from served import serving
 
 from alm_bot.anaplan import AnaplanClient, BasicAuth, PollPolicy, RetryPolicy
 from alm_bot.errors import (
@@ -23,9 +21,11 @@ from alm_bot.errors import (
     ModelArchived,
     NotFound,
     PermissionDenied,
+    TaskCreationUncertain,
     TaskFailed,
 )
 from alm_bot.sandbox import Sandbox, create_app, seed
+from alm_bot.sandbox.fidelity import Fidelity
 
 pytestmark = pytest.mark.anyio
 
@@ -228,37 +228,6 @@ async def test_our_client_logs_in_again_after_a_401(anaplan: AnaplanClient, sand
 # --- over loopback HTTP -----------------------------------------------------------------------------
 
 
-class ReadyServer(uvicorn.Server):
-    """A uvicorn server that says when it is listening."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = anyio.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        self.ready.set()
-
-
-@asynccontextmanager
-async def serving(sandbox: Sandbox) -> AsyncIterator[str]:
-    """The sandbox under uvicorn on an ephemeral loopback port, for the duration of the block."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = ReadyServer(uvicorn.Config(create_app(sandbox), log_level="warning", lifespan="off"))
-    try:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(server.serve, [sock])
-            with anyio.fail_after(5):
-                await server.ready.wait()
-            try:
-                yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-            finally:
-                server.should_exit = True
-    finally:
-        sock.close()
-
-
 @pytest.mark.slow
 async def test_our_client_syncs_over_real_http() -> None:
     sandbox = Sandbox(task_duration=3.0, rate_limit_per_second=None, clock=lambda: FROZEN_NOW)
@@ -274,8 +243,13 @@ async def test_our_client_syncs_over_real_http() -> None:
 
 
 @pytest.mark.slow
-async def test_our_client_adopts_a_sync_whose_answer_came_too_late() -> None:
-    sandbox = Sandbox(task_duration=3.0, rate_limit_per_second=None, clock=lambda: FROZEN_NOW)
+async def test_our_client_adopts_a_sync_whose_answer_came_too_late_once_its_result_proves_it() -> None:
+    sandbox = Sandbox(
+        task_duration=0.0,
+        rate_limit_per_second=None,
+        clock=lambda: FROZEN_NOW,
+        fidelity=Fidelity(result_shapes="rich"),
+    )
     sandbox.add_fault("POST", "/alm/syncTasks$", delay=1.0)  # the sync starts; its answer is held back
     async with serving(sandbox) as base, our_client(sandbox, base, timeout=0.3) as client:
         test = client.alm(seed.TEST_MODEL_ID)
@@ -286,3 +260,22 @@ async def test_our_client_adopts_a_sync_whose_answer_came_too_late() -> None:
             tasks = await test.get_sync_tasks()
 
     assert [t.task_id for t in tasks] == [created.task_id], "one sync, adopted — not started twice"
+
+
+@pytest.mark.slow
+async def test_our_client_names_a_still_running_sync_whose_answer_came_too_late_instead_of_adopting_it() -> (
+    None
+):
+    """A running task does not say which revisions it applies: it might be somebody else's sync."""
+    sandbox = Sandbox(task_duration=3.0, rate_limit_per_second=None, clock=lambda: FROZEN_NOW)
+    sandbox.add_fault("POST", "/alm/syncTasks$", delay=1.0)
+    async with serving(sandbox) as base, our_client(sandbox, base, timeout=0.3) as client:
+        test = client.alm(seed.TEST_MODEL_ID)
+        with anyio.fail_after(10), pytest.raises(TaskCreationUncertain) as uncertain:
+            await test.sync_models(seed.R4_ID, seed.DEV_MODEL_ID, seed.R3_ID, wait_for_completion=False)
+        tasks = await test.get_sync_tasks()
+
+    assert uncertain.value.candidates == tuple(t.task_id for t in tasks), (
+        "one sync, named — not started twice"
+    )
+    assert len(tasks) == 1

@@ -124,8 +124,18 @@ async def test_models_page_with_limit_and_offset(client: httpx2.AsyncClient, adm
     first = await client.get("/2/0/models", params={"limit": 4, "sort": "+name"}, headers=admin)
     second = await client.get("/2/0/models", params={"limit": 4, "offset": 4, "sort": "+name"}, headers=admin)
 
-    assert first.json()["meta"]["paging"] == {"currentPageSize": 4, "offset": 0, "totalSize": 6}
-    assert second.json()["meta"]["paging"] == {"currentPageSize": 2, "offset": 4, "totalSize": 6}
+    assert first.json()["meta"]["paging"] == {
+        "currentPageSize": 4,
+        "offset": 0,
+        "totalSize": 6,
+        "next": "http://sandbox/2/0/models?sort=%2Bname&limit=4&offset=4",
+    }
+    assert second.json()["meta"]["paging"] == {
+        "currentPageSize": 2,
+        "offset": 4,
+        "totalSize": 6,
+        "previous": "http://sandbox/2/0/models?sort=%2Bname&limit=4&offset=0",
+    }
     names = [m["name"] for m in first.json()["models"] + second.json()["models"]]
     assert names == sorted(names, key=str.lower)
     assert len(set(names)) == 6

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from sandbox_calls import alm
+from sandbox_calls import JSON_BODY, alm
 
 from alm_bot.sandbox import Sandbox, seed
 
@@ -85,7 +85,14 @@ async def test_revisions_page_with_limit_and_offset(
 
     body = response.json()
     assert [r["id"] for r in body["revisions"]] == [seed.R2_ID, seed.R3_ID]
-    assert body["meta"]["paging"] == {"currentPageSize": 2, "offset": 1, "totalSize": 4}
+    base = f"http://sandbox{alm(seed.DEV_MODEL_ID, 'revisions')}"
+    assert body["meta"]["paging"] == {
+        "currentPageSize": 2,
+        "offset": 1,
+        "totalSize": 4,
+        "next": f"{base}?limit=2&offset=3",
+        "previous": f"{base}?limit=2&offset=0",
+    }
 
 
 async def test_a_page_past_the_end_leaves_the_revisions_key_out_but_keeps_paging(
@@ -94,7 +101,13 @@ async def test_a_page_past_the_end_leaves_the_revisions_key_out_but_keeps_paging
     body = (await revisions(client, admin, offset=10)).json()
 
     assert "revisions" not in body
-    assert body["meta"]["paging"] == {"currentPageSize": 0, "offset": 10, "totalSize": 4}
+    paging = body["meta"]["paging"]
+    assert {k: paging[k] for k in ("currentPageSize", "offset", "totalSize")} == {
+        "currentPageSize": 0,
+        "offset": 10,
+        "totalSize": 4,
+    }
+    assert "next" not in paging
 
 
 async def test_page_size_is_capped_at_5000_silently(
@@ -262,7 +275,9 @@ async def test_revisions_are_refused_outside_standard_mode(
 async def test_a_bad_revision_body_is_400_with_anaplans_message(
     client: httpx2.AsyncClient, admin: dict[str, str], body: bytes, message: str
 ) -> None:
-    response = await client.post(alm(seed.DEV_MODEL_ID, "revisions"), content=body, headers=admin)
+    response = await client.post(
+        alm(seed.DEV_MODEL_ID, "revisions"), content=body, headers={**admin, **JSON_BODY}
+    )
 
     assert response.status_code == 400
     assert response.json()["status"]["message"] == message
@@ -294,11 +309,11 @@ async def test_applied_to_models_lists_the_origin_first_and_deleted_models_witho
         "appliedOn": "2025-01-06T09:00:00Z",
         "appliedMethod": "User added revision",
     }
-    deleted = next(e for e in entries if e["modelId"] == seed.DELETED_MODEL_ID)
-    assert deleted["modelDeleted"] is True
+    deleted = next(e for e in entries if e.get("modelDeleted"))
+    assert "modelId" not in deleted, "a deleted model's id is left out by default"
     assert "modelName" not in deleted
     assert "workspaceId" not in deleted
-    assert all("modelDeleted" not in e for e in entries if e is not deleted)
+    assert all("modelDeleted" not in e and "modelId" in e for e in entries if e is not deleted)
     assert {e["appliedMethod"] for e in entries[1:]} == {"Revision synchronized"}
 
 

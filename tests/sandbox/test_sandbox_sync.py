@@ -6,9 +6,10 @@ import re
 
 import httpx2
 import pytest
-from sandbox_calls import FROZEN_NOW, alm, bearer, latest_revision_id, pair, start, task
+from sandbox_calls import FROZEN_NOW, JSON_BODY, alm, bearer, latest_revision_id, pair, start, task
 
 from alm_bot.sandbox import Sandbox, create_app, seed
+from alm_bot.sandbox.fidelity import Fidelity
 
 pytestmark = pytest.mark.anyio
 
@@ -48,25 +49,22 @@ async def test_creating_a_sync_answers_201_with_location_and_the_created_task(
     assert "result" not in created
 
 
-async def test_a_sync_task_moves_from_not_started_through_in_progress_to_complete(
+async def test_a_sync_task_moves_from_in_progress_to_complete_without_a_progress_field(
     client: httpx2.AsyncClient, admin: dict[str, str], sandbox: Sandbox
 ) -> None:
     url = await start(client, admin, seed.TEST_MODEL_ID, "syncTasks", pair(seed.R4_ID, seed.R3_ID))
 
-    queued = await task(client, admin, url)
+    started = await task(client, admin, url)
     sandbox.advance(1.5)
     running = await task(client, admin, url)
     sandbox.advance(1.5)
     done = await task(client, admin, url)
 
-    assert (queued["taskState"], queued["progress"], "result" in queued) == ("NOT_STARTED", 0.0, False)
-    assert running["taskState"] == "IN_PROGRESS"
-    assert running["progress"] == 0.5
-    assert re.fullmatch(r".+… \(\d/4\)", running["currentStep"])
+    assert [t["taskState"] for t in (started, running, done)] == ["IN_PROGRESS", "IN_PROGRESS", "COMPLETE"]
+    assert not any("progress" in t for t in (started, running, done))
+    assert running["currentStep"] == "Applying revision"
     assert "result" not in running
-    assert done["taskState"] == "COMPLETE"
     assert done["currentStep"] == "Complete."
-    assert done["progress"] == 1.0
     assert done["result"] == {
         "successful": True,
         "sourceRevisionId": seed.R4_ID,
@@ -88,7 +86,7 @@ async def test_tasks_created_in_the_same_instant_get_distinct_ids(
     client: httpx2.AsyncClient, admin: dict[str, str]
 ) -> None:
     urls = {
-        await start(client, admin, seed.PROD_MODEL_ID, "syncTasks", pair(seed.R4_ID, seed.R2_ID))
+        await start(client, admin, seed.PROD_MODEL_ID, "summaryReportTasks", pair(seed.R4_ID, seed.R2_ID))
         for _ in range(5)
     }
 
@@ -182,7 +180,47 @@ async def test_an_incompatible_sync_is_accepted_and_completes_unsuccessfully(
     assert await latest_revision_id(client, admin, seed.TEST_MODEL_ID) == seed.R3_ID
 
 
-async def test_of_two_syncs_from_the_same_target_revision_the_second_fails(
+async def test_a_second_sync_into_a_target_that_is_syncing_is_refused_with_409_model_busy(
+    client: httpx2.AsyncClient, admin: dict[str, str], sandbox: Sandbox
+) -> None:
+    await start(client, admin, seed.PROD_MODEL_ID, "syncTasks", pair(seed.R3_ID, seed.R2_ID))
+
+    second = await client.post(
+        alm(seed.PROD_MODEL_ID, "syncTasks"), json=pair(seed.R4_ID, seed.R2_ID), headers=admin
+    )
+    offline = await client.put(
+        f"/2/0/models/{seed.PROD_MODEL_ID}/onlineStatus", json={"status": "offline"}, headers=admin
+    )
+    report = await client.post(
+        alm(seed.PROD_MODEL_ID, "summaryReportTasks"), json=pair(seed.R4_ID, seed.R2_ID), headers=admin
+    )
+    sandbox.advance(3)
+    after = await client.put(
+        f"/2/0/models/{seed.PROD_MODEL_ID}/onlineStatus", json={"status": "offline"}, headers=admin
+    )
+
+    assert (second.status_code, offline.status_code) == (409, 409)
+    assert second.json()["status"]["message"] == (
+        "Model 'FP&A PROD' is busy: a model synchronization is running on it. Try again when it has finished."
+    )
+    assert report.status_code == 201, "reports only read the model"
+    assert after.status_code == 204, "the model is free again once the sync finished"
+
+
+async def test_without_the_busy_rule_of_two_syncs_from_the_same_target_revision_the_second_fails() -> None:
+    sandbox = Sandbox(
+        rate_limit_per_second=None,
+        clock=lambda: FROZEN_NOW,
+        fidelity=Fidelity(result_shapes="rich", model_busy=False),
+    )
+    admin = bearer(sandbox.token_for())
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(create_app(sandbox)), base_url="http://sandbox"
+    ) as client:
+        await _two_syncs_from_one_target_revision(client, admin, sandbox)
+
+
+async def _two_syncs_from_one_target_revision(
     client: httpx2.AsyncClient, admin: dict[str, str], sandbox: Sandbox
 ) -> None:
     first = await start(client, admin, seed.PROD_MODEL_ID, "syncTasks", pair(seed.R3_ID, seed.R2_ID))
@@ -248,7 +286,9 @@ async def test_a_sync_naming_ids_that_do_not_exist_for_their_model_is_400_at_pos
 async def test_a_bad_sync_body_is_400_with_anaplans_message(
     client: httpx2.AsyncClient, admin: dict[str, str], body: bytes, message: str
 ) -> None:
-    response = await client.post(alm(seed.TEST_MODEL_ID, "syncTasks"), content=body, headers=admin)
+    response = await client.post(
+        alm(seed.TEST_MODEL_ID, "syncTasks"), content=body, headers={**admin, **JSON_BODY}
+    )
 
     assert response.status_code == 400
     assert response.json()["status"]["message"] == message
@@ -271,7 +311,7 @@ async def test_sync_tasks_are_listed_newest_first_with_only_id_state_and_time(
     assert body["meta"] == {"schema": "http://sandbox/2/0/objects/task"}
     tasks = body["tasks"]
     assert [t["taskId"] for t in tasks] == [newer.rsplit("/", 1)[1], older.rsplit("/", 1)[1]]
-    assert [t["taskState"] for t in tasks] == ["NOT_STARTED", "COMPLETE"]
+    assert [t["taskState"] for t in tasks] == ["IN_PROGRESS", "COMPLETE"]
     assert all(set(t) == {"taskId", "taskState", "creationTime"} for t in tasks)
 
 
@@ -395,7 +435,9 @@ async def test_an_archived_model_cannot_change_status(
 async def test_a_bad_online_status_body_is_400(
     client: httpx2.AsyncClient, admin: dict[str, str], body: bytes, message: str | None
 ) -> None:
-    response = await client.put(f"/2/0/models/{seed.PROD_MODEL_ID}/onlineStatus", content=body, headers=admin)
+    response = await client.put(
+        f"/2/0/models/{seed.PROD_MODEL_ID}/onlineStatus", content=body, headers={**admin, **JSON_BODY}
+    )
 
     assert response.status_code == 400
     if message is not None:
@@ -429,7 +471,7 @@ async def test_the_body_is_checked_before_the_model(
     client: httpx2.AsyncClient, admin: dict[str, str]
 ) -> None:
     response = await client.post(
-        alm("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", "syncTasks"), content=b"{", headers=admin
+        alm("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", "syncTasks"), content=b"{", headers={**admin, **JSON_BODY}
     )
 
     assert response.status_code == 400

@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 
 from alm_bot.config import load_settings
 from alm_bot.sandbox import Sandbox
+from alm_bot.sandbox.fidelity import Fidelity
 from alm_bot.services import Services, open_services, sandbox_defaults
 from alm_bot.slack import SlackNotifier, build_slack_app, slack_events_route
 from alm_bot.store import ApprovalRequest
@@ -226,6 +227,7 @@ async def open_stack(
     *,
     approval: dict[str, Any] | None = None,
     task_duration: float = 0.0,
+    fidelity: Fidelity | None = None,
 ) -> AsyncIterator[SlackStack]:
     async with FakeSlack(bot_token=BOT_TOKEN) as fake:
         fake.add_user(APPROVER, "grace", real_name="Grace Hopper")
@@ -240,7 +242,7 @@ async def open_stack(
             "SLACK_API_URL": fake.api_url,
         }
         settings = load_settings(env=env, defaults=defaults)
-        sandbox = Sandbox(task_duration=task_duration, rate_limit_per_second=None)
+        sandbox = Sandbox(task_duration=task_duration, rate_limit_per_second=None, fidelity=fidelity)
         clock = StackClock()
         async with open_services(settings, sandbox=sandbox, clock=clock.now) as services:
             app = build_slack_app(services)

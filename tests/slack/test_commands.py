@@ -108,7 +108,8 @@ async def test_applied_lists_the_models_a_revision_went_into(stack: SlackStack) 
     shown = text_of(await stack.ask(f'applied dev "{seed.R1_NAME}"'))
     assert "Revision Initial build is in 6 models" in shown
     assert f"*FP&amp;A TEST* `{seed.TEST_MODEL_ID}`" in shown
-    assert f"`{seed.DELETED_MODEL_ID}`" in shown
+    assert f"`{seed.DELETED_MODEL_ID}`" not in shown, "Anaplan leaves a deleted model's id out"
+    assert "*a deleted model* · applied" in shown
     assert "(model deleted)" in shown
 
 
