@@ -38,6 +38,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -218,6 +219,15 @@ class FakeSlack:
     def of(self, method: str) -> list[Call]:
         """Calls of one method, in order."""
         return [c for c in self.calls if c.method == method]
+
+    def repeated_posts(self) -> list[tuple[Any, Any, Any]]:
+        """Messages — (channel, thread_ts, text) — that ``chat.postMessage`` posted more than once."""
+        posted = Counter(
+            (c.params.get("channel"), c.params.get("thread_ts"), c.params.get("text"))
+            for c in self.of("chat.postMessage")
+            if c.status == 200 and c.reply.get("ok")
+        )
+        return [message for message, times in posted.items() if times > 1]
 
     def responses(self, name: str) -> list[Call]:
         """POSTs to ``response_url(name)``, in order."""

@@ -65,8 +65,8 @@ class SlackEvents:
 
     async def handle(self, request: Request) -> Response:
         """Answer one request (the Starlette endpoint)."""
-        raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
+        raw = await _body_within_limit(request)
+        if raw is None:
             return PlainTextResponse("request body too large", status_code=413)
         headers = request.headers
         signed = verify(
@@ -116,6 +116,18 @@ class SlackEvents:
         if answer.status == 404:  # no listener matched (an old button, a form alm-bot no longer has)
             return Response(status_code=200)
         return to_starlette_response(answer)
+
+
+async def _body_within_limit(request: Request) -> bytes | None:
+    """The raw body, or None once it passes `MAX_BODY_BYTES` (read no further than that)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _database_down(parsed: SlackRequest) -> Response:

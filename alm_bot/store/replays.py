@@ -10,6 +10,8 @@ after that, at most once a minute per process.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from datetime import datetime
 from typing import Final
@@ -45,11 +47,17 @@ class ReplayGuard:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._cleaned_at: float | None = None
+        # SQLite has one writer at a time, and a connection that finds the file locked sleeps in
+        # growing steps (its busy handler). A burst of requests therefore queues here, in order,
+        # instead: acknowledgements stay quick. PostgreSQL takes concurrent inserts as they come.
+        self._one_at_a_time: contextlib.AbstractAsyncContextManager[object] = (
+            asyncio.Lock() if store.dialect == "sqlite" else contextlib.nullcontext()
+        )
 
     async def first_sighting(self, signature: str, timestamp: int, expires_at: datetime) -> bool:
         """Record the request; False if it was recorded before (a replay). `StoreUnavailable` if down."""
         values = {"signature": signature, "timestamp": timestamp, "expires_at": expires_at}
-        async with self._store.transaction() as tx:
+        async with self._one_at_a_time, self._store.transaction() as tx:
             if self._cleanup_due():
                 await tx._connection.execute(sa.delete(_SEEN).where(_SEEN.c.expires_at < utcnow()))
             return await tx._insert_new(_SEEN, values, ["signature", "timestamp"]) is not None

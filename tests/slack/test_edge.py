@@ -448,3 +448,10 @@ async def test_when_the_database_is_down_a_command_is_told_so_and_nothing_runs(s
     assert "cannot reach its database" in reply.json()["text"]
     assert refused.status_code == 503
     assert stack.fake.calls == []
+
+
+async def test_a_body_beyond_a_mebibyte_is_refused_before_it_is_read_whole(stack: SlackStack) -> None:
+    body = b"payload=" + b"x" * (1024 * 1024)
+    reply = await post(stack, body, signed_headers(body, FORM))
+    assert reply.status_code == 413
+    assert stack.fake.calls == []

@@ -10,7 +10,6 @@ appears once in the fake Slack's log.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -49,13 +48,6 @@ def posted(stack: SlackStack) -> list[Call]:
     return [c for c in stack.fake.of("chat.postMessage") if c.status == 200 and c.reply.get("ok")]
 
 
-def repeated_messages(stack: SlackStack) -> list[tuple[Any, ...]]:
-    seen = Counter(
-        (c.params.get("channel"), c.params.get("thread_ts"), c.params.get("text")) for c in posted(stack)
-    )
-    return [message for message, times in seen.items() if times > 1]
-
-
 async def approved_and_done(stack: SlackStack, watcher: Watcher) -> str:
     """Ada asks, the card is posted, Grace approves, the sync finishes (task duration 0)."""
     await stack.ask("sync dev prod")
@@ -87,7 +79,7 @@ async def test_a_post_that_timed_out_after_slack_took_it_is_not_posted_again(
 
     assert await stack.services.store.list_outbox(sent=False) == []
     assert any(slow(c.params) for c in posted(stack))
-    assert repeated_messages(stack) == []
+    assert stack.fake.repeated_posts() == []
     done = await stack.request(request_id)
     assert done.state == "succeeded"
     assert done.slack_ts == next(c.reply["ts"] for c in posted(stack) if c.params["channel"] == APPROVALS)
