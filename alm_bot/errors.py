@@ -76,6 +76,7 @@ __all__ = [
     "TaskFailed",
     "TaskTimeout",
     "Wording",
+    "approvers_in_words",
 ]
 
 

@@ -139,6 +139,7 @@ def build_app(
     refusals: RefusalWatch | None = None
     slack_app: AsyncApp | None = None
     slack_routes: list[BaseRoute] = []
+    slack_client = None
     if mode != "off":
         from alm_bot.slack.app import build_slack_app, slack_events_route
         from alm_bot.slack.link import SlackLink
@@ -146,6 +147,7 @@ def build_app(
         from alm_bot.slack.refusals import RefusalWatch
 
         slack_app = build_slack_app(services)
+        slack_client = slack_app.client
         app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
         link = SlackLink(slack_app.client, app=slack_app, app_token=app_token if mode == "socket" else None)
         # Deliveries wait while Slack refuses the token or is out of reach: no warning per notice.
@@ -162,6 +164,9 @@ def build_app(
     health = Health(services, link)
     routes: list[BaseRoute] = [Route("/healthz", health.respond, methods=["GET"]), *mcp_app.routes]
     routes += slack_routes
+    from alm_bot.metrics import metrics_route
+
+    routes.append(metrics_route(services, slack_client))  # after the watcher exists: it hooks into it
     if services.sandbox is not None:
         from alm_bot.sandbox import create_app
 
@@ -185,9 +190,6 @@ def build_app(
             finally:
                 tasks.cancel_scope.cancel()
 
-    from alm_bot.metrics import metrics_route
-
-    routes.append(metrics_route(services, slack_app.client if slack_app is not None else None))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestIds)
     app.state.supervisor = supervisor

@@ -211,8 +211,11 @@ async def test_approving_as_someone_who_is_not_an_approver_exits_1_with_the_poli
 
     assert outsider.code == 1
     assert f"You are not an approver, so you cannot decide request {request['id']}" in outsider.stderr
+    assert "Who can approve: U0APPROVER1 or U0APPROVER2." in outsider.stderr  # plain ids, no Slack markup
+    assert "<@" not in outsider.stderr
     assert own.code == 1
     assert "four-eyes" in own.stderr
+    assert f"run `alm-bot requests cancel {request['id']}`" in own.stderr
     assert await sync_tasks_started(control) == 0
 
 
