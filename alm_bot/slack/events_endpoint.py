@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
@@ -111,11 +111,23 @@ class SlackEvents:
         headers: dict[str, str | Sequence[str]] = {
             name: request.headers[name] for name in _FOR_BOLT if name in request.headers
         }
-        bolt_request = AsyncBoltRequest(body=parsed.body, headers=headers, mode="socket_mode")
+        bolt_request = AsyncBoltRequest(
+            body=parsed.body, headers=headers, context=self._bolt_context(), mode="socket_mode"
+        )
         answer = await self._app.async_dispatch(bolt_request)
         if answer.status == 404:  # no listener matched (an old button, a form alm-bot no longer has)
             return Response(status_code=200)
         return to_starlette_response(answer)
+
+    def _bolt_context(self) -> dict[str, Any]:
+        """The context Bolt starts a request with: its logger, already there.
+
+        Bolt builds the context from the body in `AsyncBoltRequest` and logs through it when the body
+        has several ``response_urls`` (a modal with more than one ``response_url_enabled`` select) —
+        but it sets the logger only later, in ``async_dispatch``, so without this such a body (a real
+        Slack shape) raised ``KeyError: 'logger'`` and answered 500. Bolt then replaces it with its own.
+        """
+        return {"logger": self._app.logger}
 
 
 async def _body_within_limit(request: Request) -> bytes | None:

@@ -325,6 +325,41 @@ async def test_any_signed_payload_shape_gets_a_clean_answer_and_no_listener_trac
     assert tracebacks(quiet) == []
 
 
+# Bolt logs a debug line while it builds a request's context from a body with two or more
+# response_urls (and no response_url) — before it has set the context's logger: KeyError, 500.
+# Slack sends such a list from a modal with several ``response_url_enabled`` conversation selects.
+TWO_RESPONSE_URLS = [
+    {"block_id": f"b{n}", "action_id": f"a{n}", "channel_id": f"C0{n}", "response_url": RESPONSE_URL}
+    for n in (1, 2)
+]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        view_submission_payload(
+            REJECT_MODAL,
+            {REASON_BLOCK: {"value": "not now"}},
+            user_id=APPROVER,
+            private_metadata=button_value("R000000"),
+        ),
+        {"type": "view_closed", "view": {}},
+        {k: v for k, v in _button_payload().items() if k != "response_url"},
+    ],
+    ids=["view_submission", "unhandled kind", "block_actions"],
+)
+async def test_a_payload_with_several_response_urls_gets_a_clean_answer(
+    stack: SlackStack, quiet: pytest.LogCaptureFixture, payload: dict[str, Any]
+) -> None:
+    content = _with_response_url(payload | {"response_urls": TWO_RESPONSE_URLS}, stack.fake.response_url("x"))
+    raw = urlencode({"payload": json.dumps(content)}).encode()
+    since = len(stack.fake.calls)
+    reply = await post(stack, raw, signed_headers(raw, FORM))
+    assert reply.status_code in (200, 400), reply.text
+    assert bugs_shown(stack, since, reply) == []
+    assert tracebacks(quiet) == []
+
+
 # --- replays and retries: acknowledged, not acted on --------------------------------------------
 
 
