@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Final
+from typing import Final
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -27,7 +27,9 @@ from alm_bot.config import Settings
 from alm_bot.errors import ConfigError
 from alm_bot.notify import APPROVALS, CARD, DeliveryReceipt, Notice
 from alm_bot.operations import Operations
+from alm_bot.records import ComparisonReady, SyncPlan, TaskProgress
 from alm_bot.slack import notices
+from alm_bot.slack.card_ref import card_location, card_ref
 from alm_bot.slack.cards import approval_card
 from alm_bot.slack.delivery import dm_channel, post, update
 from alm_bot.slack.message import Message
@@ -56,8 +58,8 @@ class SlackNotifier:
         self._ops = ops
 
     async def deliver(self, notice: Notice) -> DeliveryReceipt | None:
-        if notice.kind == "comparison_ready":
-            await self._comparison(notice)
+        if isinstance(notice.payload, ComparisonReady):
+            await self._comparison(notice.destination, notice.payload)
             return None
         request = notice.request
         if request is None:
@@ -79,30 +81,33 @@ class SlackNotifier:
 
     async def _post_card(self, request: ApprovalRequest) -> DeliveryReceipt:
         card = approval_card(request)
-        if request.slack_channel and request.slack_ts:
+        posted = card_location(request)
+        if posted is not None:
             # Already posted (the receipt was recorded): redraw rather than post a second card.
-            await update(self._client, request.slack_channel, request.slack_ts, card)
-            return DeliveryReceipt(request.slack_channel, request.slack_ts)
+            await update(self._client, posted.channel, posted.ts, card)
+            return DeliveryReceipt(card_ref(posted.channel, posted.ts))
         channel = self._settings.approval.channel
         if channel is None:
             raise ConfigError(["approval.channel: is missing: approval cards need a channel"])
         ts = await post(self._client, channel, card)
-        return DeliveryReceipt(card_channel=channel, card_ts=ts)
+        return DeliveryReceipt(card_ref(channel, ts))
 
     async def _on_card(self, notice: Notice, request: ApprovalRequest) -> None:
-        if not (request.slack_channel and request.slack_ts):
+        posted = card_location(request)
+        if posted is None:
             raise CardNotPostedYet(f"the card of request {request.id} is not posted yet")
         if notice.kind in _THREAD_REPLIES:
+            payload = notice.payload
             reply = (
-                notices.progress_reply(notice.payload)
-                if notice.kind == "task_progress"
+                notices.progress_reply(payload)
+                if isinstance(payload, TaskProgress)
                 else notices.finished_reply(request)
             )
-            await post(self._client, request.slack_channel, reply, thread_ts=request.slack_ts)
+            await post(self._client, posted.channel, reply, thread_ts=posted.ts)
             return
         if notice.kind not in _CARD_REDRAWS:
             log.info("redrawing the card of %s for an unfamiliar notice kind %r", request.id, notice.kind)
-        await update(self._client, request.slack_channel, request.slack_ts, approval_card(request))
+        await update(self._client, posted.channel, posted.ts, approval_card(request))
 
     async def _channel_for(self, destination: str) -> str:
         kind, _, target = destination.partition(":")
@@ -112,21 +117,18 @@ class SlackNotifier:
             return target
         raise ValueError(f"unknown notice destination {destination!r}")
 
-    async def _comparison(self, notice: Notice) -> None:
-        channel = await self._channel_for(notice.destination)
-        payload = notice.payload
+    async def _comparison(self, destination: str, payload: ComparisonReady) -> None:
+        channel = await self._channel_for(destination)
         message = notices.comparison_message(payload)
-        result = payload.get("result") or {}
-        if payload.get("kind") != "comparison_report" or not result.get("successful"):
+        if payload.task_kind != "comparison_report" or not payload.outcome.successful:
             await post(self._client, channel, message)
             return
-        report = await self._ops.get_comparison_report(str(payload["model_id"]), str(payload["task_id"]))
-        plan = payload.get("context") or {}
+        report = await self._ops.get_comparison_report(payload.model_id, payload.task_id)
         await self._client.files_upload_v2(
             channel=channel,
             content=report,
-            filename=_report_filename(plan),
-            title=notices.comparison_title(plan),
+            filename=_report_filename(payload.plan),
+            title=notices.comparison_title(payload.plan),
             initial_comment=message.text,
         )
 
@@ -143,11 +145,11 @@ def _personal(kind: str, request: ApprovalRequest) -> Message:
     return notices.update_dm(request)
 
 
-def _report_filename(plan: dict[str, Any]) -> str:
+def _report_filename(plan: SyncPlan) -> str:
     parts = [
-        plan.get("source_alias") or plan.get("source_model_name") or "source",
-        plan.get("target_alias") or plan.get("target_model_name") or "target",
-        plan.get("source_revision_name") or "revision",
+        plan.source.alias or plan.source.name or "source",
+        plan.target.model.alias or plan.target.model.name or "target",
+        plan.source_revision.name or "revision",
     ]
     slug = "-".join(re.sub(r"[^A-Za-z0-9]+", "-", str(p)).strip("-").lower() or "x" for p in parts)
     return f"comparison-{slug}.txt"

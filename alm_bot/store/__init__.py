@@ -7,14 +7,14 @@
     async with store.transaction() as tx:                        # one transaction
         request = await tx.insert_request(ApprovalRequest(...))
         await tx.transition(request.id, [REQUESTED], PENDING, actor=actor)
-        await tx.enqueue("card", channel, payload, dedupe_key=f"card:{request.id}")
+        await tx.enqueue(APPROVALS, ApprovalNeeded(request_id=request.id), dedupe_key=f"card:{request.id}")
 
 Modules: ``states`` (the state machine), ``tables`` (SQLModel tables), ``engine`` (SQLite/PostgreSQL
 engine), ``migrate`` (Alembic in code), ``transaction`` (``Transaction``: the statements),
 ``database`` (connection and transactions), ``queues`` (leased work), ``repository`` (``Store``).
 """
 
-from alm_bot.store.repository import OnExpired, OnFinish, OnSent, Store, Transaction
+from alm_bot.store.repository import Store, Transaction
 from alm_bot.store.states import (
     APPROVED,
     CANCELLED,
@@ -63,9 +63,6 @@ __all__ = [
     "TRANSITIONS",
     "ApprovalRequest",
     "AuditEvent",
-    "OnExpired",
-    "OnFinish",
-    "OnSent",
     "Operation",
     "OutboxRow",
     "RequestState",

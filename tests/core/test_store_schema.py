@@ -39,7 +39,7 @@ async def test_upgrade_brings_a_new_database_to_the_shipped_head(database_url: s
     try:
         assert await store.schema_revision() is None
         await store.upgrade()
-        assert await store.schema_revision() == head_revision() == "0001"
+        assert await store.schema_revision() == head_revision()
     finally:
         await store.dispose()
 
@@ -56,7 +56,7 @@ async def test_two_stores_upgrading_one_new_database_at_once_both_succeed(databa
     stores = [Store(database_url), Store(database_url)]
     try:
         await run_concurrently([s.upgrade for s in stores])
-        assert [await s.schema_revision() for s in stores] == ["0001", "0001"]
+        assert [await s.schema_revision() for s in stores] == [head_revision()] * 2
     finally:
         for s in stores:
             await s.dispose()

@@ -280,7 +280,7 @@ async def test_only_the_requester_can_cancel(client: Client, someone_else: Clien
 async def test_the_card_link_appears_once_the_card_is_posted(client: Client, services: Services) -> None:
     rid = (await ok(client, "alm_sync_models", {"source_model": "dev", "target_model": "prod"}))["request_id"]
     async with services.store.transaction() as tx:
-        await tx.update_request(rid, slack_channel="C0APPROVALS", slack_ts="1700000000.123456")
+        await tx.update_request(rid, card_ref="C0APPROVALS 1700000000.123456")
     request = await ok(client, "alm_get_request", {"request_id": rid})
     assert request["card_url"] == "https://slack.com/archives/C0APPROVALS/p1700000000123456"
 

@@ -83,7 +83,7 @@ async def double_clicked_syncs(bot: Rig, first: Serve, second: Serve) -> list[st
     for number in range(DOUBLE_CLICKED):
         assert (await first.slash("sync dev prod", user=asker(number))).status_code == 200
         request = await bot.request_where(
-            lambda r: r.slack_ts is not None, "the approval card", requester_id=asker(number)
+            lambda r: r.card_ref is not None, "the approval card", requester_id=asker(number)
         )
         async with anyio.create_task_group() as both:
             both.start_soon(first.approve, request)
