@@ -25,6 +25,7 @@ import pytest
 from alm_bot.anaplan import AnaplanClient, BasicAuth
 from alm_bot.sandbox import seed
 from alm_bot.store import ApprovalRequest, Store
+from tests.legacy_rows import plan_from_flat
 from tests.live import WAIT, eventually
 from tests.reliability.rig import APPROVALS, Rig, Serve, rig
 
@@ -54,7 +55,7 @@ async def _executing_request(store: Store, number: int, task_id: str) -> str:
             ApprovalRequest(
                 operation="sync",
                 parameters={"source": "dev", "target": "test", "revision": None},
-                plan={"protected": False, "source_revision_name": seed.R4_NAME},
+                plan=plan_from_flat("sync", {"protected": False, "source_revision_name": seed.R4_NAME}),
                 target_model_id=seed.TEST_MODEL_ID,
                 requester_id=requester(number),
                 requester_name=f"Requester {number}",
