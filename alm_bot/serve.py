@@ -145,13 +145,13 @@ class Health:
         return "ok" if age < _WATCHER_STALE_SECONDS else f"error: last pass {age:.0f}s ago"
 
 
-def build_app(services: Services, *, host: str = "127.0.0.1") -> Starlette:
+def build_app(services: Services, *, host: str = "127.0.0.1", port: int | None = None) -> Starlette:
     """The one ASGI app. Open the services first; the app's lifespan runs the background work."""
     from alm_bot.mcp.http import mcp_http_app
 
     settings = services.settings
     mode = slack_mode(settings)
-    mcp_app = mcp_http_app(services, settings, host=host)
+    mcp_app = mcp_http_app(services, settings, host=host, port=port)
     routes: list[BaseRoute] = [Route("/healthz", Health(services).respond, methods=["GET"]), *mcp_app.routes]
     slack_app = None
     if mode != "off":
@@ -239,7 +239,9 @@ def banner(settings: Settings, base_url: str, *, sandbox: bool) -> str:
         f"  MCP (HTTP):    {mcp_url}",
         f"  MCP client:    {snippet}",
     ]
-    if not settings.mcp_tokens:
+    if settings.mcp_oauth_issuer is not None:
+        lines.append(f"  MCP auth:      OAuth, access tokens from {settings.mcp_oauth_issuer}")
+    elif not settings.mcp_tokens:
         lines.append(
             "  MCP auth:      none (no ALM_BOT_MCP_TOKENS) — allowed because the bind is loopback only"
         )
@@ -275,7 +277,7 @@ async def serve(
 
         sandbox = Sandbox()
     async with open_services(settings, sandbox=sandbox) as services:
-        app = build_app(services, host=options.host)
+        app = build_app(services, host=options.host, port=options.port)
         settle_heap()
         # Closed here too: uvicorn closes it after serving, but not when start-up fails before that.
         with bind(options.host, options.port) as sock:

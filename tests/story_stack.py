@@ -31,7 +31,7 @@ from tools.fake_slack_workspace import dm_channel_id
 
 BOT_TOKEN = "xoxb-story-5d7e1f0a"
 SIGNING_SECRET = "story-signing-secret-c3b9"
-MCP_TOKEN = "story-mcp-token-81fa2e"
+MCP_TOKEN = "story-mcp-token-81fa2e-0000000000000"
 APPROVALS = "C0APPROVALS"
 REQUESTER = "U0REQUESTER"  # ada, the fake's default command user
 APPROVER = "U0APPROVER1"  # grace

@@ -226,7 +226,7 @@ async def test_after_a_database_outage_the_watcher_carries_on_and_health_recover
 ANAPLAN_PASSWORD = "anaplan-pw-4f9b2d71"
 BOT_TOKEN = "xoxb-logs-8c2e5a90d1"
 SIGNING_SECRET = "logs-signing-secret-6e01b3"
-MCP_TOKEN = "logs-mcp-token-2d7c94"
+MCP_TOKEN = "logs-mcp-token-2d7c94-00000000000000"
 SECRETS = {
     "ANAPLAN_PASSWORD": ANAPLAN_PASSWORD,
     "Basic credentials": base64.b64encode(f"{seed.ADMIN_USER}:{ANAPLAN_PASSWORD}".encode()).decode(),

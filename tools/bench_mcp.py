@@ -7,6 +7,9 @@ the same way an assistant starts them, timed from spawn to the ``tools/list`` an
 several times; the value is the median of each pair's ratio. Each alm-bot start gets a fresh empty
 working directory, so nothing is cached between runs but the operating system's file cache (warmed
 for both by one untimed start each).
+
+It also reports the size of alm-bot's ``tools/list`` answer with every tool (the JSON the SDK
+client received, as bytes): each assistant that connects carries it in its context.
 """
 
 from __future__ import annotations
@@ -50,13 +53,18 @@ def _env(workdir: Path) -> dict[str, str]:
     }
 
 
-async def _time_to_tools(parameters: StdioServerParameters, expected: int) -> float:
+TOOLS_LIST_BUDGET_KB = 30
+"""The same budget (30,000 bytes) tests/mcp/test_mcp_catalogue.py holds the listing to."""
+
+
+async def _time_to_tools(parameters: StdioServerParameters, expected: int) -> tuple[float, int]:
+    """Seconds from spawn to the tools/list answer, and that answer's size in bytes."""
     started = time.perf_counter()
     async with Client(parameters) as client:
-        tools = (await client.list_tools()).tools
+        listed = await client.list_tools()
         elapsed = time.perf_counter() - started
-    assert len(tools) >= expected, [t.name for t in tools]
-    return elapsed
+    assert len(listed.tools) >= expected, [t.name for t in listed.tools]
+    return elapsed, len(listed.model_dump_json(by_alias=True, exclude_none=True).encode())
 
 
 async def run_mcp_benchmarks(workdir: Path, *, quick: bool) -> tuple[list[Row], dict[str, float]]:
@@ -78,8 +86,8 @@ async def run_mcp_benchmarks(workdir: Path, *, quick: bool) -> tuple[list[Row], 
             env=_env(home),
             cwd=str(home),
         )
-        ours_time = await _time_to_tools(ours, expected=19)
-        base_time = await _time_to_tools(baseline, expected=1)
+        ours_time, listing = await _time_to_tools(ours, expected=19)
+        base_time, _ = await _time_to_tools(baseline, expected=1)
         if run:  # the first pair warms the file cache
             ours_times.append(ours_time)
             base_times.append(base_time)
@@ -96,6 +104,16 @@ async def run_mcp_benchmarks(workdir: Path, *, quick: bool) -> tuple[list[Row], 
             ratio,
             "×",
             at_most(1.3),
-        )
+        ),
+        Row(
+            "8 MCP tools/list",
+            "bytes of the tools/list answer with all 19 tools (what each assistant's context carries)",
+            f"{listing / 1000:.1f} KB",
+            "",
+            listing / 1000,
+            " KB",
+            at_most(TOOLS_LIST_BUDGET_KB),
+        ),
     ]
-    return rows, {"mcp_cold_start_ratio": ratio, "mcp_cold_start_ms": ours_median * 1000}
+    metrics = {"mcp_cold_start_ratio": ratio, "mcp_cold_start_ms": ours_median * 1000}
+    return rows, metrics | {"mcp_tools_list_bytes": float(listing)}

@@ -20,8 +20,14 @@ Environment (a ``.env`` file in the working directory is read too; real variable
 ``ALM_BOT_MCP_TOKENS``     bearer tokens of MCP HTTP clients and who they act as, comma-separated
                            ``token=actor`` pairs: ``k8Hq…=U123:Ada Lovelace,Zp3x…=bot-ci``. An actor is
                            ``id:Display Name`` or just ``id``. Map a person's token to their Slack user
-                           id so that the four-eyes rule recognises them. Tokens contain no ``,``/``=``.
+                           id so that the four-eyes rule recognises them. Tokens contain no ``,``/``=``
+                           and are at least 32 characters long.
 ``ALM_BOT_MCP_ACTOR``      who a stdio MCP client acts as, same actor format: ``U123:Ada`` or ``ada``
+``ALM_BOT_MCP_OAUTH_ISSUER``  OAuth issuer whose JWT access tokens ``/mcp`` accepts (resource-server mode)
+``ALM_BOT_MCP_OAUTH_AUDIENCE`` this server's public ``/mcp`` URL, the tokens' ``aud`` (default on
+                           loopback: ``http://127.0.0.1:PORT/mcp``)
+``ALM_BOT_MCP_OAUTH_JWKS_URL`` the issuer's JWK set (default: ``jwks_uri`` of its metadata)
+``ALM_BOT_MCP_OAUTH_IDENTITY_CLAIM`` claim holding the caller's Slack user id (default ``slack_user_id``)
 ``ALM_BOT_LOG_FORMAT``     ``text`` (default) or ``json``
 ========================== ================================================================
 

@@ -58,6 +58,18 @@ class Settings(BaseSettings):
     mcp_actor: Annotated[Actor | None, BeforeValidator(mcp_actor_value)] = Field(
         default=None, alias="ALM_BOT_MCP_ACTOR"
     )
+    mcp_oauth_issuer: Annotated[str, AfterValidator(http_url)] | None = Field(
+        default=None, alias="ALM_BOT_MCP_OAUTH_ISSUER"
+    )
+    mcp_oauth_audience: Annotated[str, AfterValidator(http_url)] | None = Field(
+        default=None, alias="ALM_BOT_MCP_OAUTH_AUDIENCE"
+    )
+    mcp_oauth_jwks_url: Annotated[str, AfterValidator(http_url)] | None = Field(
+        default=None, alias="ALM_BOT_MCP_OAUTH_JWKS_URL"
+    )
+    mcp_oauth_identity_claim: str = Field(
+        default="slack_user_id", min_length=1, alias="ALM_BOT_MCP_OAUTH_IDENTITY_CLAIM"
+    )
     log_format: Literal["text", "json"] = Field(default="text", alias="ALM_BOT_LOG_FORMAT")
 
     approval: ApprovalConfig = ApprovalConfig()

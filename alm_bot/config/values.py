@@ -19,6 +19,7 @@ from alm_bot.actor import Actor, parse_actor
 
 _DURATION_PART: Final = re.compile(r"(\d+)([smhd])")
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MIN_MCP_TOKEN_LENGTH: Final = 32
 _MODEL_ID: Final = re.compile(r"[0-9A-Fa-f]{32}")
 _ALIAS: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _ASYNC_DRIVERS: Final = {
@@ -97,6 +98,11 @@ def mcp_tokens_value(value: object) -> object:
         token, equals, spec = (part.strip() for part in entry.partition("="))
         if not equals or not token:
             wrong.append(f"entry {number} is not token=actor")
+        elif len(token) < MIN_MCP_TOKEN_LENGTH:
+            wrong.append(
+                f"entry {number}: the token is shorter than {MIN_MCP_TOKEN_LENGTH} characters "
+                "(make one with: openssl rand -hex 24)"
+            )
         elif SecretStr(token) in tokens:
             wrong.append(f"entry {number} repeats an earlier token")
         else:

@@ -7,11 +7,14 @@ Modules, one concept each:
 - ``toolspec``   a tool's declaration and the annotation each kind of tool carries
 - ``params``     parameter types with the descriptions an assistant reads
 - ``schemas``    output models; ``render`` converts the core's objects into them
+- ``compact``    the short input/output schemas ``tools/list`` carries
 - ``outcomes``   the answer of a change tool, with a sentence saying what happens next
 - ``boundary``   core errors → MCP tool errors
 - ``waiting``    bounded waiting for an Anaplan task, with progress
 - ``deps``       what tools need: the operations and the calling actor
-- ``auth``       bearer tokens → actors for HTTP, and the exposure check
+- ``auth``       how /mcp is protected: OAuth, static bearer tokens, or loopback only
+- ``oauth``      JWT access tokens from the OAuth issuer → actors (``issuer_keys``: its JWKS)
+- ``scopes``     ``alm:read`` / ``alm:request``, and the gate on changing tools
 - ``http``       the streamable-HTTP ASGI app (`mcp_http_app`) that `alm-bot serve` mounts at /mcp
 - ``stdio``      `alm-bot mcp`: stdio transport, opening the services lazily
 

@@ -1,8 +1,9 @@
 """MCP over streamable HTTP: an ASGI app that `alm-bot serve` mounts at ``/mcp``, or that runs alone.
 
-`mcp_http_app` returns a Starlette app with one route, ``path`` (default ``/mcp``), whose endpoint
-checks the bearer token (`alm_bot.mcp.auth`) and then hands the request to the SDK's stateful
-streamable-HTTP transport (stateful so that progress notifications reach the client).
+`mcp_http_app` returns a Starlette app with the route ``path`` (default ``/mcp``), whose endpoint
+applies the access policy (`alm_bot.mcp.auth`: OAuth, static tokens, or loopback only) and then
+hands the request to the SDK's stateful streamable-HTTP transport (stateful so that progress
+notifications reach the client); in OAuth mode also the Protected Resource Metadata route.
 
 Standalone (uvicorn, tests): the app's lifespan runs the MCP session manager. Mounted in a host
 app, Starlette does not run a sub-app's lifespan, so the host must run it itself::
@@ -22,7 +23,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from alm_bot.mcp.auth import BearerAuth, check_http_exposure
+from alm_bot.mcp.auth import HttpAccess, check_http_exposure, is_loopback
 from alm_bot.mcp.deps import LOCAL_ACTOR
 from alm_bot.mcp.server import build_mcp_server
 
@@ -40,14 +41,16 @@ def mcp_http_app(
     *,
     read_only: bool = False,
     host: str = "127.0.0.1",
+    port: int | None = None,
     path: str = "/mcp",
 ) -> Starlette:
     """The MCP endpoint as an ASGI app.
 
     ``read_only`` (or the settings' ``mcp.read_only``) leaves out every tool that changes anything.
-    ``host`` is the address the server binds: without tokens it must be loopback (`ConfigError`
+    ``host`` is the address the server binds: without auth it must be loopback (`ConfigError`
     otherwise), and on loopback the SDK's DNS-rebinding protection is on (clients must send a
-    ``Host`` header with the port, as every HTTP client does).
+    ``Host`` header with the port, as every HTTP client does). ``host`` and ``port`` (when known,
+    not 0) on a loopback bind give the OAuth audience's default, ``http://host:port/mcp``.
     ``app.state.session_manager`` is the session manager, ``app.state.mcp_server`` the server.
     """
     check_http_exposure(host, settings)
@@ -57,11 +60,22 @@ def mcp_http_app(
     # Builds the session manager with the SDK's transport-security defaults for this host.
     server.streamable_http_app(streamable_http_path=path, host=host)
     session_manager = server.session_manager
-    endpoint = BearerAuth(StreamableHTTPASGIApp(session_manager), settings, open_actor=default_actor)
-    app = Starlette(routes=[Route(path, endpoint=endpoint)], lifespan=lambda _app: session_manager.run())
+    access = HttpAccess.from_settings(settings, local_url=_local_url(host, port, path))
+    endpoint = access.protect(StreamableHTTPASGIApp(session_manager))
+    app = Starlette(
+        routes=[Route(path, endpoint=endpoint), *access.routes()],
+        lifespan=lambda _app: session_manager.run(),
+    )
     app.state.session_manager = session_manager
     app.state.mcp_server = server
     return app
+
+
+def _local_url(host: str, port: int | None, path: str) -> str | None:
+    if not port or not is_loopback(host):
+        return None
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{path}"
 
 
 def _operations(source: Services | Operations) -> Operations:

@@ -29,10 +29,9 @@ __all__ = [
 MAX_WAIT_CAP: Final = 300
 """Longest a tool call may wait for an Anaplan task, in seconds; after that it returns a handle."""
 
-_MODEL_HOW: Final = (
-    "Name it by its configured alias (e.g. 'prod'), its 32-character Anaplan model id, or its exact "
-    "Anaplan name (case-insensitive). alm_list_models lists them."
-)
+_MODEL_HOW: Final = "By alias (e.g. 'prod'), 32-character id, or exact name (see alm_list_models)."
+# Short on purpose: it is repeated in ~20 parameters of tools/list, and the server instructions
+# already say how models are named.
 
 ModelName = Annotated[str, Field(min_length=1, max_length=200, description=f"The model. {_MODEL_HOW}")]
 SourceModel = Annotated[
@@ -79,8 +78,8 @@ RequestId = Annotated[
 WaitForCompletion = Annotated[
     bool,
     Field(
-        description="Wait for the Anaplan task to finish, reporting progress, for up to max_wait_seconds. "
-        "If it is still running then, the call returns the task id to check later."
+        description="Wait (with progress) up to max_wait_seconds for the Anaplan task to finish; "
+        "if it is still running then, the result gives the task id to check later."
     ),
 ]
 MaxWait = Annotated[
@@ -88,7 +87,7 @@ MaxWait = Annotated[
     Field(
         ge=0,
         le=MAX_WAIT_CAP,
-        description=f"How long to wait at most, in seconds (0 to {MAX_WAIT_CAP}), with wait_for_completion.",
+        description="Seconds to wait at most, with wait_for_completion.",
     ),
 ]
 RequestStateName = Literal[

@@ -3,19 +3,25 @@
 ``alm://models``            configured aliases and protection, approvers, and the models Anaplan lists
 ``alm://requests``          the 50 most recent change requests
 ``alm://requests/{id}``     one change request
+``alm://schemas``           each offered tool's full output schema, with every field described
+                            (``tools/list`` carries short ones, see `alm_bot.mcp.compact`)
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.tools import Tool
 
 from alm_bot.errors import AlmBotError
 from alm_bot.mcp.deps import ToolDeps
 from alm_bot.mcp.render import model_out, request_out
 from alm_bot.mcp.schemas import AliasOut, Registry, RequestList
+from alm_bot.mcp.toolspec import ToolSpec
 
 if TYPE_CHECKING:
     from alm_bot.operations import Operations
@@ -26,7 +32,7 @@ RECENT_REQUESTS: Final = 50
 _JSON: Final = "application/json"
 
 
-def register_resources(server: MCPServer, deps: ToolDeps) -> None:
+def register_resources(server: MCPServer, deps: ToolDeps, specs: Sequence[ToolSpec]) -> None:
     @server.resource(
         "alm://models",
         name="models",
@@ -75,6 +81,18 @@ def register_resources(server: MCPServer, deps: ToolDeps) -> None:
         except AlmBotError as exc:
             raise ResourceError(str(exc)) from exc
         return request_out(found).model_dump_json(indent=2)
+
+    @server.resource(
+        "alm://schemas",
+        name="schemas",
+        title="Tool result schemas",
+        description="Each tool's full output schema, every field described (tools/list lists short ones).",
+        mime_type=_JSON,
+    )
+    async def schemas() -> str:
+        # Built when read, not at start-up: generating 19 full schemas costs start-up time.
+        full = {s.name: Tool.from_function(s.fn, structured_output=True).output_schema for s in specs}
+        return json.dumps(full, indent=2)
 
 
 async def _ops(deps: ToolDeps) -> Operations:

@@ -161,27 +161,42 @@ def test_empty_variables_count_as_unset() -> None:
 # --- MCP identities ------------------------------------------------------------------------------
 
 
+ADA_TOKEN = "tok-ada-0123456789abcdef0123456789"
+CI_TOKEN = "tok-ci-9876543210fedcba9876543210ab"
+
+
 def test_mcp_tokens_map_bearer_tokens_to_actors_and_never_show_the_tokens() -> None:
     settings = load_settings(
-        env={"ALM_BOT_MCP_TOKENS": " tok-ada-0123456789=U0ADA:Ada Lovelace , tok-ci-9876543210=bot-ci ,"}
+        env={"ALM_BOT_MCP_TOKENS": f" {ADA_TOKEN}=U0ADA:Ada Lovelace , {CI_TOKEN}=bot-ci ,"}
     )
-    assert settings.mcp_actor_for_token("tok-ada-0123456789") == Actor("U0ADA", "Ada Lovelace", "mcp")
-    assert settings.mcp_actor_for_token("tok-ci-9876543210") == Actor("bot-ci", "bot-ci", "mcp")
+    assert settings.mcp_actor_for_token(ADA_TOKEN) == Actor("U0ADA", "Ada Lovelace", "mcp")
+    assert settings.mcp_actor_for_token(CI_TOKEN) == Actor("bot-ci", "bot-ci", "mcp")
     assert settings.mcp_actor_for_token("tok-ada") is None
     assert settings.mcp_actor_for_token("") is None
-    assert "tok-ada-0123456789" not in repr(settings)
+    assert ADA_TOKEN not in repr(settings)
+
+
+ONE = "secret-one-" + "1" * 32
+FOUR = "secret-four-" + "4" * 32
 
 
 def test_malformed_mcp_tokens_are_reported_by_position_without_echoing_tokens() -> None:
-    problems = problems_of(
-        env={"ALM_BOT_MCP_TOKENS": "secret-one=U1:Ada,secret-two,secret-one=U2,=U3,secret-four=:x"}
-    )
+    problems = problems_of(env={"ALM_BOT_MCP_TOKENS": f"{ONE}=U1:Ada,secret-two,{ONE}=U2,=U3,{FOUR}=:x"})
     assert problems == [
         "environment: ALM_BOT_MCP_TOKENS: entry 2 is not token=actor; entry 3 repeats an earlier token; "
         "entry 4 is not token=actor; entry 5: the actor id before ':' is empty "
         "(format: token1=U123:Ada Lovelace,token2=bot-ci)"
     ]
     assert "secret" not in problems[0]
+
+
+def test_a_short_mcp_token_is_refused_by_its_entry_number_without_showing_it() -> None:
+    problems = problems_of(env={"ALM_BOT_MCP_TOKENS": f"{ONE}=U1:Ada,a=U2:Bob"})
+    assert problems == [
+        "environment: ALM_BOT_MCP_TOKENS: entry 2: the token is shorter than 32 characters "
+        "(make one with: openssl rand -hex 24) (format: token1=U123:Ada Lovelace,token2=bot-ci)"
+    ]
+    assert "a=U2" not in problems[0]
 
 
 # --- the TOML file and the defaults layer --------------------------------------------------------

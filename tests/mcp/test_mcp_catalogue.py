@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -142,5 +144,60 @@ async def test_the_release_walkthrough_prompt_and_resources_are_listed(client: C
     resources = {str(r.uri) for r in (await client.list_resources()).resources}
     templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
     assert [a.name for a in prompts["release_walkthrough"].arguments or []] == ["source", "target"]
-    assert resources == {"alm://models", "alm://requests"}
+    assert resources == {"alm://models", "alm://requests", "alm://schemas"}
     assert templates == {"alm://requests/{request_id}"}
+
+
+TOOLS_LIST_BUDGET = 30_000
+"""Bytes of the tools/list answer with every tool: what each assistant pays in context (tools/bench.py)."""
+
+
+async def test_tools_list_with_every_tool_fits_the_budget(client: Client) -> None:
+    listed = await client.list_tools()
+    size = len(listed.model_dump_json(by_alias=True, exclude_none=True))
+    assert len(listed.tools) == len(ALL_TOOLS)
+    assert size <= TOOLS_LIST_BUDGET, f"tools/list is {size} bytes"
+
+
+async def test_the_full_result_schemas_are_a_resource(client: Client) -> None:
+    contents = (await client.read_resource("alm://schemas")).contents
+    full = json.loads(contents[0].text)  # type: ignore[union-attr]
+    assert set(full) == ALL_TOOLS
+    described = full["alm_get_request"]["$defs"]["ModelRef"]["properties"]["id"]
+    assert "description" in described
+
+
+async def test_read_only_mode_mentions_no_tool_it_does_not_offer(
+    make_server: Callable[..., MCPServer],
+) -> None:
+    async with Client(make_server(read_only=True)) as client:
+        offered = {t.name for t in (await client.list_tools()).tools}
+        prompts = (await client.list_prompts()).prompts
+        instructions = client.instructions or ""
+        texts = [instructions]
+        for prompt in prompts:
+            arguments = {a.name: "dev" for a in prompt.arguments or []}
+            got = await client.get_prompt(prompt.name, arguments)
+            texts += [m.content.text for m in got.messages]  # type: ignore[union-attr]
+    mentioned = {name for text in texts for name in re.findall(r"\balm_[a-z_]+", text)}
+    assert mentioned, "the instructions name the tools to use"
+    assert mentioned <= offered, sorted(mentioned - offered)
+    assert "release_walkthrough" not in {p.name for p in prompts}
+
+
+async def test_every_tool_mentioned_in_the_instructions_exists(client: Client) -> None:
+    offered = {t.name for t in (await client.list_tools()).tools}
+    instructions = client.instructions or ""
+    assert set(re.findall(r"\balm_[a-z_]+", instructions)) <= offered
+
+
+async def test_error_results_carry_no_structured_content(client: Client) -> None:
+    """Strict clients reject an error whose structuredContent fails the output schema: send none."""
+    for tool in (await client.list_tools()).tools:
+        required = tool.input_schema.get("required", [])
+        if not required:
+            continue
+        arguments = dict.fromkeys(required, "does-not-exist")
+        result = await client.call_tool(tool.name, arguments)
+        assert result.is_error, tool.name
+        assert result.structured_content is None, tool.name

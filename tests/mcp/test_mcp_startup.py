@@ -12,6 +12,8 @@ from pathlib import Path
 import anyio
 import pytest
 
+from tests.processes import clean_env, run_alm_bot
+
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 PROBE = """
@@ -58,3 +60,21 @@ async def test_the_mcp_server_opens_the_store_lazily_and_never_imports_slack(tmp
         "store_after_a_call": ["alm_bot.store"],
         "slack": [],
     }
+
+
+@pytest.mark.parametrize("command", [["serve", "--sandbox", "--port", "0"], ["mcp", "--sandbox"]])
+async def test_a_one_character_token_stops_start_up_with_one_line_naming_its_entry(
+    tmp_path: Path, command: list[str]
+) -> None:
+    tokens = f"{'k' * 40}=U0ADA:Ada,a=U0BOB:Bob"
+    env = clean_env(ALM_BOT_DATABASE_URL=f"sqlite:///{tmp_path / 'alm-bot.db'}", ALM_BOT_MCP_TOKENS=tokens)
+    refused = await run_alm_bot(*command, env=env, cwd=tmp_path)
+
+    assert refused.code == 1, refused
+    problem = [line for line in refused.stderr.splitlines() if "ALM_BOT_MCP_TOKENS" in line]
+    assert len(problem) == 1, refused.stderr
+    assert "entry 2: the token is shorter than 32 characters" in problem[0]
+    assert "a=U0BOB" not in refused.stderr
+    assert "k" * 40 not in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert "alm-bot is running" not in refused.stdout

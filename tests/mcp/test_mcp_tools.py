@@ -257,10 +257,17 @@ async def test_a_request_can_be_read_listed_and_cancelled_by_its_requester(clien
     assert await ok(client, "alm_list_requests", {"states": ["pending"]}) == {"requests": []}
 
 
-async def test_a_cancelled_request_cannot_be_cancelled_again(client: Client) -> None:
+async def test_cancelling_again_succeeds_saying_it_is_already_cancelled(
+    client: Client, services: Services
+) -> None:
     rid = (await ok(client, "alm_change_model_status", {"model": "prod", "status": "offline"}))["request_id"]
-    await ok(client, "alm_cancel_request", {"request_id": rid})
-    assert "was cancelled by Ada Lovelace" in await refused(client, "alm_cancel_request", {"request_id": rid})
+    first = await ok(client, "alm_cancel_request", {"request_id": rid})
+    again = await ok(client, "alm_cancel_request", {"request_id": rid})  # idempotentHint is true
+    assert again == first
+    assert again["state"] == "cancelled"
+    assert "withdrew" in again["state_explained"]
+    audit = [e for e in await services.ops.list_audit() if e.request_id == rid and e.action == "cancelled"]
+    assert len(audit) == 1
 
 
 @pytest.fixture

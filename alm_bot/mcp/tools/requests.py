@@ -54,9 +54,15 @@ def request_tools(deps: ToolDeps) -> list[ToolSpec]:
 
         Nothing was changed by a pending request, and nothing will be after it is cancelled; the Slack
         approval card is updated to say so. Requests already decided or running cannot be cancelled.
+        Cancelling a request again is harmless: it returns the request, state cancelled.
         """
         with tool_errors():
-            request = await (await deps.ops()).cancel(request_id, actor=deps.actor())
+            ops = await deps.ops()
+            request = await ops.get_request(request_id)
+            # A repeat (say, a retry after a lost answer) succeeds: the request is already where the
+            # caller wanted it, and anyone may read it. This keeps idempotentHint true.
+            if request.state != "cancelled":
+                request = await ops.cancel(request_id, actor=deps.actor())
         return request_out(request)
 
     return [
