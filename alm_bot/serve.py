@@ -161,7 +161,7 @@ def build_app(services: Services, *, host: str = "127.0.0.1", port: int | None =
         slack_app = build_slack_app(services)
         services.start_watcher(SlackNotifier(slack_app.client, settings, services.ops))
         if mode == "http":
-            routes.append(slack_events_route(slack_app))
+            routes.append(slack_events_route(slack_app, services))
     else:
         services.start_watcher(SlackOff())
     if services.sandbox is not None:

@@ -128,6 +128,11 @@ def toml_sections() -> dict[str, type[BaseModel]]:
             assert isinstance(value, type), f"{name}: {annotation}"
             assert issubclass(value, BaseModel), f"{name}: {annotation}"
             sections[f"[{name}.<alias>]"] = value
+        elif typing.get_origin(annotation) is tuple:  # an array of tables, tuple[Section, ...]
+            value = typing.get_args(annotation)[0]
+            assert isinstance(value, type), f"{name}: {annotation}"
+            assert issubclass(value, BaseModel), f"{name}: {annotation}"
+            sections[f"[[{name}]]"] = value
         else:
             raise AssertionError(f"Settings.{name} is neither a variable nor a TOML section")
     return sections
@@ -221,7 +226,8 @@ def test_the_toml_example_in_the_readme_is_a_valid_configuration(tmp_path: Path)
         path = tmp_path / f"example{number}.toml"
         path.write_text(example, encoding="utf-8")
         settings = load_settings(env={}, config_file=path)
-        shown = {f"[{key}]" for key in tomllib.loads(example)} - {"[models]"}
+        loaded = tomllib.loads(example)
+        shown = {f"[[{k}]]" if isinstance(v, list) else f"[{k}]" for k, v in loaded.items()} - {"[models]"}
         assert shown <= set(toml_sections()), "the example has a section the code does not know"
         assert settings.approval.configured
 

@@ -11,7 +11,9 @@ Scenarios (each in its own module; the docstrings say exactly what is measured a
    MCP call over streamable HTTP (`tools.bench_serve`);
 3. ``notify``  — from a task finishing in Anaplan to the notice in Slack, for one and for 200 tasks,
    and the peak Anaplan request rate against the watcher's budget (`tools.bench_notify`);
-4. ``mcp``     — ``alm-bot mcp --sandbox`` cold start vs a one-tool MCP server (`tools.bench_mcp`).
+4. ``mcp``     — ``alm-bot mcp --sandbox`` cold start vs a one-tool MCP server (`tools.bench_mcp`);
+5. ``radar``   — the data-loss verdict of a 10,000-row comparison report vs splitting its lines
+   (`tools.bench_radar`).
 
 ``--quick`` runs everything in about two minutes (fewer repetitions, shorter tasks); the full run
 takes longer and gives steadier numbers. Goals are checked in the table; the exit code is 0 either
@@ -44,6 +46,7 @@ def scenarios(quick: bool) -> dict[str, Scenario]:
     from tools.bench_client import run_client_benchmarks
     from tools.bench_mcp import run_mcp_benchmarks
     from tools.bench_notify import run_notify_benchmarks
+    from tools.bench_radar import run_radar_benchmarks
     from tools.bench_serve import run_serve_benchmarks
 
     return {
@@ -51,6 +54,7 @@ def scenarios(quick: bool) -> dict[str, Scenario]:
         "serve": lambda d: run_serve_benchmarks(d, quick=quick),
         "notify": lambda d: run_notify_benchmarks(d, quick=quick),
         "mcp": lambda d: run_mcp_benchmarks(d, quick=quick),
+        "radar": lambda d: run_radar_benchmarks(d, quick=quick),
     }
 
 

@@ -12,7 +12,9 @@ on what the bot sent::
         assert post.params["blocks"][0]["type"] == "section"
 
 Every request is recorded in ``fake.calls`` (in arrival order) as a :class:`Call`, including failed and
-unknown ones, so retries and mistakes are visible. Web API semantics (what each method answers, what
+unknown ones, so retries and mistakes are visible. Faults: ``fail_next`` (refuse the next calls) and
+``delay_next`` (a slow Slack: carry the call out and record it at once, answer it late — so a test can
+kill the bot while Slack already has its message). Web API semantics (what each method answers, what
 state it keeps) live in ``tools.fake_slack_workspace``; this module is the aiohttp plumbing.
 
 Routes: ``/api/{method}`` (GET or POST; JSON, form or multipart; ``blocks``/``view``/``files``
@@ -110,6 +112,13 @@ class _Failure:
     times: int
 
 
+@dataclass
+class _Delay:
+    seconds: float
+    times: int
+    where: Callable[[dict[str, Any]], bool] | None
+
+
 class FakeSlack:
     """The fake Slack server. ``await FakeSlack().start()`` or ``async with FakeSlack() as fake``."""
 
@@ -129,6 +138,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.base_url = ""
         self._failures: dict[str, list[_Failure]] = {}
+        self._delays: dict[str, list[_Delay]] = {}
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
@@ -262,6 +272,21 @@ class FakeSlack:
         failure = _Failure(status, error, retry_after if status == 429 else None, times)
         self._failures.setdefault(method, []).append(failure)
 
+    def delay_next(
+        self,
+        method: str,
+        seconds: float,
+        *,
+        times: int = 1,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """A slow Slack: the next ``times`` calls of ``method`` (whose params pass ``where``) are carried
+        out and recorded at once — Slack has them — but answered only ``seconds`` later.
+
+        So a test can kill the bot while such a call is in flight, knowing Slack received it.
+        """
+        self._delays.setdefault(method, []).append(_Delay(seconds, times, where))
+
     # ---- Socket Mode ------------------------------------------------------------------------
 
     async def wait_for_socket(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - bounded by design
@@ -316,7 +341,11 @@ class FakeSlack:
         auth_error = self._auth_error(method, request.headers.get("Authorization", ""))
         reply = {"ok": False, "error": auth_error} if auth_error else self.workspace.call(method, params)
         headers = {"X-OAuth-Scopes": ",".join(self.workspace.scopes)} if method == "auth.test" else {}
-        return self._record(request, method, params, 200, reply, headers)
+        response = self._record(request, method, params, 200, reply, headers)
+        delay = self._take_delay(method, params)
+        if delay:
+            await asyncio.sleep(delay)  # done and recorded above; only the answer is late
+        return response
 
     async def _response_url(self, request: web.Request) -> web.Response:
         params = await _read_params(request)
@@ -377,6 +406,16 @@ class FakeSlack:
         if not authorization:
             return "not_authed"
         return None if authorization == f"Bearer {expected}" else "invalid_auth"
+
+    def _take_delay(self, name: str, params: dict[str, Any]) -> float:
+        queue = self._delays.get(name) or []
+        delay = next((d for d in queue if d.where is None or d.where(params)), None)
+        if delay is None:
+            return 0.0
+        delay.times -= 1
+        if delay.times <= 0:
+            queue.remove(delay)
+        return delay.seconds
 
     def _take_failure(self, name: str) -> tuple[int, Reply, dict[str, str]] | None:
         queue = self._failures.get(name)

@@ -9,11 +9,15 @@ Replies carry the fields slack_sdk and Bolt read, and the same error codes Slack
 mistakes a bot is likely to make (missing channel, unknown user, expired trigger, ...). State is
 lenient where a strict Slack would get in a test's way: ``chat.update`` of a message the fake never
 saw is accepted (and remembered), so an action handler can be tested without posting first.
+Messages keep their ``metadata``; ``conversations.history`` / ``conversations.replies`` serve them
+back as Slack documents (window, pagination, metadata only with ``include_all_metadata``, the
+history scope of the conversation's kind), and message ts follow the clock as Slack's do.
 """
 
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +29,20 @@ __all__ = ["BOT_ID", "BOT_USER_ID", "DEFAULT_SCOPES", "Workspace", "dm_channel_i
 BOT_USER_ID = "U0ALMBOT"
 BOT_ID = "B0ALMBOT"
 # The bot scopes of manifest.yml; auth.test reports them in the x-oauth-scopes header.
-DEFAULT_SCOPES = ("commands", "chat:write", "users:read", "usergroups:read", "im:write", "files:write")
+DEFAULT_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "usergroups:read",
+    "im:write",
+    "files:write",
+    "channels:history",
+    "groups:history",
+    "im:history",
+)
+# conversations.history / .replies need the history scope of the kind of conversation (by id prefix).
+_HISTORY_SCOPES = {"C": "channels:history", "G": "groups:history", "D": "im:history"}
+_PAGE_LIMIT = 999
 
 Params = dict[str, Any]
 Reply = dict[str, Any]
@@ -45,6 +62,15 @@ def _method(name: str) -> Callable[[_Handler], _Handler]:
 
 def _error(code: str) -> Reply:
     return {"ok": False, "error": code}
+
+
+def _ts_key(message: Reply) -> float:
+    return float(message["ts"])
+
+
+def _flag(value: Any) -> bool:
+    """A boolean Web API argument as slack_sdk sends it (``True``, ``"true"``, ``"1"``)."""
+    return value is True or str(value).lower() in ("true", "1")
 
 
 def dm_channel_id(user_id: str) -> str:
@@ -78,7 +104,7 @@ class Workspace:
     home_tabs: dict[str, Reply] = field(default_factory=dict)
     files: dict[str, Reply] = field(default_factory=dict)
     scopes: tuple[str, ...] = DEFAULT_SCOPES
-    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _last_ts: int = 0
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def add_user(
@@ -94,8 +120,10 @@ class Workspace:
         return handler(self, params) if handler else _error("unknown_method")
 
     def next_ts(self) -> str:
-        # Deterministic and strictly increasing, so snapshots are stable and order is visible.
-        return f"1700000000.{next(self._ts):06d}"
+        # Like Slack's: the time of posting (microseconds), strictly increasing, so a history
+        # window (oldest/latest) finds what was posted in it and order is visible.
+        self._last_ts = max(self._last_ts + 1, time.time_ns() // 1000)
+        return f"{self._last_ts // 1_000_000}.{self._last_ts % 1_000_000:06d}"
 
     def next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):010d}"
@@ -143,6 +171,8 @@ class Workspace:
         }
         if params.get("thread_ts"):
             message["thread_ts"] = params["thread_ts"]
+        if isinstance(params.get("metadata"), dict):
+            message["metadata"] = params["metadata"]
         self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
@@ -174,6 +204,84 @@ class Workspace:
             return _error("message_not_found")
         url = f"https://fake-team.slack.com/archives/{channel}/p{ts.replace('.', '')}"
         return {"ok": True, "channel": channel, "permalink": url}
+
+    # ---- conversation history: what a channel or a thread holds -------------------------------
+
+    @_method("conversations.history")
+    def _history(self, params: Params) -> Reply:
+        """Top-level messages of a channel (thread replies stay in their thread), newest first."""
+        channel = str(params.get("channel") or "")
+        refused = self._history_refusal(channel)
+        if refused:
+            return refused
+        found = [
+            m
+            for (c, _), m in self.messages.items()
+            if c == channel and m.get("thread_ts", m["ts"]) == m["ts"]
+        ]
+        return self._page(sorted(found, key=_ts_key, reverse=True), params)
+
+    @_method("conversations.replies")
+    def _replies(self, params: Params) -> Reply:
+        """A thread: its parent first, then the replies in the window, oldest first."""
+        channel, parent_ts = str(params.get("channel") or ""), str(params.get("ts") or "")
+        refused = self._history_refusal(channel)
+        if refused:
+            return refused
+        parent = self.messages.get((channel, parent_ts))
+        if parent is None:
+            return _error("thread_not_found")
+        replies = [
+            m
+            for (c, ts), m in self.messages.items()
+            if c == channel and ts != parent_ts and m.get("thread_ts") == parent_ts
+        ]
+        page = self._page(sorted(replies, key=_ts_key), params)
+        page["messages"] = [self._shown(parent, params), *page["messages"]]
+        return page
+
+    def _history_refusal(self, channel: str) -> Reply | None:
+        if not channel:
+            return _error("channel_not_found")
+        needed = _HISTORY_SCOPES.get(channel[:1])
+        if needed is None:
+            return _error("channel_not_found")
+        if needed not in self.scopes:
+            return {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": needed,
+                "provided": ",".join(self.scopes),
+            }
+        return None
+
+    def _page(self, messages: list[Reply], params: Params) -> Reply:
+        """Slack's window (``oldest``/``latest``, ``inclusive``) and cursor pagination over ``messages``."""
+        inclusive = _flag(params.get("inclusive"))
+        oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or time.time() + 1)
+        in_window = [
+            m
+            for m in messages
+            if (oldest <= _ts_key(m) <= latest if inclusive else oldest < _ts_key(m) < latest)
+        ]
+        limit = min(int(params.get("limit") or 100), _PAGE_LIMIT)
+        start = int(str(params.get("cursor") or "page:0").removeprefix("page:") or 0)
+        chunk = in_window[start : start + limit]
+        more = start + limit < len(in_window)
+        return {
+            "ok": True,
+            "messages": [self._shown(m, params) for m in chunk],
+            "has_more": more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": f"page:{start + limit}" if more else ""},
+        }
+
+    @staticmethod
+    def _shown(message: Reply, params: Params) -> Reply:
+        # Message metadata comes back only when asked for (include_all_metadata), as on Slack.
+        if _flag(params.get("include_all_metadata")):
+            return dict(message)
+        return {k: v for k, v in message.items() if k != "metadata"}
 
     # ---- views: modals and the App Home tab ---------------------------------------------------
 

@@ -56,6 +56,16 @@ TOML file (every key optional; unknown keys are refused so typos surface)::
     [mcp]
     read_only = false
 
+    [[windows]]                                 # when models may change (alm_bot.windows)
+    models = ["fpa-prod"]                       # [models.*] aliases, or "*" for every model
+    kind = "deny"                               # "deny": not while open; "allow": only while open
+    cron = "0 22 * * 1-5"                       # opens (wall clock of timezone), with …
+    duration = "2h"                             # … how long it stays open; or instead of both:
+    # start = "2026-12-24T00:00"                # a one-off window, local times in timezone,
+    # end = "2026-12-27T00:00"                  # end after start
+    timezone = "Europe/London"                  # IANA name; default "UTC"
+    reason = "evening batch"                    # names the window in messages
+
 The package: ``values`` (parsers and annotated types), ``sections`` (the TOML sections), ``settings``
 (``Settings``), ``loading`` (``load_settings`` and the wording of problems).
 """
@@ -63,7 +73,14 @@ The package: ``values`` (parsers and annotated types), ``sections`` (the TOML se
 from __future__ import annotations
 
 from alm_bot.config.loading import DEFAULTS_LABEL, load_settings
-from alm_bot.config.sections import AnaplanConfig, ApprovalConfig, McpConfig, ModelConfig, WatcherConfig
+from alm_bot.config.sections import (
+    AnaplanConfig,
+    ApprovalConfig,
+    McpConfig,
+    ModelConfig,
+    WatcherConfig,
+    WindowConfig,
+)
 from alm_bot.config.settings import Settings
 from alm_bot.config.values import async_database_url, parse_duration
 
@@ -75,6 +92,7 @@ __all__ = [
     "ModelConfig",
     "Settings",
     "WatcherConfig",
+    "WindowConfig",
     "async_database_url",
     "load_settings",
     "parse_duration",

@@ -1,13 +1,22 @@
-"""The TOML sections of the configuration: models, approval, watcher, anaplan, mcp."""
+"""The TOML sections of the configuration: models, approval, watcher, anaplan, mcp, windows."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from alm_bot.config.values import ChannelId, Duration, GroupId, Positive, UserId, model_id
+from alm_bot.windows import ChangeWindow, Kind, parse_cron, parse_zone
 
 
 class _Section(BaseModel):
@@ -77,3 +86,45 @@ class McpConfig(_Section):
     """MCP server behaviour."""
 
     read_only: bool = False
+
+
+class WindowConfig(_Section):
+    """One ``[[windows]]`` entry: when its models may (allow) or may not (deny) change."""
+
+    models: tuple[str, ...] = Field(min_length=1)
+    kind: Kind
+    cron: Annotated[str, AfterValidator(parse_cron)] | None = None
+    duration: Duration | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    timezone: Annotated[str, AfterValidator(lambda name: parse_zone(name).key)] = "UTC"
+    reason: str = ""
+
+    @field_validator("start", "end")
+    @classmethod
+    def _wall_clock(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            raise ValueError(
+                "must be a local time without an offset, like 2026-12-24T00:00: set the zone in timezone"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> Self:
+        self.numbered(0)  # builds the window once so that its problems are configuration problems
+        return self
+
+    def numbered(self, number: int) -> ChangeWindow:
+        """The window, as the ``number``-th of the file (its name when it has no reason)."""
+        if (self.cron is None) == (self.start is None):
+            raise ValueError("give either cron (with duration) or start (with end), not both or neither")
+        if self.cron is not None:
+            if self.duration is None or self.end is not None:
+                raise ValueError('a cron window needs a duration (like duration = "2h") and no end')
+            return ChangeWindow.recurring(
+                number, self.models, self.kind, self.cron, self.duration, self.timezone, self.reason
+            )
+        if self.start is None or self.end is None or self.duration is not None:
+            raise ValueError('a start window needs an end (like end = "2026-12-27T00:00") and no duration')
+        zone, reason = self.timezone, self.reason
+        return ChangeWindow.once(number, self.models, self.kind, self.start, self.end, zone, reason)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import difflib
 import hmac
 from pathlib import Path
 from typing import Annotated, Final, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from alm_bot.actor import Actor
-from alm_bot.config.sections import AnaplanConfig, ApprovalConfig, McpConfig, ModelConfig, WatcherConfig
+from alm_bot.config.sections import (
+    AnaplanConfig,
+    ApprovalConfig,
+    McpConfig,
+    ModelConfig,
+    WatcherConfig,
+    WindowConfig,
+)
 from alm_bot.config.values import (
     ModelAlias,
     database_url_value,
@@ -20,6 +28,7 @@ from alm_bot.config.values import (
     mcp_actor_value,
     mcp_tokens_value,
 )
+from alm_bot.windows import ANY_MODEL, ChangeWindow
 
 
 class Settings(BaseSettings):
@@ -72,11 +81,42 @@ class Settings(BaseSettings):
     )
     log_format: Literal["text", "json"] = Field(default="text", alias="ALM_BOT_LOG_FORMAT")
 
+    @field_validator("mcp_oauth_audience", "mcp_oauth_jwks_url")
+    @classmethod
+    def _needs_the_issuer(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Set without the issuer it would do nothing at all, and MCP would run without OAuth.
+        if value is not None and info.data.get("mcp_oauth_issuer") is None:
+            raise ValueError("is set but ALM_BOT_MCP_OAUTH_ISSUER is not: set the issuer too, or unset it")
+        return value
+
     approval: ApprovalConfig = ApprovalConfig()
     models: dict[ModelAlias, ModelConfig] = Field(default_factory=dict)
     watcher: WatcherConfig = WatcherConfig()
     anaplan: AnaplanConfig = AnaplanConfig()
     mcp: McpConfig = McpConfig()
+    # Declared after models: its validator reads them.
+    windows: tuple[WindowConfig, ...] = ()
+
+    @field_validator("windows")
+    @classmethod
+    def _windows_name_known_models(
+        cls, windows: tuple[WindowConfig, ...], info: ValidationInfo
+    ) -> tuple[WindowConfig, ...]:
+        aliases = list(info.data.get("models") or {})
+        unknown = []
+        for number, window in enumerate(windows, start=1):
+            for name in (n for n in window.models if n != ANY_MODEL and n not in aliases):
+                close = difflib.get_close_matches(name, aliases, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ' (or "*" for every model)'
+                unknown.append(f"window {number} names {name!r}, which is not a [models.*] alias{hint}")
+        if unknown:
+            raise ValueError("; ".join(unknown))
+        return windows
+
+    @property
+    def change_windows(self) -> tuple[ChangeWindow, ...]:
+        """The ``[[windows]]``, numbered from 1 in file order, for ``alm_bot.windows.decide``."""
+        return tuple(w.numbered(n) for n, w in enumerate(self.windows, start=1))
 
     @classmethod
     def settings_customise_sources(

@@ -183,11 +183,7 @@ class ActAsTokenOwner:
         if not isinstance(token, CallerToken):
             await self.app(scope, receive, send)
             return
-        reset = current_actor.set(token.actor)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            current_actor.reset(reset)
+        await _serve_as(token.actor, self.app, scope, receive, send)
 
 
 class LoopbackOnly:
@@ -206,11 +202,7 @@ class LoopbackOnly:
             log.warning("refused an MCP request: %s", refusal)
             await _forbidden(refusal)(scope, receive, send)
             return
-        reset = current_actor.set(self.actor)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            current_actor.reset(reset)
+        await _serve_as(self.actor, self.app, scope, receive, send)
 
     @staticmethod
     def _refusal(scope: Scope) -> str | None:
@@ -225,6 +217,15 @@ class LoopbackOnly:
         if client is not None and not is_loopback(str(client[0])):
             return f"it comes from {client[0]}, and without auth only loopback clients are served"
         return None
+
+
+async def _serve_as(actor: Actor, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve the request with ``actor`` as `current_actor` (the SDK carries it into the tool call)."""
+    reset = current_actor.set(actor)
+    try:
+        await app(scope, receive, send)
+    finally:
+        current_actor.reset(reset)
 
 
 def _forbidden(description: str) -> JSONResponse:

@@ -17,9 +17,11 @@ Take the routes (not ``Mount("/mcp", mcp_app)``): a mount strips the path the ro
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
 
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -33,6 +35,11 @@ if TYPE_CHECKING:
     from alm_bot.services import Services
 
 __all__ = ["mcp_http_app"]
+
+# The SDK's DNS-rebinding defaults for a loopback bind (mcp/server/lowlevel/server.py).
+_SDK_LOOPBACK: Final = ("127.0.0.1", "localhost", "::1")
+_LOOPBACK_HOSTS: Final = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+_LOOPBACK_ORIGINS: Final = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
 
 
 def mcp_http_app(
@@ -57,10 +64,11 @@ def mcp_http_app(
     ops = _operations(services_or_ops)
     default_actor = settings.mcp_actor or LOCAL_ACTOR
     server = build_mcp_server(ops, read_only=read_only or settings.mcp.read_only, default_actor=default_actor)
-    # Builds the session manager with the SDK's transport-security defaults for this host.
-    server.streamable_http_app(streamable_http_path=path, host=host)
-    session_manager = server.session_manager
     access = HttpAccess.from_settings(settings, local_url=_local_url(host, port, path))
+    # Builds the session manager with the SDK's transport-security defaults for this host.
+    security = _transport_security(host, access.resource_url)
+    server.streamable_http_app(streamable_http_path=path, host=host, transport_security=security)
+    session_manager = server.session_manager
     endpoint = access.protect(StreamableHTTPASGIApp(session_manager))
     app = Starlette(
         routes=[Route(path, endpoint=endpoint), *access.routes()],
@@ -69,6 +77,21 @@ def mcp_http_app(
     app.state.session_manager = session_manager
     app.state.mcp_server = server
     return app
+
+
+def _transport_security(host: str, resource_url: str | None) -> TransportSecuritySettings | None:
+    """The SDK's loopback Host/Origin checks, also letting in this server's public OAuth URL.
+
+    On a loopback bind behind a reverse proxy that keeps the ``Host`` header (OAuth clients use the
+    public URL), the SDK's defaults would answer every request 421. None: the SDK's defaults.
+    """
+    if host not in _SDK_LOOPBACK or resource_url is None:
+        return None
+    public = urlsplit(resource_url)
+    return TransportSecuritySettings(
+        allowed_hosts=[*_LOOPBACK_HOSTS, public.netloc],
+        allowed_origins=[*_LOOPBACK_ORIGINS, f"{public.scheme}://{public.netloc}"],
+    )
 
 
 def _local_url(host: str, port: int | None, path: str) -> str | None:

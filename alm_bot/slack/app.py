@@ -1,8 +1,10 @@
 """Building the Bolt app, and the two ways Slack reaches it: HTTP (``POST /slack/events``) or Socket Mode.
 
 ``build_slack_app(services)`` wires the listeners (commands, buttons and modals, Home tab) to the
-core. Over HTTP, every request's signature is checked by Bolt (missing, wrong or stale → 401, and
-nothing runs). Bugs in listeners are reported by `alm_bot.slack.edge`: logged with a reference,
+core. Over HTTP, `alm_bot.slack.events_endpoint.SlackEvents` stands before Bolt: it verifies each
+request's signature on the raw bytes (missing, wrong or stale → 401), refuses bodies Slack does not
+send (400) and acknowledges replays and retries without acting; only then a listener runs. Bugs
+in listeners are reported by `alm_bot.slack.edge`: logged with a reference,
 and the user reads "something went wrong (ref …)" — never a traceback.
 """
 
@@ -13,7 +15,6 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
@@ -27,9 +28,11 @@ from alm_bot.slack.actions import register_actions
 from alm_bot.slack.bot import Bot
 from alm_bot.slack.commands import register_commands
 from alm_bot.slack.edge import report_before_ack
+from alm_bot.slack.events_endpoint import SlackEvents
 from alm_bot.slack.groups import ApproverGroups
 from alm_bot.slack.home import register_home
 from alm_bot.slack.people import People
+from alm_bot.store import ReplayGuard
 
 __all__ = [
     "SLACK_EVENTS_PATH",
@@ -73,20 +76,15 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
     return app
 
 
-def slack_events_endpoint(app: AsyncApp) -> Callable[[Request], Awaitable[Response]]:
-    """A Starlette endpoint for ``POST /slack/events`` (HTTP mode)."""
-    handler = AsyncSlackRequestHandler(app)
-
-    async def slack_events(request: Request) -> Response:
-        response: Response = await handler.handle(request)
-        return response
-
-    return slack_events
+def slack_events_endpoint(app: AsyncApp, services: Services) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint for ``POST /slack/events`` (HTTP mode); replays are remembered in the store."""
+    secret = _secret(services.settings.slack_signing_secret)
+    return SlackEvents(app, secret, ReplayGuard(services.store)).handle
 
 
-def slack_events_route(app: AsyncApp) -> Route:
+def slack_events_route(app: AsyncApp, services: Services) -> Route:
     """``POST /slack/events`` as a Starlette route, ready to mount."""
-    return Route(SLACK_EVENTS_PATH, slack_events_endpoint(app), methods=["POST"])
+    return Route(SLACK_EVENTS_PATH, slack_events_endpoint(app, services), methods=["POST"])
 
 
 def socket_mode_handler(app: AsyncApp, settings: Settings) -> AsyncSocketModeHandler:

@@ -6,6 +6,8 @@ notices with backoff, listeners let the edge handler report it).
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -15,10 +17,17 @@ __all__ = ["answer", "direct_message", "dm_channel", "post", "tell", "update"]
 
 
 async def post(
-    client: AsyncWebClient, channel: str, message: Message, *, thread_ts: str | None = None
+    client: AsyncWebClient,
+    channel: str,
+    message: Message,
+    *,
+    thread_ts: str | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> str:
-    """Post in a channel (or a thread); returns the message ts."""
-    response = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message.kwargs())
+    """Post in a channel (or a thread), with Slack message ``metadata`` if given; returns the ts."""
+    response = await client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, metadata=metadata, **message.kwargs()
+    )
     return str(response["ts"])
 
 

@@ -1,7 +1,9 @@
 """`SlackNotifier`: how the core's notices reach Slack — cards, thread replies, DMs, channel posts.
 
 The watcher hands over one outbox row at a time. Everything is drawn from ``notice.request`` (the
-request as stored now), so a repeated or late delivery shows the truth. Any Slack error propagates:
+request as stored now), so a repeated or late delivery shows the truth. Every message is posted
+through `alm_bot.slack.once.NoticePoster`, which asks Slack first whether an interrupted earlier
+attempt already posted it, so a notice appears once. Any Slack error propagates:
 the watcher retries the row with backoff (honouring ``Retry-After`` of a 429). A card notice that
 arrives before the card was posted raises `CardNotPostedYet`, so it is retried after the post.
 
@@ -31,8 +33,9 @@ from alm_bot.records import ComparisonReady, SyncPlan, TaskProgress
 from alm_bot.slack import notices
 from alm_bot.slack.card_ref import card_location, card_ref
 from alm_bot.slack.cards import approval_card
-from alm_bot.slack.delivery import dm_channel, post, update
+from alm_bot.slack.delivery import dm_channel, update
 from alm_bot.slack.message import Message
+from alm_bot.slack.once import NoticePoster
 from alm_bot.store import ApprovalRequest
 
 __all__ = ["CardNotPostedYet", "SlackNotifier"]
@@ -56,10 +59,11 @@ class SlackNotifier:
         self._client = client
         self._settings = settings
         self._ops = ops
+        self._poster = NoticePoster(client, ops.store)
 
     async def deliver(self, notice: Notice) -> DeliveryReceipt | None:
         if isinstance(notice.payload, ComparisonReady):
-            await self._comparison(notice.destination, notice.payload)
+            await self._comparison(notice.id, notice.destination, notice.payload)
             return None
         request = notice.request
         if request is None:
@@ -68,7 +72,7 @@ class SlackNotifier:
             )
             return None
         if notice.destination == APPROVALS:
-            return await self._post_card(request)
+            return await self._post_card(notice, request)
         if notice.destination == CARD:
             await self._on_card(notice, request)
             return None
@@ -76,10 +80,10 @@ class SlackNotifier:
         message = (
             approval_card(request) if notice.kind == "approval_needed" else _personal(notice.kind, request)
         )
-        await post(self._client, channel, message)
+        await self._poster.post(notice.id, channel, message)
         return None
 
-    async def _post_card(self, request: ApprovalRequest) -> DeliveryReceipt:
+    async def _post_card(self, notice: Notice, request: ApprovalRequest) -> DeliveryReceipt:
         card = approval_card(request)
         posted = card_location(request)
         if posted is not None:
@@ -89,7 +93,7 @@ class SlackNotifier:
         channel = self._settings.approval.channel
         if channel is None:
             raise ConfigError(["approval.channel: is missing: approval cards need a channel"])
-        ts = await post(self._client, channel, card)
+        ts = await self._poster.post(notice.id, channel, card)
         return DeliveryReceipt(card_ref(channel, ts))
 
     async def _on_card(self, notice: Notice, request: ApprovalRequest) -> None:
@@ -103,7 +107,7 @@ class SlackNotifier:
                 if isinstance(payload, TaskProgress)
                 else notices.finished_reply(request)
             )
-            await post(self._client, posted.channel, reply, thread_ts=posted.ts)
+            await self._poster.post(notice.id, posted.channel, reply, thread_ts=posted.ts)
             return
         if notice.kind not in _CARD_REDRAWS:
             log.info("redrawing the card of %s for an unfamiliar notice kind %r", request.id, notice.kind)
@@ -117,11 +121,11 @@ class SlackNotifier:
             return target
         raise ValueError(f"unknown notice destination {destination!r}")
 
-    async def _comparison(self, destination: str, payload: ComparisonReady) -> None:
+    async def _comparison(self, notice_id: int, destination: str, payload: ComparisonReady) -> None:
         channel = await self._channel_for(destination)
         message = notices.comparison_message(payload)
         if payload.task_kind != "comparison_report" or not payload.outcome.successful:
-            await post(self._client, channel, message)
+            await self._poster.post(notice_id, channel, message)
             return
         report = await self._ops.get_comparison_report(payload.model_id, payload.task_id)
         await self._client.files_upload_v2(

@@ -11,9 +11,13 @@
 
 Modules: ``states`` (the state machine), ``tables`` (SQLModel tables), ``engine`` (SQLite/PostgreSQL
 engine), ``migrate`` (Alembic in code), ``transaction`` (``Transaction``: the statements),
-``database`` (connection and transactions), ``queues`` (leased work), ``repository`` (``Store``).
+``database`` (connection and transactions), ``queues`` (leased work), ``repository`` (``Store``),
+``replays`` (signed requests already seen, for the Slack edge), ``attempts`` (outbox deliveries of
+unknown outcome).
 """
 
+# Registers its table in the shared metadata (the migrations and the schema test see every table).
+from alm_bot.store.replays import ReplayGuard, SeenRequest
 from alm_bot.store.repository import Store, Transaction
 from alm_bot.store.states import (
     APPROVED,
@@ -65,7 +69,9 @@ __all__ = [
     "AuditEvent",
     "Operation",
     "OutboxRow",
+    "ReplayGuard",
     "RequestState",
+    "SeenRequest",
     "Store",
     "TaskKind",
     "TaskState",

@@ -217,6 +217,9 @@ class OutboxRow(SQLModel, table=True):
     receipt: dict[str, Any] | None = Field(default=None, sa_type=_JSON)
     last_error: str | None = None
     created_at: datetime = _when()
+    # Set when a delivery attempt starts, cleared when Slack says it posted nothing: while set, an
+    # attempt's outcome is unknown (see alm_bot.store.attempts).
+    attempt_started_at: datetime | None = _when(nullable=True)
 
 
 class AuditEvent(SQLModel, table=True):

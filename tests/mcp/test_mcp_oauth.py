@@ -6,6 +6,7 @@ real HTTP; alm-bot discovers the JWKS from the metadata and validates the tokens
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,22 +14,30 @@ import httpx2
 import pytest
 from starlette.testclient import TestClient
 
+from alm_bot.actor import Actor
 from alm_bot.config import Settings
-from alm_bot.errors import ConfigError
+from alm_bot.errors import ConfigError, NotAllowed
 from alm_bot.mcp.auth import check_http_exposure
 from alm_bot.mcp.http import mcp_http_app
 from alm_bot.mcp.issuer_keys import IssuerKeys, metadata_urls
 from alm_bot.mcp.oauth import caller_from_claims
 from alm_bot.sandbox import Sandbox
 from alm_bot.services import Services
+from tests.live import WAIT, eventually, serving
 from tests.live import mcp_client as connect
-from tests.live import serving
 from tests.mcp.calls import ok
 from tests.mcp.issuer import AUDIENCE, METADATA_PATH, LocalIssuer, new_key
 from tests.mcp.sandboxed import sandbox_settings, sync_posts
 from tests.mcp.test_mcp_http import initialize
+from tests.processes import clean_env, spawn_alm_bot
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:  # bound and closed again: nobody listens there
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -90,6 +99,20 @@ async def test_a_valid_token_acts_as_the_slack_user_it_names(
     assert sync_posts(sandbox) == []
 
 
+async def test_four_eyes_knows_the_oauth_requester_when_they_try_to_approve_in_slack(
+    url: str, issuer: LocalIssuer, services: Services
+) -> None:
+    """U0APPROVER1 is an approver, but not of their own request made through an assistant."""
+    async with connect(url, issuer.token(slack_user_id="U0APPROVER1")) as client:
+        outcome = await ok(client, "alm_sync_models", {"source_model": "dev", "target_model": "prod"})
+    in_slack = Actor("U0APPROVER1", "Approver One", "slack")
+    with pytest.raises(NotAllowed):
+        await services.ops.decide(outcome["request_id"], actor=in_slack, approve=True)
+    other = Actor("U0APPROVER2", "Approver Two", "slack")
+    decided = await services.ops.decide(outcome["request_id"], actor=other, approve=True)
+    assert decided.decided_by_id == "U0APPROVER2"
+
+
 @pytest.mark.parametrize(
     ("case", "reason"),
     [
@@ -118,6 +141,16 @@ async def test_a_bad_token_is_refused_and_the_log_says_why(
     refusals = [r.getMessage() for r in caplog.records if r.name == "alm_bot.mcp.oauth"]
     assert any(reason in m for m in refusals), refusals
     assert not any(token in m for m in refusals)
+
+
+async def test_behind_a_proxy_that_keeps_the_host_the_public_host_is_served(
+    url: str, issuer: LocalIssuer
+) -> None:
+    token = f"Bearer {issuer.token()}"
+    through_proxy = await initialize(url, Authorization=token, Host="alm-bot.test")
+    foreign = await initialize(url, Authorization=token, Host="evil.example")
+    assert through_proxy.status_code == 200
+    assert foreign.status_code == 421
 
 
 async def test_a_token_with_several_audiences_including_this_one_is_accepted(
@@ -188,7 +221,9 @@ async def test_an_unreachable_issuer_refuses_tokens_without_failing_the_server(
     tmp_path: Path, services: Services
 ) -> None:
     settings = sandbox_settings(
-        tmp_path, ALM_BOT_MCP_OAUTH_ISSUER="http://127.0.0.1:9", ALM_BOT_MCP_OAUTH_AUDIENCE=AUDIENCE
+        tmp_path,
+        ALM_BOT_MCP_OAUTH_ISSUER=f"http://127.0.0.1:{closed_port()}",
+        ALM_BOT_MCP_OAUTH_AUDIENCE=AUDIENCE,
     )
     async with serving(mcp_http_app(services, settings)) as served:
         response = await initialize(f"{served}/mcp", Authorization="Bearer x.y.z")
@@ -223,3 +258,44 @@ def test_oauth_on_loopback_defaults_the_audience_to_the_bind_url(tmp_path: Path)
     metadata = TestClient(app).get(METADATA_PATH).json()
     assert metadata["resource"] == "http://127.0.0.1:8123/mcp"
     assert metadata["authorization_servers"] == ["https://id.example"]
+
+
+async def test_alm_bot_serve_publishes_the_metadata_and_takes_oauth_tokens(
+    tmp_path: Path, issuer: LocalIssuer
+) -> None:
+    env = clean_env(
+        ALM_BOT_DATABASE_URL=f"sqlite:///{tmp_path / 'alm-bot.db'}",
+        ALM_BOT_MCP_OAUTH_ISSUER=issuer.url,
+        ALM_BOT_MCP_OAUTH_AUDIENCE=AUDIENCE,
+    )
+    async with spawn_alm_bot("serve", "--sandbox", "--port", "0", env=env, cwd=tmp_path) as serve:
+        assert (await serve.line(r"^\s*MCP auth:\s+OAuth, access tokens from (\S+)$")).group(1) == issuer.url
+        served = (await serve.line(r"^alm-bot is running on (http://\S+)$")).group(1)
+        metadata: dict[str, object] = {}
+
+        async def published() -> bool:
+            try:
+                async with httpx2.AsyncClient(timeout=WAIT) as http:
+                    response = await http.get(f"{served}{METADATA_PATH}")
+            except httpx2.ConnectError:  # bound, not listening yet
+                return False
+            metadata.update(response.json())
+            return True
+
+        await eventually(published, "serve to answer the metadata")
+        async with connect(f"{served}/mcp", issuer.token()) as client:
+            models = await ok(client, "alm_list_models")
+    assert metadata["authorization_servers"] == [issuer.url]
+    assert models["models"]
+
+
+@pytest.mark.parametrize("variable", ["ALM_BOT_MCP_OAUTH_AUDIENCE", "ALM_BOT_MCP_OAUTH_JWKS_URL"])
+def test_an_oauth_setting_without_the_issuer_is_a_configuration_problem(
+    tmp_path: Path, variable: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        sandbox_settings(tmp_path, **{variable: "https://alm-bot.example.com/mcp"})
+    assert refused.value.problems == [
+        f"environment: {variable}: is set but ALM_BOT_MCP_OAUTH_ISSUER is not: "
+        "set the issuer too, or unset it"
+    ]

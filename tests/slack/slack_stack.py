@@ -247,7 +247,9 @@ async def open_stack(
         async with open_services(settings, sandbox=sandbox, clock=clock.now) as services:
             app = build_slack_app(services)
             watcher = services.start_watcher(SlackNotifier(app.client, settings, services.ops))
-            async with serving(Starlette(routes=[slack_events_route(app)]), lifespan="off") as base_url:
+            async with serving(
+                Starlette(routes=[slack_events_route(app, services)]), lifespan="off"
+            ) as base_url:
                 async with httpx2.AsyncClient(base_url=base_url, timeout=WAIT) as http:
                     yield SlackStack(fake, services, sandbox, http, watcher, clock, app)
                 await drain_bolt_listeners()

@@ -24,7 +24,18 @@ SHARED_SCHEMA = REPO.parent / "shared/reference/slack-manifest.schema.json"
 VENDORED_SCHEMA = HERE / "slack-manifest.schema.json"
 VENDORED_LICENSE = HERE / "slack-manifest.schema.LICENSE"
 
-BOT_SCOPES = {"commands", "chat:write", "users:read", "usergroups:read", "im:write", "files:write"}
+BOT_SCOPES = {
+    "commands",
+    "chat:write",
+    "users:read",
+    "usergroups:read",
+    "im:write",
+    "files:write",
+    # alm_bot.slack.once: look an interrupted notice up before posting it again
+    "channels:history",
+    "groups:history",
+    "im:history",
+}
 HTTP_ENDPOINT = re.compile(r"^https://[^/]+/slack/events$")
 
 

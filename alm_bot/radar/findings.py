@@ -1,0 +1,55 @@
+"""What the radar says: a verdict and the findings behind it, as typed records of plain text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["SEVERITY", "Finding", "Risk", "Verdict", "counted", "worst"]
+
+Verdict = Literal["safe", "review", "unknown", "data-loss"]
+"""``safe``: nothing in the plan loses data. ``review``: changes a person should look at.
+``unknown``: the radar could not read everything, so it cannot say ``safe``. ``data-loss``: the sync
+destroys data in the target."""
+
+SEVERITY: Final[dict[Verdict, int]] = {"safe": 0, "review": 1, "unknown": 2, "data-loss": 3}
+"""``data-loss`` outranks ``unknown``: a plan known to destroy data says so even if part of it was
+unreadable (and ``block_on_risk = "data-loss"`` still blocks it)."""
+
+
+class Finding(BaseModel):
+    """One reason for the verdict: which rule matched, on what, and why, in one plain sentence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verdict: Verdict
+    rule: str
+    category: str
+    object: str
+    module: str | None = None
+    reason: str
+
+
+class Risk(BaseModel):
+    """The radar's answer for one plan: the worst verdict of its findings (``safe`` without any)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verdict: Verdict
+    findings: tuple[Finding, ...] = ()
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> Risk:
+        ordered = sorted(findings, key=lambda f: -SEVERITY[f.verdict])  # stable: report order within a level
+        return cls(verdict=worst(f.verdict for f in ordered), findings=tuple(ordered))
+
+
+def worst(verdicts: Iterable[Verdict]) -> Verdict:
+    return max(verdicts, key=SEVERITY.__getitem__, default="safe")
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """``1 module``, ``2 modules``, ``3 properties`` (with ``plural``)."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"

@@ -1,0 +1,146 @@
+"""A notice whose delivery was interrupted appears once: Slack is asked before it is posted again.
+
+Slack is slow on purpose (`FakeSlack.delay_next`: the message is posted, the answer comes late) and
+the watcher's Slack client gives up first, so the attempt's outcome is unknown — as after a crash
+mid-call. The next attempt finds the message by its metadata in the channel's history, the DM's
+history or the thread's replies, and does not post it again. Each message (channel, thread, text)
+appears once in the fake Slack's log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_stack import APPROVALS, APPROVER, BOT_TOKEN, REQUESTER, WAIT, SlackStack, card_payload
+
+from alm_bot.slack import SlackNotifier
+from alm_bot.slack.card_ref import card_location
+from alm_bot.slack.once import NOTICE_EVENT
+from alm_bot.watcher import Watcher
+from tools.fake_slack import Call
+
+pytestmark = pytest.mark.anyio
+
+GIVE_UP = 0.5  # the impatient client's timeout; Slack answers SLOW seconds late
+SLOW = 2.0
+
+
+def impatient_watcher(stack: SlackStack) -> Watcher:
+    """A watcher whose Slack client times out long before the slow Slack answers."""
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=stack.fake.api_url, timeout=GIVE_UP)
+    notifier = SlackNotifier(client, stack.services.settings, stack.services.ops)
+    return Watcher(stack.services.ops.watching, notifier, clock=stack.clock.now)
+
+
+async def settle(watcher: Watcher) -> None:
+    with anyio.fail_after(WAIT):
+        while True:
+            report = await watcher.tick()
+            if not (report.expired or report.polled or report.delivered or report.busy):
+                return
+
+
+def posted(stack: SlackStack) -> list[Call]:
+    return [c for c in stack.fake.of("chat.postMessage") if c.status == 200 and c.reply.get("ok")]
+
+
+def repeated_messages(stack: SlackStack) -> list[tuple[Any, ...]]:
+    seen = Counter(
+        (c.params.get("channel"), c.params.get("thread_ts"), c.params.get("text")) for c in posted(stack)
+    )
+    return [message for message, times in seen.items() if times > 1]
+
+
+async def approved_and_done(stack: SlackStack, watcher: Watcher) -> str:
+    """Ada asks, the card is posted, Grace approves, the sync finishes (task duration 0)."""
+    await stack.ask("sync dev prod")
+    await settle(watcher)
+    request = await stack.only_request()
+    await stack.click("alm_approve", card_payload(request.id), user=APPROVER, request=request)
+    await stack.eventually(lambda: stack.has_task(request.id), "the sync to start")
+    return request.id
+
+
+SLOW_POSTS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "the approval card": lambda p: p.get("channel") == APPROVALS and not p.get("thread_ts"),
+    "a direct message": lambda p: str(p.get("channel")).startswith("D"),
+    "a reply in the card's thread": lambda p: bool(p.get("thread_ts")),
+}
+
+
+@pytest.mark.parametrize("slow", list(SLOW_POSTS.values()), ids=list(SLOW_POSTS))
+async def test_a_post_that_timed_out_after_slack_took_it_is_not_posted_again(
+    stack: SlackStack, slow: Callable[[dict[str, Any]], bool]
+) -> None:
+    watcher = impatient_watcher(stack)
+    stack.fake.delay_next("chat.postMessage", SLOW, where=slow)
+    request_id = await approved_and_done(stack, watcher)
+    for _ in range(4):  # the timed-out notice is retried after its backoff
+        await settle(watcher)
+        stack.advance(5)
+    await settle(watcher)
+
+    assert await stack.services.store.list_outbox(sent=False) == []
+    assert any(slow(c.params) for c in posted(stack))
+    assert repeated_messages(stack) == []
+    done = await stack.request(request_id)
+    assert done.state == "succeeded"
+    card = card_location(done)
+    assert card is not None
+    assert card.ts == next(c.reply["ts"] for c in posted(stack) if c.params["channel"] == APPROVALS)
+    looked_up = stack.fake.of("conversations.history") + stack.fake.of("conversations.replies")
+    assert looked_up, "the retry asked Slack first"
+    assert all(c.params.get("include_all_metadata") in ("1", "true", True) for c in looked_up)
+
+
+async def test_every_posted_notice_carries_its_dedupe_key_in_the_message_metadata(stack: SlackStack) -> None:
+    await approved_and_done(stack, stack.watcher)
+    await stack.settle()
+    keys = [c.params["metadata"]["event_payload"]["dedupe_key"] for c in posted(stack)]
+    assert all(c.params["metadata"]["event_type"] == NOTICE_EVENT for c in posted(stack))
+    outbox = {row.dedupe_key for row in await stack.services.store.list_outbox(sent=True)}
+    assert keys
+    assert set(keys) <= outbox
+    assert len(keys) == len(set(keys))
+    # Nothing was interrupted, so nothing had to be looked up.
+    assert stack.fake.of("conversations.history") == stack.fake.of("conversations.replies") == []
+
+
+async def test_a_refusal_by_slack_means_nothing_was_posted_and_the_retry_asks_nothing(
+    stack: SlackStack,
+) -> None:
+    stack.fake.fail_next("chat.postMessage", status=200, error="not_in_channel")
+    await stack.ask("sync dev prod")
+    await stack.settle()
+    stack.advance(5)
+    await stack.settle()
+    assert len(posted(stack)) == 1
+    assert stack.fake.of("conversations.history") == []
+
+
+async def test_without_the_history_scope_an_interrupted_dm_is_posted_again_and_that_is_said_once(
+    stack: SlackStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    stack.fake.workspace.scopes = tuple(s for s in stack.fake.workspace.scopes if s != "im:history")
+    watcher = impatient_watcher(stack)
+    stack.fake.delay_next("chat.postMessage", SLOW, where=SLOW_POSTS["a direct message"])
+    await approved_and_done(stack, watcher)
+    for _ in range(4):
+        await settle(watcher)
+        stack.advance(5)
+    await settle(watcher)
+
+    decided = [
+        c
+        for c in posted(stack)
+        if c.params["channel"] == f"D{REQUESTER[1:]}" and "approved" in c.params["text"]
+    ]
+    assert len(decided) == 2  # at least once: the look-up was impossible
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "im:history" in r.getMessage()]
+    assert len(warnings) == 1
