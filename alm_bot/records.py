@@ -21,10 +21,13 @@ from alm_bot.anaplan.models import SummaryReport
 
 __all__ = [
     "ApprovalNeeded",
+    "CardRefused",
     "ComparisonReady",
+    "DecidedOutsideSlack",
     "FailureCause",
     "ModelRef",
     "NoticePayload",
+    "NoticesRecovered",
     "Plan",
     "RequestCancelled",
     "RequestDecided",
@@ -174,6 +177,29 @@ class TaskProgress(_AboutRequest):
     progress: float | None = None
 
 
+class DecidedOutsideSlack(_AboutRequest):
+    """A break-glass decision (CLI): the approvers review it in the card's thread."""
+
+    kind: Literal["decided_outside_slack"] = "decided_outside_slack"
+
+
+class CardRefused(_AboutRequest):
+    """Slack keeps refusing this request's card: the requester is told (``error``: Slack's code)."""
+
+    kind: Literal["card_refused"] = "card_refused"
+    error: str
+
+
+class NoticesRecovered(Record):
+    """Slack accepts notices again after refusing ``count`` of them from ``since`` to ``until``."""
+
+    kind: Literal["notices_recovered"] = "notices_recovered"
+    count: int
+    since: datetime
+    until: datetime
+    error: str
+
+
 class ComparisonReady(Record):
     """A comparison someone asked for finished: where to read it, and how it ended."""
 
@@ -193,6 +219,9 @@ NoticePayload = Annotated[
     | RequestCancelled
     | TaskFinished
     | TaskProgress
+    | DecidedOutsideSlack
+    | CardRefused
+    | NoticesRecovered
     | ComparisonReady,
     Field(discriminator="kind"),
 ]

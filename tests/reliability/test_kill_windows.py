@@ -162,29 +162,19 @@ def executing_without_task(request: ApprovalRequest) -> bool:
     return request.state == "executing" and request.anaplan_task_id is None
 
 
-async def test_killed_after_the_approval_before_the_plan_check_it_is_executed_again_once(
-    database_url: str, tmp_path: Path
+@pytest.mark.parametrize(
+    "held",
+    [
+        pytest.param(model_get(PROD), id="after-the-approval-before-the-plan-check"),  # the model read
+        pytest.param(LATEST, id="during-the-plan-check"),
+    ],
+)
+async def test_killed_between_the_approval_and_the_post_it_is_executed_again_once(
+    database_url: str, tmp_path: Path, held: dict[str, Any]
 ) -> None:
     async with rig(tmp_path, database_url, task_duration=TASK_SECONDS) as bot:
-        # The model read between the approval and the check is held back: the process dies there.
-        request = await killed_in(
-            bot, [model_get(PROD) | {"delay": HELD}], approved_not_executing, "approved"
-        )
+        request = await killed_in(bot, [held | {"delay": HELD}], approved_not_executing, "approved")
         assert await bot.sync_posts(status=None) == 0
-
-        await settle_after_restart(bot, [request.id], finish_tasks=True)
-        done = await bot.store.get_request(request.id)
-        assert done is not None
-        assert done.state == "succeeded", done.result
-        assert await bot.sync_posts(status=None) == 1
-        await no_task_claimed_twice(bot)
-
-
-async def test_killed_during_the_plan_check_it_is_executed_again_once(
-    database_url: str, tmp_path: Path
-) -> None:
-    async with rig(tmp_path, database_url, task_duration=TASK_SECONDS) as bot:
-        request = await killed_in(bot, [LATEST | {"delay": HELD}], approved_not_executing, "approved")
 
         await settle_after_restart(bot, [request.id], finish_tasks=True)
         done = await bot.store.get_request(request.id)
