@@ -79,7 +79,7 @@ class ModelDirectory:
         """One model for this alias, id or exact name — or `ModelNotResolved` with suggestions."""
         ref = reference.strip()
         if not ref:
-            raise ModelNotResolved("No model given. Name a model by alias, id or name — try /alm models.")
+            raise ModelNotResolved("No model given. Name a model by alias, id or name.")
         configured = self._aliases.get(ref) or self._aliases.get(ref.casefold())
         model_id = configured.id if configured else (ref if _HEX32.match(ref) else None)
         if model_id is not None:
@@ -103,7 +103,7 @@ class ModelDirectory:
         except NotFound:
             raise ModelNotResolved(
                 f"{ref} is not a model this Anaplan user can see (id {model_id}). "
-                "Check the id, or that the user has access — try /alm models.",
+                "Check the id, or that the user has access.",
                 reference=ref,
             ) from None
 
@@ -128,7 +128,7 @@ class ModelDirectory:
         close = [folded[c] for c in difflib.get_close_matches(ref.casefold(), list(folded), n=3, cutoff=0.6)]
         hint = f" — did you mean {' or '.join(close)}?" if close else "."
         return ModelNotResolved(
-            f"{ref} is not an alias, model id or model name{hint} Try /alm models.",
+            f"{ref} is not an alias, model id or model name{hint}",
             reference=ref,
             candidates=close,
         )

@@ -2,8 +2,13 @@
 
 Every layer raises from this tree; every boundary (Slack, MCP, CLI) translates it into its own
 language: an ephemeral Slack message, an MCP ``isError`` result, a CLI exit code with a message.
-``str(error)`` is always a complete, user-facing sentence that says what went wrong and, where
-possible, what to do next. No error ever carries a password, token or key.
+No error ever carries a password, token or key.
+
+An error states facts and speaks no front end's language: ``message`` says what went wrong in plain
+words; who may approve is data (`Approvers`: user and group ids); what to do next is a value
+(`NextStep`: an action such as "list the models" and what it acts on). ``error.worded(wording)`` puts
+them into one sentence with a front end's `Wording` (Slack: slash commands and mentions; MCP: tool names;
+CLI: CLI commands). ``str(error)`` is that sentence in plain words (`PLAIN`), for logs and stored results.
 
 ::
 
@@ -27,34 +32,42 @@ possible, what to do next. No error ever carries a password, token or key.
         ├── ModelNotResolved         an alias/id/name matched no model, or several; .candidates
         ├── NothingToSync            the source has no revision the target can take
         ├── ApprovalNotConfigured    a protected change with no approvers configured (fail closed)
-        ├── NotAllowed               this actor may not do this (not an approver, own request, …)
-        ├── RequestNotFound          no request with that id
+        ├── NotAllowed               this actor may not do this; .reason (Refusal), .approvers
+        ├── RequestNotFound          no request with that id; .request_id
         ├── RequestNotPending        the request was already decided, expired or cancelled; .state
         └── StalePlan                the target moved on since the request was planned
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final, Protocol
 
 __all__ = [
+    "PLAIN",
+    "Action",
     "AlmBotError",
     "AnaplanError",
     "AnaplanUnavailable",
     "ApprovalNotConfigured",
+    "Approvers",
     "AuthenticationFailed",
     "ConfigError",
     "InvalidArgument",
     "InvalidRequest",
     "ModelArchived",
     "ModelNotResolved",
+    "NextStep",
     "NotAllowed",
     "NotFound",
     "NothingToSync",
     "OperationError",
     "PermissionDenied",
+    "PlainWording",
     "RateLimited",
+    "Refusal",
     "RequestNotFound",
     "RequestNotPending",
     "StalePlan",
@@ -62,18 +75,123 @@ __all__ = [
     "TaskCreationUncertain",
     "TaskFailed",
     "TaskTimeout",
+    "Wording",
+    "approvers_in_words",
 ]
 
 
-class AlmBotError(Exception):
-    """Base of every error alm-bot raises on purpose. ``str()`` is the user-facing message."""
+# --- facts an error carries, and how a front end words them --------------------------------------
 
-    def __init__(self, message: str) -> None:
+
+class Action(StrEnum):
+    """What the person (or assistant) can do next; each front end names it in its own terms."""
+
+    LIST_MODELS = "list_models"
+    LIST_REQUESTS = "list_requests"
+    LIST_REVISIONS = "list_revisions"  # subject: the model
+    CREATE_REVISION = "create_revision"  # subject: the model
+    CANCEL_REQUEST = "cancel_request"  # subject: the request id
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    """The next step as a value: an action and the model or request it acts on (if any)."""
+
+    action: Action
+    subject: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Approvers:
+    """Who may approve: user ids and user-group ids, as configured (no front end's markup)."""
+
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+    @property
+    def anyone(self) -> bool:
+        return bool(self.users or self.groups)
+
+
+class Wording(Protocol):
+    """How a front end words the facts of an error."""
+
+    def fact(self, text: str) -> str:
+        """The core's own sentence, made safe for this front end (e.g. escaped for Slack mrkdwn)."""
+        ...
+
+    def approvers(self, approvers: Approvers) -> str:
+        """Who may approve, e.g. ``U1 or members of group S1``."""
+        ...
+
+    def next_step(self, step: NextStep) -> str:
+        """A sentence saying what to do next, in this front end's commands."""
+        ...
+
+
+_PLAIN_STEPS: Final = {
+    Action.LIST_MODELS: "List the models to see their aliases and ids.",
+    Action.LIST_REQUESTS: "List the requests to see recent ones.",
+    Action.LIST_REVISIONS: "List the revisions of {subject} to see their names.",
+    Action.CREATE_REVISION: "Create a revision on {subject} first.",
+    Action.CANCEL_REQUEST: "To withdraw it, cancel request {subject}.",
+}
+
+
+class PlainWording:
+    """Plain facts and ids as they are; next steps from ``steps`` (templates with ``{subject}``),
+    in plain words for any action it leaves out. Bare: for logs, stored results and `str()`."""
+
+    def __init__(self, steps: Mapping[Action, str] | None = None) -> None:
+        self._steps = {**_PLAIN_STEPS, **(steps or {})}
+
+    def fact(self, text: str) -> str:
+        return text
+
+    def approvers(self, approvers: Approvers) -> str:
+        return approvers_in_words(approvers, person=str, group=lambda g: f"group {g}")
+
+    def next_step(self, step: NextStep) -> str:
+        return self._steps[step.action].format(subject=step.subject or "it")
+
+
+PLAIN: Final = PlainWording()
+
+
+def approvers_in_words(
+    approvers: Approvers, *, person: Callable[[str], str], group: Callable[[str], str]
+) -> str:
+    """``A, B or members of G`` with each id named by ``person`` / ``group``; shared by every wording."""
+    people = [person(user) for user in approvers.users]
+    if approvers.groups:
+        people.append("members of " + _join_or([group(g) for g in approvers.groups]))
+    return _join_or(people) if people else "nobody (no approvers are configured)"
+
+
+def _join_or(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} or {parts[-1]}"
+
+
+class AlmBotError(Exception):
+    """Base of every error alm-bot raises on purpose.
+
+    ``message`` is the fact; ``next_step`` what to do about it; ``str()`` both in plain words.
+    """
+
+    def __init__(self, message: str, *, next_step: NextStep | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.next_step = next_step
+
+    def worded(self, wording: Wording) -> str:
+        """The whole sentence in a front end's words: the fact, then the next step."""
+        parts = [wording.fact(self.message)]
+        if self.next_step is not None:
+            parts.append(wording.next_step(self.next_step))
+        return " ".join(parts)
 
     def __str__(self) -> str:
-        return self.message
+        return self.worded(PLAIN)
 
 
 class ConfigError(AlmBotError):
@@ -92,9 +210,9 @@ class StoreUnavailable(AlmBotError, ConnectionError):
 class InvalidArgument(AlmBotError, ValueError):
     """A value was refused before any request was sent. ``argument`` names the parameter."""
 
-    def __init__(self, argument: str, message: str) -> None:
+    def __init__(self, argument: str, message: str, *, next_step: NextStep | None = None) -> None:
         self.argument = argument
-        super().__init__(message)
+        super().__init__(message, next_step=next_step)
 
 
 # --- Anaplan -------------------------------------------------------------------------------------
@@ -189,10 +307,17 @@ class OperationError(AlmBotError):
 class ModelNotResolved(OperationError):
     """A model reference matched no model, or more than one. ``candidates`` are suggestions."""
 
-    def __init__(self, message: str, *, reference: str = "", candidates: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reference: str = "",
+        candidates: Sequence[str] = (),
+        next_step: NextStep | None = NextStep(Action.LIST_MODELS),
+    ) -> None:
         self.reference = reference
         self.candidates = list(candidates)
-        super().__init__(message)
+        super().__init__(message, next_step=next_step)
 
 
 class NothingToSync(OperationError):
@@ -203,12 +328,47 @@ class ApprovalNotConfigured(OperationError):
     """A protected change was asked for, but no approvers are configured: refused (fail closed)."""
 
 
+class Refusal(StrEnum):
+    """Why `NotAllowed` refused."""
+
+    ASSISTANT_CANNOT_DECIDE = "assistant_cannot_decide"
+    OWN_REQUEST = "own_request"
+    NOT_AN_APPROVER = "not_an_approver"
+    NOT_THE_REQUESTER = "not_the_requester"
+
+
 class NotAllowed(OperationError):
-    """This actor may not do this (not an approver, own request, not the requester, …)."""
+    """This actor may not do this. ``reason`` says why; ``approvers`` who may, where that helps."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Refusal,
+        request_id: str = "",
+        approvers: Approvers | None = None,
+        next_step: NextStep | None = None,
+    ) -> None:
+        self.reason = reason
+        self.request_id = request_id
+        self.approvers = approvers
+        super().__init__(message, next_step=next_step)
+
+    def worded(self, wording: Wording) -> str:
+        parts = [wording.fact(self.message)]
+        if self.approvers is not None:
+            parts.append(f"Who can approve: {wording.approvers(self.approvers)}.")
+        if self.next_step is not None:
+            parts.append(wording.next_step(self.next_step))
+        return " ".join(parts)
 
 
 class RequestNotFound(OperationError):
-    """No approval request has that id."""
+    """No approval request has that id. ``request_id`` is the id asked for."""
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        super().__init__(f"There is no request {request_id}.", next_step=NextStep(Action.LIST_REQUESTS))
 
 
 class RequestNotPending(OperationError):

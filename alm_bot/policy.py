@@ -1,7 +1,7 @@
 """The rules: what needs approval, who may decide, who may cancel. Pure functions, no I/O.
 
-Each check returns nothing or raises an error from ``alm_bot.errors`` whose message is ready to
-show to the person who tried: what was refused, why, and what they can do instead.
+Each check returns nothing or raises an error from ``alm_bot.errors`` that states what was refused
+and why, with who may approve (`Approvers`) and the next step as data; each front end words them.
 """
 
 from __future__ import annotations
@@ -12,11 +12,19 @@ from datetime import UTC, datetime
 from alm_bot.actor import Actor
 from alm_bot.anaplan.models import DEPLOYED_STATES
 from alm_bot.config import ApprovalConfig, ModelConfig
-from alm_bot.errors import ApprovalNotConfigured, NotAllowed, RequestNotPending
+from alm_bot.errors import (
+    Action,
+    ApprovalNotConfigured,
+    Approvers,
+    NextStep,
+    NotAllowed,
+    Refusal,
+    RequestNotPending,
+)
 from alm_bot.store.tables import ApprovalRequest
 
 __all__ = [
-    "approvers_label",
+    "approvers_of",
     "check_may_cancel",
     "check_may_decide",
     "needs_approval",
@@ -46,12 +54,9 @@ def require_approvers(approval: ApprovalConfig) -> None:
         )
 
 
-def approvers_label(approval: ApprovalConfig) -> str:
-    """Who can approve, in Slack markup: ``<@U1>, <@U2> or members of <!subteam^S1>``."""
-    people = [f"<@{user}>" for user in approval.approvers]
-    if approval.approver_groups:
-        people.append("members of " + _join_or([f"<!subteam^{g}>" for g in approval.approver_groups]))
-    return _join_or(people) if people else "nobody (no approvers are configured)"
+def approvers_of(approval: ApprovalConfig) -> Approvers:
+    """Who can approve, as data: the configured user ids and user-group ids."""
+    return Approvers(tuple(approval.approvers), tuple(approval.approver_groups))
 
 
 def check_may_decide(
@@ -66,22 +71,32 @@ def check_may_decide(
     ``actor_groups`` are the Slack user groups the actor belongs to.
     """
     require_pending(request, now)
+    approvers = approvers_of(approval)
     if actor.origin == "mcp":
         raise NotAllowed(
             f"Request {request.id} must be approved or rejected by a person in Slack, not through an "
-            f"assistant. Approvers: {approvers_label(approval)}."
+            "assistant.",
+            reason=Refusal.ASSISTANT_CANNOT_DECIDE,
+            request_id=request.id,
+            approvers=approvers,
         )
     if actor.id == request.requester_id and not approval.allow_self_approval:
         raise NotAllowed(
-            f"You asked for request {request.id}, so someone else must approve or reject it (four-eyes "
-            f"rule): {approvers_label(approval)}. To withdraw it, cancel it."
+            f"You asked for request {request.id}, so someone else must approve or reject it "
+            "(four-eyes rule).",
+            reason=Refusal.OWN_REQUEST,
+            request_id=request.id,
+            approvers=approvers,
+            next_step=NextStep(Action.CANCEL_REQUEST, request.id),
         )
     is_named = actor.id in approval.approvers
     in_group = not set(actor_groups).isdisjoint(approval.approver_groups)
     if not (is_named or in_group):
         raise NotAllowed(
-            f"You are not an approver, so you cannot decide request {request.id}. "
-            f"It can be approved by {approvers_label(approval)}."
+            f"You are not an approver, so you cannot decide request {request.id}.",
+            reason=Refusal.NOT_AN_APPROVER,
+            request_id=request.id,
+            approvers=approvers,
         )
 
 
@@ -90,7 +105,9 @@ def check_may_cancel(request: ApprovalRequest, actor: Actor, now: datetime | Non
     if actor.id != request.requester_id:
         raise NotAllowed(
             f"Only the requester, {request.requester_name}, can cancel request {request.id}. "
-            "Approvers can reject it instead."
+            "Approvers can reject it instead.",
+            reason=Refusal.NOT_THE_REQUESTER,
+            request_id=request.id,
         )
     require_pending(request, now)
 
@@ -127,7 +144,3 @@ def _not_pending_message(request: ApprovalRequest, state: str) -> str:
 
 def _when(moment: datetime | None) -> str:
     return f" on {moment.astimezone(UTC):%Y-%m-%d at %H:%M} UTC" if moment is not None else ""
-
-
-def _join_or(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} or {parts[-1]}"

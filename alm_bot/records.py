@@ -195,8 +195,8 @@ class NoticesRecovered(Record):
 
     kind: Literal["notices_recovered"] = "notices_recovered"
     count: int
-    since: datetime
-    until: datetime
+    since: str  # ISO 8601, to the second
+    until: str
     error: str
 
 

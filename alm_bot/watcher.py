@@ -5,11 +5,12 @@
 1. expire pending requests whose time is up (the card will say EXPIRED — never "rejected");
 2. claim due tracked tasks under a lease and poll Anaplan for them, with bounded concurrency and
    inside the request budget (at most N requests in any second; a 429's Retry-After pauses it). A
-   running task's next poll comes sooner when Anaplan's progress says it is nearly done, later (up
-   to the maximum interval) while it is not; a finished task moves its request to succeeded/failed
-   exactly once;
+   running task is polled densely only around the end its target's past tasks let expect, sparsely
+   before (`alm_bot.pacing`); a finished task moves its request to succeeded/failed exactly once;
 3. claim due outbox rows and hand each to the `Notifier`; failures are retried with backoff, and a
    delivered row is never delivered again.
+
+Every backoff here (a failed poll, a failed delivery, the database down) is alm-bot's one `Backoff`.
 
 `run()` loops `tick()` until cancelled; `wake()` makes it tick at once (a new card to post). All
 state is in the database, so a restarted or second watcher simply carries on; leases make sure two
@@ -27,11 +28,15 @@ from typing import Any
 
 import anyio
 
-from alm_bot.anaplan.models import CompletedReportTask, CompletedSyncTask
+from alm_bot.anaplan.models import CompletedReportTask
+from alm_bot.anaplan.verdict import verdict_of
+from alm_bot.backoff import Backoff
 from alm_bot.errors import AnaplanError, NotFound, RateLimited, StoreUnavailable
+from alm_bot.metrics_hooks import NO_WATCHER_EVENTS, WatcherEvents
 from alm_bot.notify import DeliveryReceipt, Notice, Notifier
 from alm_bot.operations import WatchedWork, default_owner, utc_now
 from alm_bot.operations.watching import AnyTask
+from alm_bot.pacing import Pacing, TaskHistory, observed_duration
 from alm_bot.ratelimit import RequestBudget
 from alm_bot.records import TaskOutcome
 from alm_bot.store import OutboxRow, TrackedTask
@@ -39,6 +44,9 @@ from alm_bot.store import OutboxRow, TrackedTask
 __all__ = ["TickReport", "Watcher", "default_owner"]
 
 log = logging.getLogger("alm_bot.watcher")
+
+# Redelivering a notice: 1 s, 2 s, 4 s … up to 5 minutes (unless the server says when).
+_REDELIVERY = Backoff(1.0, 2.0, 300.0)
 
 
 @dataclass
@@ -67,7 +75,8 @@ class Watcher:
         batch: int = 50,
         concurrency: int = 8,
         idle_seconds: float = 0.25,
-        deliver: bool = True,
+        deliver: bool | Callable[[], bool] = True,
+        pacing: Pacing | None = None,
     ) -> None:
         watcher_cfg = work.settings.watcher
         self.work = work
@@ -75,15 +84,21 @@ class Watcher:
         self.owner = owner or default_owner()
         self._clock = clock
         self._budget = budget or RequestBudget(watcher_cfg.anaplan_requests_per_second)
-        self._poll_min = watcher_cfg.poll_min_seconds
         self._poll_max = watcher_cfg.poll_max_seconds
+        near_end = min(watcher_cfg.poll_near_end_seconds, self._poll_max)
+        self._pacing = pacing or Pacing(Backoff(watcher_cfg.poll_min_seconds, 1.5, self._poll_max), near_end)
+        self._poll_failed = Backoff(watcher_cfg.poll_min_seconds, 2.0, self._poll_max)
+        self._history = TaskHistory(work.recent_successful_tasks)
         self._lease = timedelta(seconds=watcher_cfg.lease_seconds)
         self._batch = batch
         self._concurrency = concurrency
         self._idle = idle_seconds
-        self._deliver_notices = deliver  # False: follow tasks only, leave notices for a process with Slack
+        # False: follow tasks only, leave notices for a process with Slack. A check: deliver only while
+        # it answers True (serve pauses deliveries while Slack refuses its token or cannot be reached).
+        self._deliver_notices = deliver
         self._wake = anyio.Event()
         self.heartbeat: float | None = None  # time.monotonic() of the last finished tick
+        self.observer: WatcherEvents = NO_WATCHER_EVENTS  # alm_bot.metrics counts ticks and lost leases
 
     def wake(self) -> None:
         """Tick now instead of at the next idle interval (something new is in the outbox)."""
@@ -96,12 +111,13 @@ class Watcher:
         interval): an outage pauses the watcher, it never ends it.
         """
         outage = 0
+        store_down = Backoff(self._idle * 2, 2.0, max(self._poll_max, self._idle * 2))
         try:
             while True:
                 report = await self._tick_unless_store_down()
                 if report is None:
                     outage += 1
-                    await anyio.sleep(min(self._poll_max, self._idle * 2**outage))
+                    await anyio.sleep(store_down.delay(outage))
                     continue
                 outage = 0
                 if report.busy:
@@ -133,9 +149,10 @@ class Watcher:
         report.expired = await self._expire_requests()
         await self._recover_orphans()
         await self._poll_tasks(report)
-        if self._deliver_notices:
+        if self._deliver_notices is True or (callable(self._deliver_notices) and self._deliver_notices()):
             await self._deliver_outbox(report)
         self.heartbeat = time.monotonic()
+        self.observer.ticked()
         return report
 
     # --- 1. expiry ---------------------------------------------------------------------------------
@@ -177,6 +194,12 @@ class Watcher:
 
     async def _poll(self, task: TrackedTask) -> bool:
         """Poll one task; True when it finished (and this watcher recorded that)."""
+        if task.last_step is None:  # never polled: with a known target, not before its window opens
+            window = await self._history.window(task.kind, task.model_id)
+            wait = self._pacing.wait_before_first_poll(self._elapsed(task), window)
+            if wait > 0:
+                await self._reschedule(task, wait, None)
+                return False
         try:
             async with self._budget.slot():
                 info = await self.work.fetch_task(task)
@@ -191,9 +214,7 @@ class Watcher:
             )
         except AnaplanError as exc:
             log.warning("polling %s task %s failed, will retry: %s", task.kind, task.anaplan_task_id, exc)
-            await self._reschedule(
-                task, min(self._poll_max, self._poll_min * 2 ** min(task.attempts, 6)), task.last_step
-            )
+            await self._reschedule(task, self._poll_failed.delay(task.attempts + 1), task.last_step)
             return False
         if not info.is_finished:
             await self._note_progress(task, info)
@@ -203,18 +224,14 @@ class Watcher:
     async def _note_progress(self, task: TrackedTask, info: AnyTask) -> None:
         step = info.current_step or info.task_state
         if step != task.last_step:
-            await self.work.note_progress(task, step, info.progress)
-        await self._reschedule(task, self._next_interval(task, info), step)
+            await self.work.note_progress(task, step, info.progress)  # publishes: waiting tools see it
+        window = await self._history.window(task.kind, task.model_id)
+        delay = self._pacing.next_delay(self._elapsed(task), task.poll_interval_seconds, window)
+        await self._reschedule(task, delay, step)
 
-    def _next_interval(self, task: TrackedTask, info: AnyTask) -> float:
-        """Grow the interval while nothing happens; poll near the expected end when progress tells it."""
-        grown = min(self._poll_max, max(self._poll_min, task.poll_interval_seconds * 1.5))
-        progress = info.progress
-        if progress is not None and 0 < progress < 1:
-            elapsed = (self._clock() - info.creation_time).total_seconds()
-            remaining = elapsed * (1 - progress) / progress
-            return min(grown, max(self._poll_min / 2, remaining))
-        return grown
+    def _elapsed(self, task: TrackedTask) -> float:
+        """Seconds since the task was tracked (just after Anaplan created it), on the store's clock."""
+        return max(0.0, (self._clock() - task.created_at).total_seconds())
 
     async def _reschedule(self, task: TrackedTask, seconds: float, step: str | None) -> None:
         await self.work.reschedule_task(
@@ -224,14 +241,12 @@ class Watcher:
     async def _outcome(self, task: TrackedTask, info: AnyTask) -> TaskOutcome:
         """The outcome to record, fetched before the finishing transaction (no I/O inside it)."""
         fields: dict[str, Any] = {"successful": False, "task_state": info.task_state}
-        if isinstance(info, CompletedSyncTask | CompletedReportTask):
-            fields["successful"] = info.result.successful
-            if info.result.error is not None:
-                error = info.result.error
-                fields["title"] = error.title
-                fields["message"] = " — ".join(t for t in (error.message_text, error.subtitle) if t)
-        elif info.task_state == "CANCELLED":
-            fields["title"] = "Task cancelled in Anaplan"
+        verdict = verdict_of(info, what=task.kind.replace("_", " "))
+        if verdict is not None:
+            fields["successful"] = verdict.successful
+            if not verdict.successful:
+                fields["title"] = verdict.title
+                fields["message"] = verdict.detail
         if (
             task.kind == "comparison_summary"
             and isinstance(info, CompletedReportTask)
@@ -245,10 +260,15 @@ class Watcher:
         return TaskOutcome(**fields)
 
     async def _finish(self, task: TrackedTask, outcome: TaskOutcome) -> bool:
-        done = await self.work.finish_task(task, self.owner, outcome)
+        done = await self.work.finish_task(task, self.owner, outcome)  # publishes the change
+        if done and outcome.successful:
+            duration = observed_duration(self._elapsed(task), task.poll_interval_seconds)
+            self._history.record(task.kind, task.model_id, duration)
         if done:
             log.info("%s task %s finished: %s", task.kind, task.anaplan_task_id, outcome.successful)
             self.wake()
+        else:
+            self.observer.lease_lost("task")
         return done
 
     # --- 3. outbox ---------------------------------------------------------------------------------
@@ -286,7 +306,8 @@ class Watcher:
             )
             return False
         card_ref = receipt.card_ref if receipt is not None else None
-        await self.work.record_delivery(row, self.owner, _receipt_dict(receipt), card_ref)
+        if not await self.work.record_delivery(row, self.owner, _receipt_dict(receipt), card_ref):
+            self.observer.lease_lost("outbox")
         return True
 
 
@@ -302,7 +323,7 @@ def _retry_delay(exc: Exception, attempts: int) -> float:
                 return max(0.5, float(hint))
         except (TypeError, ValueError):
             continue
-    return float(min(300, 2 ** max(0, attempts - 1)))
+    return _REDELIVERY.delay(attempts)
 
 
 def _receipt_dict(receipt: DeliveryReceipt | None) -> dict[str, Any] | None:

@@ -13,7 +13,10 @@ Scenarios (each in its own module; the docstrings say exactly what is measured a
    and the peak Anaplan request rate against the watcher's budget (`tools.bench_notify`);
 4. ``mcp``     — ``alm-bot mcp --sandbox`` cold start vs a one-tool MCP server (`tools.bench_mcp`);
 5. ``radar``   — the data-loss verdict of a 10,000-row comparison report vs splitting its lines
-   (`tools.bench_radar`).
+   (`tools.bench_radar`);
+6. ``pacing``  — 20 syncs of 5–60 s followed without invented progress: notice latency and Anaplan
+   requests per sync, learnt from each target's past tasks vs a fixed 1 s and 5 s poll
+   (`tools.bench_pacing`, at a 0.1 time scale).
 
 ``--quick`` runs everything in about two minutes (fewer repetitions, shorter tasks); the full run
 takes longer and gives steadier numbers. Goals are checked in the table; the exit code is 0 either
@@ -46,6 +49,7 @@ def scenarios(quick: bool) -> dict[str, Scenario]:
     from tools.bench_client import run_client_benchmarks
     from tools.bench_mcp import run_mcp_benchmarks
     from tools.bench_notify import run_notify_benchmarks
+    from tools.bench_pacing import run_pacing_benchmarks
     from tools.bench_radar import run_radar_benchmarks
     from tools.bench_serve import run_serve_benchmarks
 
@@ -55,6 +59,7 @@ def scenarios(quick: bool) -> dict[str, Scenario]:
         "notify": lambda d: run_notify_benchmarks(d, quick=quick),
         "mcp": lambda d: run_mcp_benchmarks(d, quick=quick),
         "radar": lambda d: run_radar_benchmarks(d, quick=quick),
+        "pacing": lambda d: run_pacing_benchmarks(d, quick=quick),
     }
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from typing import Any
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 TEAM_ID = "T0TEAM"
+_INVOCATIONS = itertools.count(1)
 API_APP_ID = "A0ALMBOT"
 _TEAM_DOMAIN = "fake-team"
 
@@ -74,7 +76,7 @@ def slash_command_payload(
     channel_id: str = "C0GENERAL",
     channel_name: str = "general",
     command: str = "/alm",
-    trigger_id: str = "1111.2222.slash",
+    trigger_id: str | None = None,
     team_id: str = TEAM_ID,
 ) -> dict[str, str]:
     """The fields of a slash command invocation (all strings, as Slack sends them)."""
@@ -91,7 +93,7 @@ def slash_command_payload(
         "api_app_id": API_APP_ID,
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": trigger_id,
+        "trigger_id": trigger_id or _trigger_id("1111.2222.slash"),
     }
 
 
@@ -114,7 +116,7 @@ def block_actions_payload(
     user_name: str | None = None,
     block_id: str | None = None,
     message: dict[str, Any] | None = None,
-    trigger_id: str = "3333.4444.action",
+    trigger_id: str | None = None,
     team_id: str = TEAM_ID,
 ) -> dict[str, Any]:
     """A ``block_actions`` payload: one button click on the message ``message_ts`` in ``channel_id``.
@@ -140,7 +142,7 @@ def block_actions_payload(
             "channel_id": channel_id,
             "is_ephemeral": False,
         },
-        "trigger_id": trigger_id,
+        "trigger_id": trigger_id or _trigger_id("3333.4444.action"),
         "channel": {"id": channel_id, "name": channel_id.lower()},
         "message": {"ts": message_ts, **clicked},
         "response_url": response_url,
@@ -173,7 +175,7 @@ def view_submission_payload(
     user_name: str | None = None,
     private_metadata: str = "",
     view_id: str = "V0000000001",
-    trigger_id: str = "5555.6666.view",
+    trigger_id: str | None = None,
     team_id: str = TEAM_ID,
 ) -> dict[str, Any]:
     """A ``view_submission`` payload for the modal ``callback_id``.
@@ -196,7 +198,7 @@ def view_submission_payload(
             "name": user_name or user_id.lower(),
             "team_id": team_id,
         },
-        "trigger_id": trigger_id,
+        "trigger_id": trigger_id or _trigger_id("5555.6666.view"),
         "view": {
             "id": view_id,
             "team_id": team_id,
@@ -241,6 +243,12 @@ def event_payload(event: dict[str, Any], *, team_id: str = TEAM_ID) -> dict[str,
 def event_body(event: dict[str, Any], **fields: Any) -> str:
     """JSON body of an Events API callback; :func:`sign` sends it as ``application/json``."""
     return json.dumps(event_payload(event, **fields))
+
+
+def _trigger_id(prefix: str) -> str:
+    """A fresh trigger id, as Slack gives every invocation its own: two requests are never the same
+    bytes, so the bot's replay guard tells a second click from a replay of the first."""
+    return f"{prefix}.{next(_INVOCATIONS)}"
 
 
 def _payload_form(payload: dict[str, Any]) -> str:

@@ -70,6 +70,10 @@ class AnaplanClient:
     def __repr__(self) -> str:
         return f"AnaplanClient(api_url={self._http.api_url!r})"
 
+    def observe_responses(self, observer: Callable[[int | None], None]) -> None:
+        """Call ``observer(status)`` after every HTTP exchange (``None``: no answer); for metrics."""
+        self._http.observer = observer
+
     async def __aenter__(self) -> Self:
         return self
 

@@ -3,8 +3,9 @@
 Starting a task and watching it are separate steps (the bot's watcher polls on its own schedule);
 this module is only used when a caller asks an ``AlmClient`` method to ``wait_for_completion``.
 
-The wait is bounded three ways (reference §9.6 item 4): an interval that grows (0.5 s × 1.5 up to
-5 s by default), an overall deadline (30 min) and a maximum number of polls. It stops as soon as the
+The wait is bounded three ways (reference §9.6 item 4): an interval that grows (alm-bot's one
+`Backoff` schedule: 0.5 s × 1.5 up to 5 s by default), an overall deadline (30 min) and a maximum
+number of polls. It stops as soon as the
 task leaves NOT_STARTED/IN_PROGRESS — COMPLETE, CANCELLING, CANCELLED or any state Anaplan may add —
 and on a deadline raises ``TaskTimeout`` carrying the last state seen. Every wait goes through the
 injected ``sleep`` and every deadline through the injected ``clock``.
@@ -18,15 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import TypeVar
 
 from alm_bot.anaplan.models import CompletedReportTask, CompletedSyncTask, PendingTask
 from alm_bot.anaplan.retry import Sleep
+from alm_bot.anaplan.verdict import RUNNING_STATES, verdict_of
+from alm_bot.backoff import Backoff
 from alm_bot.errors import TaskFailed, TaskTimeout
 
 __all__ = ["RUNNING_STATES", "PollPolicy", "require_success", "wait_for_task"]
-
-RUNNING_STATES: Final = frozenset({"NOT_STARTED", "IN_PROGRESS"})
 
 R = TypeVar("R", bound=PendingTask | CompletedSyncTask | CompletedReportTask)
 C = TypeVar("C", CompletedSyncTask, CompletedReportTask)
@@ -48,6 +49,10 @@ class PollPolicy:
         if self.deadline <= 0 or self.max_polls < 1:
             raise ValueError("PollPolicy needs a positive deadline and at least one poll")
 
+    @property
+    def schedule(self) -> Backoff:
+        return Backoff(self.initial_interval, self.growth, self.max_interval)
+
 
 async def wait_for_task(
     task: PendingTask,
@@ -65,7 +70,8 @@ async def wait_for_task(
     """
     started = clock()
     deadline = started + policy.deadline
-    interval = policy.initial_interval
+    schedule = policy.schedule
+    interval = schedule.first
     current: PendingTask | R = task
     polls = 0
     while polls == 0 or current.task_state in RUNNING_STATES:
@@ -81,40 +87,17 @@ async def wait_for_task(
         await sleep(min(interval, remaining))
         current = await fetch(current.task_id)
         polls += 1
-        interval = min(interval * policy.growth, policy.max_interval)
+        interval = schedule.after(interval)
     return current
 
 
 def require_success(task: PendingTask | C, completed: type[C], *, what: str, path: str) -> C:
-    """The task if it completed successfully; otherwise ``TaskFailed`` in Anaplan's words."""
-    state = task.task_state
-    if isinstance(task, completed) and state == "COMPLETE":
-        if task.result.successful:
-            return task
-        error = task.result.error
-        title = error.title if error and error.title else f"The {what} failed"
-        detail = error.message_text if error else ""
-        if error and error.subtitle:
-            detail = f"{detail} ({error.subtitle})" if detail else error.subtitle
-        raise TaskFailed(title.strip(), _sentence(detail), task_id=task.task_id, path=path)
-    if state in ("CANCELLED", "CANCELLING"):
-        raise TaskFailed(
-            f"The {what} was cancelled",
-            "Anaplan cancelled the task before it finished, so nothing was applied.",
-            task_id=task.task_id,
-            path=path,
-        )
-    if state == "COMPLETE":
-        detail = "Anaplan reported it complete but sent no result; check the task in Anaplan."
-        raise TaskFailed(f"The {what} finished without a result", detail, task_id=task.task_id, path=path)
+    """The task if it completed successfully; otherwise ``TaskFailed`` with the task's `Verdict`."""
+    verdict = verdict_of(task, what=what)
+    if isinstance(task, completed) and verdict is not None and verdict.successful:
+        return task
+    if verdict is None:  # pragma: no cover - only called once the task stopped running
+        raise AssertionError(f"require_success called on a running task {task.task_id}")
     raise TaskFailed(
-        f"The {what} ended in an unexpected state",
-        f"Anaplan reported the state {state!r}; check the task in Anaplan.",
-        task_id=task.task_id,
-        path=path,
+        verdict.title or f"The {what} failed", verdict.detail or "", task_id=task.task_id, path=path
     )
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if not text or text.endswith((".", "!", "?")) else f"{text}."

@@ -8,22 +8,21 @@ A tiny hand-written loop instead of ``stamina``: every wait must go through the 
 tests never really wait and can record the delays, and the loop must see the HTTP *response* (to honour
 ``Retry-After`` on a 429), not only exceptions.
 
-Backoff is exponential with jitter and a cap: before retry *n* the wait is drawn from
-``[(1 - jitter) * d, d]`` with ``d = min(max_delay, base_delay * 2 ** (n - 1))``. With ``jitter ≤ 0.5``
-the waits never shrink from one retry to the next until the cap, and clients that failed together
-spread out, at the cap too.
+Backoff is alm-bot's one schedule (`alm_bot.backoff.Backoff`), doubling with jitter and a cap: before
+retry *n* the wait is drawn from ``[(1 - jitter) * d, d]``, ``d = min(max_delay, base_delay * 2 ** (n - 1))``.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Final
 
 import httpx2
+
+from alm_bot.backoff import Backoff
 
 __all__ = [
     "RETRYABLE_STATUSES",
@@ -60,10 +59,13 @@ class RetryPolicy:
         if not 0.0 <= self.jitter <= 1.0:
             raise ValueError("RetryPolicy.jitter must be between 0 and 1")
 
+    @property
+    def schedule(self) -> Backoff:
+        return Backoff(min(self.base_delay, self.max_delay), 2.0, self.max_delay, self.jitter)
+
     def backoff(self, retry_number: int) -> float:
         """The wait before retry ``retry_number`` (1 = the first retry)."""
-        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (retry_number - 1))
-        return ceiling * (1.0 - self.jitter * random.random())  # noqa: S311 - jitter, not crypto
+        return self.schedule.delay(retry_number)
 
     def wait_before_retry(self, retry_number: int, response: httpx2.Response | None) -> float:
         """``Retry-After`` when the server sent one (capped at ``max_delay``), else the backoff."""

@@ -71,6 +71,7 @@ class AnaplanHttp:
         self.sleep = sleep
         self.clock = clock
         self.retrier = Retrier(retry, sleep)
+        self.observer: Callable[[int | None], None] | None = None  # each exchange's status (None: no answer)
         self._client = httpx2.AsyncClient(
             timeout=httpx2.Timeout(timeout),
             limits=POOL_LIMITS,
@@ -99,7 +100,11 @@ class AnaplanHttp:
             response = await self._client.request(method, url, json=json, headers=headers)
         except httpx2.TransportError as exc:
             _log.debug("%s %s failed: %s after %.1f ms", method, path, type(exc).__name__, _ms_since(started))
+            if self.observer is not None:
+                self.observer(None)
             raise
+        if self.observer is not None:
+            self.observer(response.status_code)
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug("%s %s -> %d in %.1f ms", method, path, response.status_code, _ms_since(started))
         return response

@@ -12,7 +12,7 @@ Environment (a ``.env`` file in the working directory is read too; real variable
 ``ANAPLAN_CERTIFICATE``    certificate authentication: path of the PEM certificate, with
 ``ANAPLAN_PRIVATE_KEY``    the path of its private key (``ANAPLAN_PRIVATE_KEY_PASSWORD`` if encrypted)
 ``SLACK_BOT_TOKEN``        ``xoxb-…``; ``SLACK_SIGNING_SECRET`` (HTTP mode), ``SLACK_APP_TOKEN`` (Socket Mode)
-``SLACK_API_URL``          default ``https://slack.com/api/``
+``SLACK_API_URL``          unset: Slack's own Web API (the Slack front end knows its address)
 ``ALM_BOT_DATABASE_URL``   default: SQLite file ``alm-bot.db`` in the working directory. Accepts
                            ``sqlite:///path``, ``sqlite+aiosqlite:///path``, ``postgresql://…``,
                            ``postgresql+asyncpg://…``; always used through the async driver.
@@ -48,6 +48,7 @@ TOML file (every key optional; unknown keys are refused so typos surface)::
     anaplan_requests_per_second = 5
     poll_min_seconds = 1                        # first poll of a task, then backing off to …
     poll_max_seconds = 15
+    poll_near_end_seconds = 1.5                 # near a task's expected end (learnt from past tasks)
     lease_seconds = 60                          # how long a claimed task/notice is reserved
 
     [anaplan]

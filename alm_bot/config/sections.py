@@ -61,6 +61,7 @@ class WatcherConfig(_Section):
     anaplan_requests_per_second: Positive = 5.0
     poll_min_seconds: Positive = 1.0
     poll_max_seconds: Positive = 15.0
+    poll_near_end_seconds: Positive = 1.5
     lease_seconds: Positive = 60.0
 
     @field_validator("poll_max_seconds")

@@ -27,6 +27,7 @@ from alm_bot.config.values import (
     http_url,
     mcp_actor_value,
     mcp_tokens_value,
+    optional_http_url,
 )
 from alm_bot.windows import ANY_MODEL, ChangeWindow
 
@@ -54,8 +55,9 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
-    slack_api_url: Annotated[str, AfterValidator(http_url)] = Field(
-        default="https://slack.com/api/", alias="SLACK_API_URL"
+    # Unset: the Slack front end uses Slack's own API (the core names no Slack address).
+    slack_api_url: Annotated[str | None, AfterValidator(optional_http_url)] = Field(
+        default=None, alias="SLACK_API_URL"
     )
     database_url: Annotated[SecretStr, BeforeValidator(database_url_value)] = Field(
         default_factory=default_database_url, alias="ALM_BOT_DATABASE_URL"

@@ -87,6 +87,10 @@ def http_url(value: str) -> str:
     return value
 
 
+def optional_http_url(value: str | None) -> str | None:
+    return None if value is None else http_url(value)
+
+
 def mcp_tokens_value(value: object) -> object:
     """``tok1=U1:Ada,tok2=bot`` → {SecretStr(tok1): Actor, …}. Never echoes a token in an error."""
     if not isinstance(value, str):

@@ -1,7 +1,7 @@
 """Where the core's errors become MCP tool errors.
 
 Every tool body runs inside `tool_errors()`. An `AlmBotError` becomes a `ToolError` carrying the
-error's message (already a complete sentence saying what to do next), so the client receives an
+error's facts in tool terms (`alm_bot.mcp.wording`: the next step names a tool), so the client receives an
 ``isError`` result with that text. The SDK would reduce any other exception to a bare "Error
 executing tool"; none is caught here, because an unexpected exception is a bug to log, not a
 message for the user — and no traceback ever reaches the client either way.
@@ -15,18 +15,13 @@ from typing import Final
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from alm_bot.errors import AlmBotError, InvalidArgument, ModelNotResolved, RequestNotFound
+from alm_bot.errors import AlmBotError, InvalidArgument
+from alm_bot.mcp.wording import in_mcp_words
 
 __all__ = ["tool_errors"]
 
 # The core's parameter names that every tool spells differently.
 _COMMON_ARGUMENTS: Final = {"task": "task_id"}
-
-# What to call next, in tool terms, where the core's message points at a Slack command.
-_NEXT_STEP: Final[tuple[tuple[type[AlmBotError], str], ...]] = (
-    (ModelNotResolved, "Call alm_list_models to see the models, their aliases and ids."),
-    (RequestNotFound, "Call alm_list_requests to see recent requests."),
-)
 
 
 @contextmanager
@@ -44,12 +39,9 @@ def tool_errors(arguments: Mapping[str, str] | None = None) -> Iterator[None]:
 
 def message_for(exc: AlmBotError, arguments: Mapping[str, str]) -> str:
     """The text an assistant sees for a core error."""
-    text = str(exc)
+    text = in_mcp_words(exc)
     if isinstance(exc, InvalidArgument):
         name = arguments.get(exc.argument, exc.argument)
         if not text.startswith(f"{name} "):
             text = f"Invalid argument {name}: {text}"
-    for kind, hint in _NEXT_STEP:
-        if isinstance(exc, kind):
-            text = f"{text} {hint}"
     return text

@@ -54,7 +54,6 @@ def change_outcome(outcome: RequestOutcome, waited: Waited[Any] | None = None) -
         target_model=shown.target_model,
         approvers=outcome.approvers if status == "awaiting_approval" else [],
         expires_at=shown.expires_at if status == "awaiting_approval" else None,
-        card_url=shown.card_url,
         task_id=shown.task_id,
         task=task,
         result=result,
@@ -90,7 +89,9 @@ def _change_message(
         detail = f" {result.message}" if result and result.message else ""
         return f"Request {rid}: {what} succeeded.{detail}"
     if status == "failed":
-        why = (result.message or result.title) if result else None
+        from alm_bot.anaplan.verdict import reason_text  # here: importing the server stays light
+
+        why = reason_text(result.title, result.message) if result else None
         return f"Request {rid}: {what} failed{f': {why}' if why else ''}. Nothing more will happen."
     check = (
         f"alm_get_sync_task(model={handle(shown.target_model)!r}, task_id={shown.task_id!r})"

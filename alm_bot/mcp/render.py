@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from alm_bot.store import ApprovalRequest
 
 __all__ = [
-    "card_url",
     "model_out",
     "model_ref",
     "model_revision_out",
@@ -53,8 +52,6 @@ __all__ = [
     "task_out",
     "task_summary_out",
 ]
-
-SLACK_ARCHIVES: Final = "https://slack.com/archives"
 
 _STATES: Final = {
     "requested": "Being prepared; not yet waiting for a decision.",
@@ -90,7 +87,7 @@ def task_summary_out(task: TaskSummary) -> TaskSummaryOut:
 
 
 def task_out(task: PendingTask | CompletedSyncTask | CompletedReportTask, model: ModelRef) -> TaskOut:
-    result = getattr(task, "result", None)
+    completed = task if getattr(task, "result", None) is not None else None
     return TaskOut(
         model=model,
         task_id=task.task_id,
@@ -99,7 +96,7 @@ def task_out(task: PendingTask | CompletedSyncTask | CompletedReportTask, model:
         current_step=task.current_step,
         progress=task.progress,
         finished=task.is_finished,
-        result=None if result is None else _task_result(result),
+        result=None if completed is None else _task_result(completed),  # type: ignore[arg-type]
     )
 
 
@@ -109,14 +106,16 @@ def succeeded(task: object) -> bool:
     return bool(result is not None and result.successful)
 
 
-def _task_result(result: Any) -> TaskResultOut:
-    error = result.error
+def _task_result(task: CompletedSyncTask | CompletedReportTask) -> TaskResultOut:
+    from alm_bot.anaplan.verdict import Verdict, verdict_of  # here: the client is loaded by now
+
+    verdict = verdict_of(task) or Verdict(task.result.successful)
     return TaskResultOut(
-        successful=result.successful,
-        error_title=error.title if error else None,
-        error_message=" — ".join(t for t in (error.message_text, error.subtitle) if t) if error else None,
-        source_revision_id=result.source_revision_id,
-        target_revision_id=result.target_revision_id,
+        successful=verdict.successful,
+        error_title=verdict.title,
+        error_message=verdict.detail,
+        source_revision_id=task.result.source_revision_id,
+        target_revision_id=task.result.target_revision_id,
     )
 
 
@@ -133,13 +132,6 @@ def _counts(counts: Any) -> SummaryCountsOut:
     return SummaryCountsOut(created=counts.created, modified=counts.modified, deleted=counts.deleted)
 
 
-def card_url(channel: str | None, ts: str | None) -> str | None:
-    """The Slack permalink of an approval card, once it has been posted; None before."""
-    if not channel or not ts:
-        return None
-    return f"{SLACK_ARCHIVES}/{channel}/p{ts.replace('.', '')}"
-
-
 def state_explained(state: str) -> str:
     return _STATES.get(state, state)
 
@@ -148,7 +140,6 @@ def request_out(request: ApprovalRequest) -> RequestOut:
     plan = request.plan
     sync = plan if plan.operation == "sync" else None
     status = plan if plan.operation == "change_status" else None
-    posted = _card_location(request.card_ref)
     return RequestOut(
         id=request.id,
         operation=request.operation,
@@ -174,14 +165,7 @@ def request_out(request: ApprovalRequest) -> RequestOut:
         reason=request.reason,
         task_id=request.anaplan_task_id,
         result=_request_result(request.result),
-        card_url=card_url(*posted) if posted else None,
     )
-
-
-def _card_location(card_ref: str | None) -> tuple[str, str] | None:
-    # The Slack notifier's receipt, "<channel> <ts>" (alm_bot.slack.card_ref; not imported: it loads Slack).
-    channel, _, ts = (card_ref or "").partition(" ")
-    return (channel, ts) if channel and ts else None
 
 
 def _model(model: PlanModel | None, fallback_id: str) -> ModelRef:

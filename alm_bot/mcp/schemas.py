@@ -254,9 +254,6 @@ class RequestOut(_Out):
     reason: str | None = Field(default=None, description="The rejection reason, if rejected.")
     task_id: str | None = Field(default=None, description="The Anaplan sync task id, once started.")
     result: RequestResult | None = Field(default=None, description="The outcome, once finished.")
-    card_url: str | None = Field(
-        default=None, description="Link to the approval card in Slack, once posted (protected requests only)."
-    )
 
 
 class RequestList(_Out):
@@ -285,7 +282,6 @@ class ChangeOutcome(_Out):
     expires_at: datetime | None = Field(
         default=None, description="When an unanswered approval request expires."
     )
-    card_url: str | None = Field(default=None, description="Link to the Slack approval card, once posted.")
     task_id: str | None = Field(default=None, description="The Anaplan task id, once the change started.")
     task: TaskOut | None = Field(default=None, description="The task as last seen, when the call waited.")
     result: RequestResult | None = Field(default=None, description="The outcome, when it finished.")

@@ -1,10 +1,12 @@
-"""Waiting for an Anaplan task inside one tool call: bounded, with progress, never forever.
+"""Waiting for an Anaplan task inside one tool call: on the stored record, bounded, with progress.
 
-The core starts tasks and never waits for them (the watcher follows them). An assistant, though,
-often wants "sync and tell me when it is done". `wait_for_task` polls the task through the core's
-read operations, with intervals that grow (quick answers for quick tasks, few calls for slow ones),
-reports progress to the client after every poll, and gives up after ``max_wait`` seconds, handing
-back the task as last seen so the tool can return a handle to check later.
+The core starts tasks and never waits for them; the watcher is the only poller. It follows every task,
+stores what it sees (the step, then the outcome) and publishes a change each time. An assistant often
+wants "sync and tell me when it is done", so `wait_for_task` awaits that stored record with
+`Changes.wait_until` — a store read after every change and every `RECHECK` seconds (a change another
+replica committed), never an Anaplan poll — reports the stored step to the client as progress, and
+gives up after ``max_wait`` seconds. Then it reads the task from Anaplan once, so the tool can hand
+back the task as it is (or a handle to check later).
 """
 
 from __future__ import annotations
@@ -12,84 +14,79 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 import anyio
 
 from alm_bot.errors import AlmBotError
 
-__all__ = ["FIRST_INTERVAL", "LONGEST_INTERVAL", "Progress", "Waited", "progress_message", "wait_for_task"]
+if TYPE_CHECKING:
+    from alm_bot.changes import Changes
+    from alm_bot.store import TrackedTask
+
+__all__ = ["RECHECK", "Progress", "Waited", "progress_message", "wait_for_task"]
 
 log = logging.getLogger("alm_bot.mcp.waiting")
 
-FIRST_INTERVAL: Final = 0.25
-GROWTH: Final = 1.6
-LONGEST_INTERVAL: Final = 5.0
+RECHECK: Final = 2.0
+"""Seconds between store reads while no change is published (a change committed by another replica)."""
 
-
-class TaskLike(Protocol):
-    @property
-    def task_id(self) -> str: ...
-    @property
-    def task_state(self) -> str: ...
-    @property
-    def current_step(self) -> str | None: ...
-    @property
-    def progress(self) -> float | None: ...
-    @property
-    def is_finished(self) -> bool: ...
-
-
-T = TypeVar("T", bound=TaskLike)
+T = TypeVar("T")
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 """``ctx.report_progress``: (progress so far, total, message)."""
 
 
 @dataclass(frozen=True)
 class Waited(Generic[T]):
-    """The task as last seen (None if it could not be read at all), and why waiting stopped early."""
+    """The task as read at the end (None if it could not be read), and why waiting stopped early."""
 
     task: T | None
     note: str | None = None
 
 
-def progress_message(label: str, task: TaskLike) -> str:
-    """``sync task 1A2B…: IN_PROGRESS, 40% (Merging model)``."""
-    parts = [task.task_state]
-    if task.progress is not None:
-        parts.append(f"{task.progress:.0%}")
-    text = ", ".join(parts)
-    if task.current_step:
-        text += f" ({task.current_step})"
-    return f"{label} task {task.task_id}: {text}"
+def progress_message(label: str, task_id: str, followed: TrackedTask | None) -> str:
+    """``sync task 1A2B…: IN_PROGRESS`` from the stored record (its step, or how it ended)."""
+    if followed is None:
+        return f"{label} task {task_id}: not followed yet"
+    if followed.state == "finished":
+        outcome = followed.result
+        ended = "succeeded" if outcome is not None and outcome.successful else "failed"
+        return f"{label} task {task_id}: {(outcome.task_state if outcome else None) or 'finished'}, {ended}"
+    return f"{label} task {task_id}: {followed.last_step or 'started, not checked yet'}"
 
 
 async def wait_for_task(
-    fetch: Callable[[], Awaitable[T]],
+    changes: Changes,
+    follow: Callable[[], Awaitable[TrackedTask | None]],
+    read: Callable[[], Awaitable[T]],
     report: Progress,
     *,
     max_wait: float,
     label: str,
+    task_id: str,
 ) -> Waited[T]:
-    """Poll until ``fetch()`` returns a finished task or ``max_wait`` seconds have passed.
+    """Await the stored record of the task until it is finished or ``max_wait`` seconds have passed.
 
-    Progress is reported after every poll as seconds waited out of ``max_wait`` (always increasing,
-    as the protocol asks), with Anaplan's state, percentage and step in the message. A core error
-    while polling stops the wait — the task itself may well be fine — and becomes the note.
+    Progress is reported at each store read whose time moved on, as seconds waited out of ``max_wait``
+    (always increasing, as the protocol asks), with the stored step in the message. A failing read —
+    of the store or, at the end, of Anaplan — stops the wait and becomes the note; the task itself may
+    well be fine.
     """
     start = anyio.current_time()
-    interval = FIRST_INTERVAL
-    task: T | None = None
-    while True:
-        try:
-            task = await fetch()
-        except AlmBotError as exc:
-            log.info("stopped waiting for a %s task: %s", label, exc)
-            return Waited(task, note=f"Stopped waiting because checking the task failed: {exc}")
-        waited = anyio.current_time() - start
-        await report(min(waited, max_wait), max_wait, progress_message(label, task))
-        remaining = max_wait - waited
-        if task.is_finished or remaining <= 0:
-            return Waited(task)
-        await anyio.sleep(min(interval, remaining))
-        interval = min(interval * GROWTH, LONGEST_INTERVAL)
+    reported = -1.0
+
+    async def finished() -> TrackedTask | None:
+        nonlocal reported
+        followed = await follow()
+        waited = min(anyio.current_time() - start, max_wait)
+        if waited > reported:
+            reported = waited
+            await report(waited, max_wait, progress_message(label, task_id, followed))
+        return followed if followed is not None and followed.state == "finished" else None
+
+    try:
+        await changes.wait_until(finished, max_wait=max_wait, recheck=RECHECK)
+        return Waited(await read())
+    except AlmBotError as exc:
+        log.info("stopped waiting for a %s task: %s", label, exc)
+        return Waited(None, note=f"Stopped waiting because checking the task failed: {exc}")

@@ -21,8 +21,7 @@ wakes to deliver, a waiting MCP tool re-reads). Everything else in the core that
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Final, Literal
@@ -65,8 +64,6 @@ NOTICES: Final[Mapping[RequestState, tuple[tuple[type[Any], Audience], ...]]] = 
     "failed": _FINISHED,
 }
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-
 
 class Lifecycle:
     """Performs transitions and writes notices; publishes a change after each commit."""
@@ -94,9 +91,13 @@ class Lifecycle:
         action: str | None = None,
         detail: Mapping[str, Any] | None = None,
         held_by: str | None = None,
+        also: Sequence[tuple[NoticePayload, str]] = (),
         **fields: Any,
     ) -> ApprovalRequest | None:
-        """Compare-and-set, audit (``action``, default the state) and notices; None if the race was lost."""
+        """Compare-and-set, audit (``action``, default the state) and notices; None if the race was lost.
+
+        ``also``: notices (payload, audience) this particular step adds to those of `NOTICES`.
+        """
         moved = await tx.transition(request_id, from_states, to_state, held_by=held_by, **fields)
         if moved is None:
             return None
@@ -105,6 +106,8 @@ class Lifecycle:
         )
         for notice, audience in NOTICES[to_state]:
             await self.enqueue(tx, moved, notice(request_id=moved.id), audience)
+        for payload, extra_audience in also:
+            await self.enqueue(tx, moved, payload, extra_audience)
         return moved
 
     async def move(
@@ -156,9 +159,7 @@ class Lifecycle:
         if audience == CARD and not request.plan.protected:
             return None  # only requests that needed approval have a card
         if audience == _REQUESTER:
-            if not _SLACK_USER.match(request.requester_id):
-                return None  # a CLI or pipeline requester has no Slack DM to receive
-            return user_destination(request.requester_id)
+            return user_destination(request.requester_id)  # the notifier knows who can get a DM
         return audience
 
     async def not_pending(self, tx: Transaction, request_id: str) -> RequestNotPending:

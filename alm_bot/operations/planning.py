@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from alm_bot.anaplan import AnaplanClient, Revision
 from alm_bot.directory import ModelDirectory, ModelInfo
-from alm_bot.errors import AnaplanError, InvalidArgument, NothingToSync
+from alm_bot.errors import Action, AnaplanError, InvalidArgument, NextStep, NothingToSync
 from alm_bot.records import ModelRef, RevisionRef, SyncPlan, SyncTarget
 
 __all__ = ["PlannedSync", "model_ref", "plan_record", "plan_sync", "revision_ref", "start_plan_summary"]
@@ -39,8 +39,8 @@ async def plan_sync(
     if not syncable:
         raise NothingToSync(
             f"{src.label} has no revision that {tgt.label} can take: the target is already at "
-            f"{latest.name!r}, or the models do not share a revision history. "
-            f'Create a revision on {src.label} first (/alm revision {src.alias or src.id} "name").'
+            f"{latest.name!r}, or the models do not share a revision history.",
+            next_step=NextStep(Action.CREATE_REVISION, src.alias or src.id),
         )
     chosen = _pick_revision(syncable, revision, src, tgt) if revision else syncable[0]
     return PlannedSync(src, tgt, chosen, latest)

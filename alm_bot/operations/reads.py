@@ -10,9 +10,9 @@ from typing import Literal
 
 from alm_bot.anaplan import AnaplanClient, ModelRevision, Revision, SummaryReport, TaskSummary
 from alm_bot.directory import ModelDirectory, ModelInfo
-from alm_bot.errors import InvalidArgument, RequestNotFound
+from alm_bot.errors import Action, InvalidArgument, NextStep, RequestNotFound
 from alm_bot.operations.outcomes import ReportTask, SyncTask
-from alm_bot.store import ApprovalRequest, AuditEvent, Store
+from alm_bot.store import ApprovalRequest, AuditEvent, Store, TrackedTask
 
 __all__ = ["Reads"]
 
@@ -82,8 +82,12 @@ class Reads:
     async def get_request(self, request_id: str) -> ApprovalRequest:
         request = await self.store.get_request(request_id.strip().upper())
         if request is None:
-            raise RequestNotFound(f"There is no request {request_id}. Try /alm requests to list them.")
+            raise RequestNotFound(request_id)
         return request
+
+    async def followed_task(self, kind: str, model_id: str, task_id: str) -> TrackedTask | None:
+        """What the watcher last stored about an Anaplan task it follows (a store read, no Anaplan call)."""
+        return await self.store.find_task(kind, model_id, task_id)
 
     async def list_requests(
         self, *, states: Collection[str] | None = None, requester_id: str | None = None, limit: int = 50
@@ -102,5 +106,6 @@ class Reads:
                 return rev
         raise InvalidArgument(
             "revision",
-            f"{info.label} has no revision {revision!r}. Try /alm revisions {info.alias or info.id}.",
+            f"{info.label} has no revision {revision!r}.",
+            next_step=NextStep(Action.LIST_REVISIONS, info.alias or info.id),
         )

@@ -20,7 +20,7 @@ from alm_bot.operations.ownership import Ownership
 from alm_bot.operations.planning import model_ref, plan_record, plan_sync, start_plan_summary
 from alm_bot.operations.reads import Reads
 from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
-from alm_bot.records import Plan, StatusPlan
+from alm_bot.records import DecidedOutsideSlack, Plan, StatusPlan
 from alm_bot.store import ApprovalRequest
 
 __all__ = ["Requests"]
@@ -105,16 +105,23 @@ class Requests:
             raise InvalidArgument(
                 "reason", "A rejection needs a reason, so the requester knows what to change."
             )
+        if actor.break_glass and not (reason or "").strip():
+            raise InvalidArgument(
+                "reason", "A decision taken outside Slack (break-glass) needs a reason for the reviewers."
+            )
         reason = (reason or "").strip() or None
         decision = {
             "decided_by_id": actor.id,
-            "decided_by_name": actor.name,
+            "decided_by_name": actor.decider_name,
             "decided_at": now,
             "reason": reason,
         }
+        detail = {"reason": reason, **_break_glass(actor)}
+        # The approvers review what was decided around them (break-glass), in the card's thread.
+        also = [(DecidedOutsideSlack(request_id=request.id), "card")] if actor.break_glass else []
         if not approve:
             return await self.lifecycle.move(
-                request, {"pending"}, "rejected", actor=actor, detail={"reason": reason}, **decision
+                request, {"pending"}, "rejected", actor=actor, detail=detail, also=also, **decision
             )
         # The approver's process owns the execution from the approval on (lease and deadline).
         approved = await self.lifecycle.move(
@@ -122,7 +129,8 @@ class Requests:
             {"pending"},
             "approved",
             actor=actor,
-            detail={"reason": reason},
+            detail=detail,
+            also=also,
             **decision,
             **self.ownership.taken(),
         )
@@ -193,3 +201,8 @@ class Requests:
         if request.state == "pending":
             return RequestOutcome(request, "awaiting_approval", self.execution.approvers)
         return await self.execution.execute(request, target)
+
+
+def _break_glass(actor: Actor) -> dict[str, object]:
+    """The audit's record of a decision taken outside Slack: marked, with who ran the command."""
+    return {"break_glass": True, "run_by": actor.run_by} if actor.break_glass else {}

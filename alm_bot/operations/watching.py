@@ -63,6 +63,10 @@ class WatchedWork:
     ) -> list[TrackedTask]:
         return await self._store.claim_due_tasks(owner, now, lease, limit)
 
+    async def recent_successful_tasks(self, kind: str, model_id: str, limit: int) -> list[TrackedTask]:
+        """What the watcher's pacing learns from: how long past tasks into the model took."""
+        return await self._store.recent_successful_tasks(kind, model_id, limit)
+
     async def reschedule_task(
         self, task: TrackedTask, owner: str, next_poll_at: datetime, interval: float, step: str | None
     ) -> bool:

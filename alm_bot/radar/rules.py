@@ -92,12 +92,17 @@ RULES: Final[dict[str, Rule]] = {
             UNREAD,
         ),
         Rule("summary-changed", "review", "changed line items, modules or lists with no full report", UNREAD),
-        Rule("report-unknown", "unknown", "a report section, column or line the radar does not know", UNREAD),
+        Rule(
+            "report-unknown",
+            "unknown",
+            "a report section, column or line the radar does not know",
+            f"{UNREAD}; layout: {REPORT_LAYOUT}",
+        ),
         Rule("report-too-large", "unknown", "a full report over the radar's size cap", UNREAD),
         Rule("report-unavailable", "unknown", "a full report that was wanted but could not be read", UNREAD),
         Rule("nothing-read", "unknown", "a plan with neither a summary nor a report", UNREAD),
         Rule("summary-unknown", "unknown", "a summary category the radar does not know", UNREAD),
-        Rule("report-disagrees", "unknown", "deletions in the summary that the report does not list", UNREAD),
+        Rule("report-disagrees", "unknown", "summary counts that the report's rows do not show", UNREAD),
     )
 }
 

@@ -8,7 +8,10 @@ Modules: ``app`` (the Bolt app, HTTP endpoint, Socket Mode), ``commands`` (/alm)
 (buttons and modal submissions), ``home`` (App Home), ``notifier`` (`SlackNotifier`, the core's
 outbound notices), renderers ``replies`` / ``cards`` / ``notices`` / ``modals`` on ``message`` and
 ``formatting``, ``parsing`` (the subcommand table), ``buttons`` (versioned payloads), ``people`` and
-``groups`` (cached user names and approver-group memberships), ``delivery`` (chat.* calls).
+``groups`` (cached user names and approver-group memberships), ``delivery`` (chat.* calls),
+``once`` (a notice posted once: message metadata, looked up before a re-post). The HTTP edge:
+``events_endpoint`` (``POST /slack/events``), ``signature`` (Slack's v0 signature), ``payloads``
+(parsing and shape checks), ``edge`` (bugs in listeners).
 """
 
 from alm_bot.slack.app import (

@@ -62,7 +62,7 @@ async def approve(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> Non
         groups = await bot.groups.memberships(actor.id)
         await bot.ops.decide(request_id, actor=actor, approve=True, actor_groups=groups)
     except AlmBotError as exc:
-        await tell(client, actor.id, replies.error_message(str(exc)), channel=_channel_of(body))
+        await tell(client, actor.id, replies.error_message(exc), channel=_channel_of(body))
 
 
 async def open_rejection(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -75,7 +75,7 @@ async def open_rejection(bot: Bot, body: dict[str, Any], client: AsyncWebClient)
             request_id_of(_button_value(body)), actor=actor, actor_groups=groups
         )
     except AlmBotError as exc:
-        await tell(client, actor.id, replies.error_message(str(exc)), channel=_channel_of(body))
+        await tell(client, actor.id, replies.error_message(exc), channel=_channel_of(body))
         return
     await client.views_open(trigger_id=body["trigger_id"], view=reject_modal(request))
 
@@ -101,7 +101,7 @@ async def request_sync_from_form(bot: Bot, body: dict[str, Any], client: AsyncWe
         outcome = await bot.ops.request_sync(form.source, form.target, form.revision, actor=actor)
         message = replies.request_outcome(outcome, bot.settings.approval)
     except AlmBotError as exc:
-        message = replies.error_message(str(exc))
+        message = replies.error_message(exc)
     await _reply_to_form(client, body, message)
 
 

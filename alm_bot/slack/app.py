@@ -4,8 +4,8 @@
 core. Over HTTP, `alm_bot.slack.events_endpoint.SlackEvents` stands before Bolt: it verifies each
 request's signature on the raw bytes (missing, wrong or stale → 401), refuses bodies Slack does not
 send (400) and acknowledges replays and retries without acting; only then a listener runs. Bugs
-in listeners are reported by `alm_bot.slack.edge`: logged with a reference,
-and the user reads "something went wrong (ref …)" — never a traceback.
+in listeners are reported by `alm_bot.slack.edge`: logged with a reference, and the user reads
+"something went wrong (ref …)" — never a traceback.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ __all__ = [
 ]
 
 SLACK_EVENTS_PATH = "/slack/events"
+SLACK_WEB_API = "https://slack.com/api/"
+"""Where Slack's Web API lives unless ``SLACK_API_URL`` says otherwise (tests: a fake Slack)."""
 log = logging.getLogger("alm_bot.slack")
 
 
@@ -51,7 +53,9 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     """The Web API client for ``settings`` (bot token, ``SLACK_API_URL``)."""
     if settings.slack_bot_token is None:
         raise ConfigError(["SLACK_BOT_TOKEN: is missing: the Slack front end needs the bot token (xoxb-…)"])
-    return AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url or SLACK_WEB_API
+    )
 
 
 def build_slack_app(services: Services, *, client: AsyncWebClient | None = None) -> AsyncApp:

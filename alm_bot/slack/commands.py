@@ -25,6 +25,7 @@ from alm_bot.slack.edge import after_ack
 from alm_bot.slack.message import Message
 from alm_bot.slack.modals import sync_modal
 from alm_bot.slack.parsing import Invocation, UsageError, parse
+from alm_bot.slack.stats import stats_command
 
 __all__ = ["ALM_COMMAND", "register_commands"]
 
@@ -49,7 +50,7 @@ async def handle_alm(
     try:
         invocation = parse(command.get("text") or "")
     except UsageError as exc:
-        await ack(**replies.error_message(str(exc)).ephemeral())
+        await ack(**replies.error_message(exc).ephemeral())
         return
     if invocation.name == "help":
         await ack(**replies.help_message(invocation.unknown).ephemeral())
@@ -73,7 +74,7 @@ async def _answer(bot: Bot, invocation: Invocation, command: dict[str, Any], res
     try:
         message = await _HANDLERS[invocation.name](bot, actor, invocation)
     except AlmBotError as exc:
-        message = replies.error_message(str(exc))
+        message = replies.error_message(exc)
     await respond(**message.ephemeral())
 
 
@@ -83,7 +84,7 @@ async def _open_sync_form(
     try:
         models = await bot.ops.list_models()
     except AlmBotError as exc:
-        await respond(**replies.error_message(str(exc)).ephemeral())
+        await respond(**replies.error_message(exc).ephemeral())
         return
     view = sync_modal(models, command.get("response_url"))
     try:
@@ -211,4 +212,5 @@ _HANDLERS: Final[dict[str, Handler]] = {
     "requests": _requests,
     "cancel": _cancel,
     "audit": _audit,
+    "stats": stats_command,
 }

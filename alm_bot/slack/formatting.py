@@ -17,6 +17,7 @@ __all__ = [
     "clip",
     "code",
     "escape",
+    "is_slack_user",
     "person",
     "plural",
     "when",
@@ -43,6 +44,11 @@ def clip(text: str, limit: int) -> str:
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
+def is_slack_user(user_id: str) -> bool:
+    """True for a Slack user id (``U…``/``W…``); a CLI or pipeline requester has none."""
+    return bool(_SLACK_USER.match(user_id))
 
 
 def person(user_id: str | None, name: str | None = None) -> str:

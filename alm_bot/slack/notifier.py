@@ -12,7 +12,8 @@ destination                 what is delivered
 ==========================  =========================================================
 ``approvals``               the approval card, posted in the approvals channel
 ``card``                    ``chat.update`` of the card; progress and results in its thread
-``user:<id>``               a direct message (``conversations.open`` + ``chat.postMessage``)
+``user:<id>``               a direct message (``conversations.open`` + ``chat.postMessage``);
+                            nothing for an id that is no Slack user (a CLI or pipeline requester)
 ``channel:<id>``            a message in that channel
 ==========================  =========================================================
 """
@@ -29,11 +30,19 @@ from alm_bot.config import Settings
 from alm_bot.errors import ConfigError
 from alm_bot.notify import APPROVALS, CARD, DeliveryReceipt, Notice
 from alm_bot.operations import Operations
-from alm_bot.records import ComparisonReady, SyncPlan, TaskProgress
+from alm_bot.records import (
+    CardRefused,
+    ComparisonReady,
+    NoticePayload,
+    NoticesRecovered,
+    SyncPlan,
+    TaskProgress,
+)
 from alm_bot.slack import notices
 from alm_bot.slack.card_ref import card_location, card_ref
 from alm_bot.slack.cards import approval_card
 from alm_bot.slack.delivery import dm_channel, update
+from alm_bot.slack.formatting import is_slack_user
 from alm_bot.slack.message import Message
 from alm_bot.slack.once import NoticePoster
 from alm_bot.store import ApprovalRequest
@@ -45,7 +54,7 @@ log = logging.getLogger("alm_bot.slack.notifier")
 _CARD_REDRAWS: Final = frozenset(
     {"approval_needed", "request_updated", "request_decided", "request_expired", "request_cancelled"}
 )
-_THREAD_REPLIES: Final = frozenset({"task_progress", "task_finished"})
+_THREAD_REPLIES: Final = frozenset({"task_progress", "task_finished", "decided_outside_slack"})
 
 
 class CardNotPostedYet(RuntimeError):
@@ -65,6 +74,9 @@ class SlackNotifier:
         if isinstance(notice.payload, ComparisonReady):
             await self._comparison(notice.id, notice.destination, notice.payload)
             return None
+        if isinstance(notice.payload, NoticesRecovered):
+            await self._to_approvals_channel(notice, notices.recovered_message(notice.payload))
+            return None
         request = notice.request
         if request is None:
             log.warning(
@@ -76,12 +88,24 @@ class SlackNotifier:
         if notice.destination == CARD:
             await self._on_card(notice, request)
             return None
+        if not _reachable(notice.destination):
+            log.info("notice %s for %s: no Slack user to tell, skipped", notice.id, notice.destination)
+            return None
         channel = await self._channel_for(notice.destination)
         message = (
-            approval_card(request) if notice.kind == "approval_needed" else _personal(notice.kind, request)
+            approval_card(request)
+            if notice.kind == "approval_needed"
+            else _personal(notice.kind, request, notice.payload)
         )
         await self._poster.post(notice.id, channel, message)
         return None
+
+    async def _to_approvals_channel(self, notice: Notice, message: Message) -> None:
+        channel = self._settings.approval.channel
+        if channel is None:
+            log.info("no approvals channel configured: %s", message.text)
+            return
+        await self._poster.post(notice.id, channel, message)
 
     async def _post_card(self, notice: Notice, request: ApprovalRequest) -> DeliveryReceipt:
         card = approval_card(request)
@@ -102,11 +126,12 @@ class SlackNotifier:
             raise CardNotPostedYet(f"the card of request {request.id} is not posted yet")
         if notice.kind in _THREAD_REPLIES:
             payload = notice.payload
-            reply = (
-                notices.progress_reply(payload)
-                if isinstance(payload, TaskProgress)
-                else notices.finished_reply(request)
-            )
+            if isinstance(payload, TaskProgress):
+                reply = notices.progress_reply(payload)
+            elif notice.kind == "decided_outside_slack":
+                reply = notices.break_glass_reply(request)
+            else:
+                reply = notices.finished_reply(request)
             await self._poster.post(notice.id, posted.channel, reply, thread_ts=posted.ts)
             return
         if notice.kind not in _CARD_REDRAWS:
@@ -137,7 +162,17 @@ class SlackNotifier:
         )
 
 
-def _personal(kind: str, request: ApprovalRequest) -> Message:
+def _reachable(destination: str) -> bool:
+    """A ``user:`` destination only reaches someone with a Slack user id."""
+    kind, _, target = destination.partition(":")
+    return kind != "user" or is_slack_user(target)
+
+
+def _personal(kind: str, request: ApprovalRequest, payload: NoticePayload) -> Message:
+    if kind == "card_refused":
+        return notices.card_refused_dm(
+            request, payload.error if isinstance(payload, CardRefused) else "refused"
+        )
     if kind == "request_decided":
         return notices.decided_dm(request)
     if kind == "request_expired":

@@ -40,8 +40,11 @@ log = logging.getLogger("alm_bot.slack.notifier")
 NOTICE_EVENT: Final = "alm_bot_notice"
 # Slack's clock and ours differ a little; the window starts this much before the attempt.
 _CLOCK_MARGIN: Final = timedelta(minutes=2)
-_PAGE_SIZE: Final = 200
-_MAX_PAGES: Final = 10  # 2,000 messages since the attempt: far more than any channel alm-bot posts in
+# Slack caps pages at 15 messages (and one call a minute) for apps distributed outside its
+# Marketplace since 2025; internal apps get more, but 15 works for both. A 429 propagates: the
+# watcher retries after Retry-After, and nothing is re-posted before Slack could be asked.
+_PAGE_SIZE: Final = 15
+_MAX_PAGES: Final = 20  # 300 messages since the attempt: far more than alm-bot posts in that time
 
 
 def notice_metadata(dedupe_key: str) -> dict[str, Any]:

@@ -123,10 +123,6 @@ class _Action(_Shape):
     value: str | None = None
 
 
-class _Channel(_Shape):
-    id: str | None = None
-
-
 class _Container(_Shape):
     channel_id: str | None = None
 
@@ -136,7 +132,7 @@ class _BlockActions(_Shape):
     user: _User
     actions: list[_Action] = Field(min_length=1)
     trigger_id: str = Field(min_length=1)
-    channel: _Channel | None = None
+    channel: _IdObject | None = None
     container: _Container | None = None
     response_url: str | None = None
 

@@ -20,14 +20,17 @@ from alm_bot.anaplan.models import (
     Revision,
     TaskSummary,
 )
+from alm_bot.anaplan.verdict import verdict_of
 from alm_bot.config import ApprovalConfig
 from alm_bot.directory import ModelInfo
+from alm_bot.errors import AlmBotError
 from alm_bot.operations import ComparisonStarted, RequestOutcome
-from alm_bot.policy import approvers_label
+from alm_bot.policy import approvers_of
 from alm_bot.slack.cards import model_label, origin_note, request_title, state_line
 from alm_bot.slack.formatting import clip, code, escape, person, plural, when
 from alm_bot.slack.message import Message, clipped, context, section
 from alm_bot.slack.parsing import SUBCOMMANDS
+from alm_bot.slack.wording import approvers_mentioned, in_slack_words
 from alm_bot.store import ApprovalRequest, AuditEvent
 
 __all__ = [
@@ -50,9 +53,12 @@ __all__ = [
 T = TypeVar("T")
 
 
-def error_message(text: str) -> Message:
-    """An error for the person who typed the command: the core's sentence says what to do next."""
-    return Message(text, (section(f"⚠️ {escape(text)}"),))
+def error_message(error: AlmBotError | str) -> Message:
+    """An error for the person who typed the command: the core's facts, worded for Slack."""
+    if isinstance(error, str):
+        return Message(error, (section(f"⚠️ {escape(error)}"),))
+    text = in_slack_words(error)
+    return Message(text, (section(f"⚠️ {text}"),))
 
 
 def help_message(unknown: str | None = None) -> Message:
@@ -134,12 +140,9 @@ def sync_task(model: str, task: PendingTask | CompletedSyncTask | CompletedRepor
     if task.progress is not None:
         lines.append(f"Progress: {task.progress:.0%}")
     lines.append(f"Started {when(task.creation_time)}")
-    if isinstance(task, CompletedSyncTask | CompletedReportTask):
-        outcome = "✅ successful" if task.result.successful else "❌ failed"
-        error = task.result.error
-        if error is not None:
-            detail = " — ".join(t for t in (error.title, error.message_text, error.subtitle) if t)
-            outcome += f": {escape(detail)}"
+    verdict = verdict_of(task, what="sync") if task.is_finished else None
+    if verdict is not None:
+        outcome = "✅ successful" if verdict.successful else f"❌ failed: {escape(verdict.reason or '')}"
         lines.append(f"Result: {outcome}")
     return Message(f"Task {task.task_id}: {task.task_state}", (section("\n".join(lines)),))
 
@@ -172,7 +175,7 @@ def request_outcome(outcome: RequestOutcome, approval: ApprovalConfig) -> Messag
         where = f" in <#{approval.channel}>" if approval.channel else ""
         text = (
             f"🕓 *{title}* needs approval: request *{request.id}* is waiting{where} for "
-            f"{approvers_label(approval)}. Withdraw it with `/alm cancel {request.id}`."
+            f"{approvers_mentioned(approvers_of(approval))}. Withdraw it with `/alm cancel {request.id}`."
         )
         return Message(f"Request {request.id} is waiting for approval.", (section(text),))
     if outcome.status == "started":

@@ -87,6 +87,14 @@ class Store(WorkQueues):
         found = await self.select(TrackedTask, sa.select(TASKS).where(TASKS.c.id == task_id))
         return found[0] if found else None
 
+    async def find_task(self, kind: str, model_id: str, anaplan_task_id: str) -> TrackedTask | None:
+        """The tracked task for this Anaplan task, if anyone follows it."""
+        query = sa.select(TASKS).where(
+            TASKS.c.kind == kind, TASKS.c.model_id == model_id, TASKS.c.anaplan_task_id == anaplan_task_id
+        )
+        found = await self.select(TrackedTask, query)
+        return found[0] if found else None
+
     async def list_tasks(self, request_id: str | None = None, state: str | None = None) -> list[TrackedTask]:
         """Tracked tasks, oldest first."""
         query = sa.select(TASKS)
@@ -95,6 +103,23 @@ class Store(WorkQueues):
         if state is not None:
             query = query.where(TASKS.c.state == state)
         return await self.select(TrackedTask, query.order_by(TASKS.c.id))
+
+    async def recent_successful_tasks(self, kind: str, model_id: str, limit: int) -> list[TrackedTask]:
+        """The newest ``limit`` finished, successful tasks of ``kind`` into ``model_id``, newest first.
+
+        Failed ones are left out: a failure can come at any time, it says nothing about how long the
+        next task will take (what the watcher learns from these).
+        """
+        query = (
+            sa.select(TASKS)
+            .where(TASKS.c.kind == kind, TASKS.c.model_id == model_id, TASKS.c.state == "finished")
+            .order_by(TASKS.c.finished_at.desc(), TASKS.c.id.desc())
+            .limit(limit * 3)  # room for the failures among them
+        )
+        found = await self.select(TrackedTask, query)
+        return [
+            t for t in found if t.finished_at is not None and t.result is not None and t.result.successful
+        ][:limit]
 
     async def list_outbox(self, sent: bool | None = None, limit: int = 100) -> list[OutboxRow]:
         """Outbox rows (``sent``: only sent / only unsent / all), oldest first."""

@@ -1,7 +1,7 @@
 """May a model change now? Deny wins over allow; a model with allow windows changes only inside one.
 
 ``decide`` answers for one instant and says when the change may run otherwise; ``overview`` lists,
-per window that applies, whether it is open now and its next opening (for ``/alm windows``).
+per window that applies, whether it is open now and its next opening (what each front end lists).
 The reasons are plain sentences of fact; each front end frames them.
 """
 

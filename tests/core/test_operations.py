@@ -10,9 +10,11 @@ from core_stack import ADA, APPROVER, OTHER_APPROVER, STRANGER, CoreStack, open_
 
 from alm_bot.actor import Actor
 from alm_bot.errors import (
+    Action,
     ApprovalNotConfigured,
     InvalidArgument,
     ModelNotResolved,
+    NextStep,
     NotAllowed,
     NothingToSync,
     RequestNotPending,
@@ -40,8 +42,9 @@ async def test_models_are_resolved_by_alias_id_and_exact_name(core: CoreStack) -
 async def test_an_unknown_model_is_refused_with_the_closest_names(core: CoreStack) -> None:
     with pytest.raises(ModelNotResolved) as refused:
         await core.ops.resolve("prd")
-    assert "did you mean prod" in str(refused.value)
-    assert "/alm models" in str(refused.value)
+    assert refused.value.reference == "prd"
+    assert refused.value.candidates == ["prod"]
+    assert refused.value.next_step == NextStep(Action.LIST_MODELS)
 
 
 async def test_a_sync_into_a_protected_model_waits_for_approval_and_posts_a_card(core: CoreStack) -> None:

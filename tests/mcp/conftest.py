@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
 from alm_bot.config import Settings
 from alm_bot.mcp import build_mcp_server
+from alm_bot.notify import NullNotifier
 from alm_bot.sandbox import Sandbox, seed
 from alm_bot.services import Services, open_services
 from tests.mcp.sandboxed import sandbox_settings
@@ -39,8 +41,21 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def services(settings: Settings, sandbox: Sandbox) -> AsyncIterator[Services]:
-    async with open_services(settings, sandbox=sandbox) as opened:
+    """Open services with a watcher following tasks beside them, as in ``alm-bot mcp`` and ``serve``
+    (waiting tools await what it stores). It stops between two passes, never inside one."""
+    async with open_services(settings, sandbox=sandbox) as opened, anyio.create_task_group() as tg:
+        watcher = opened.start_watcher(NullNotifier(), deliver=False)
+        stop = anyio.Event()
+
+        async def follow() -> None:
+            while not stop.is_set():
+                await watcher.tick()
+                with anyio.move_on_after(0.02):
+                    await stop.wait()
+
+        tg.start_soon(follow)
         yield opened
+        stop.set()
 
 
 @pytest.fixture

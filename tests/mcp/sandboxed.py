@@ -12,9 +12,13 @@ ADA = "U0ADA:Ada Lovelace"
 """The identity a stdio/in-memory assistant acts as in these tests (ALM_BOT_MCP_ACTOR)."""
 
 
+QUICK_WATCHER = {"poll_min_seconds": 0.05, "poll_max_seconds": 0.2, "anaplan_requests_per_second": 50}
+"""The watcher beside the server follows the sandbox's short tasks quickly."""
+
+
 def sandbox_settings(tmp_path: Path, **env: str) -> Settings:
     variables = {"ALM_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'alm-bot.db'}", "ALM_BOT_MCP_ACTOR": ADA}
-    return load_settings(env=variables | env, defaults=sandbox_defaults())
+    return load_settings(env=variables | env, defaults=sandbox_defaults() | {"watcher": QUICK_WATCHER})
 
 
 def sync_posts(sandbox: Sandbox) -> list[str]:

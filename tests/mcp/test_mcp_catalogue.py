@@ -127,7 +127,7 @@ async def test_change_tools_output_says_status_request_and_approvers(tools: dict
         schema = tools[name].output_schema
         assert schema is not None
         properties = schema["properties"]
-        assert {"status", "request_id", "approvers", "expires_at", "card_url", "task_id"} <= set(properties)
+        assert {"status", "request_id", "approvers", "expires_at", "task_id"} <= set(properties)
         assert properties["status"]["enum"] == ["awaiting_approval", "started", "succeeded", "failed"]
 
 

@@ -10,7 +10,7 @@ from alm_bot.errors import AnaplanUnavailable, InvalidArgument, ModelNotResolved
 from alm_bot.mcp.auth import is_loopback
 from alm_bot.mcp.boundary import message_for, tool_errors
 from alm_bot.mcp.deps import LOCAL_ACTOR, ToolDeps, current_actor
-from alm_bot.mcp.render import card_url, state_explained
+from alm_bot.mcp.render import state_explained
 
 
 async def no_ops() -> object:
@@ -47,18 +47,7 @@ def test_an_unresolved_model_points_to_the_model_list() -> None:
 
 
 def test_an_unknown_request_points_to_the_request_list() -> None:
-    assert message_for(RequestNotFound("There is no request R1."), {}).endswith(
-        "Call alm_list_requests to see recent requests."
-    )
-
-
-def test_a_card_link_needs_both_channel_and_timestamp() -> None:
-    assert (
-        card_url("C0APPROVALS", "1712345678.000200")
-        == "https://slack.com/archives/C0APPROVALS/p1712345678000200"
-    )
-    assert card_url("C0APPROVALS", None) is None
-    assert card_url(None, "1712345678.000200") is None
+    assert message_for(RequestNotFound("R1"), {}).endswith("Call alm_list_requests to see recent requests.")
 
 
 def test_every_request_state_is_explained() -> None:

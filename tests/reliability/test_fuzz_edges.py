@@ -10,8 +10,12 @@ them), served by uvicorn on 127.0.0.1, with the sandbox and a fake Slack behind 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import inspect
 import json
+import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,3 +237,39 @@ def assert_clear(tool: str, result: CallToolResult) -> None:
     assert message.startswith(prefix), message
     assert len(message) > len(prefix) + 5, message
     assert not any(sign in message for sign in BUG_SIGNS), message
+
+
+# --- raw bytes at /slack/events -------------------------------------------------------------------
+
+raw_bodies = st.one_of(
+    st.binary(max_size=300),
+    st.builds(lambda payload: "payload=" + payload, st.text(max_size=60)),
+    json_values.map(json.dumps),
+    st.builds(
+        lambda key, value: f"{key}={value}", st.sampled_from(["command", "payload", "type"]), st.text()
+    ),
+)
+content_types = st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain", ""])
+
+
+@FUZZ
+@given(body=raw_bodies, content_type=content_types, signed=st.booleans())
+async def test_any_bytes_at_slack_events_through_serves_app_get_401_400_or_200_never_a_bug(
+    edge: Edge, caplog: pytest.LogCaptureFixture, body: str | bytes, content_type: str, signed: bool
+) -> None:
+    caplog.clear()
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    mark = len(edge.fake.calls)
+    headers = {"Content-Type": content_type} if content_type else {}
+    if signed:
+        stamp = str(int(time.time()))
+        digest = hmac.new(SECRET.encode(), f"v0:{stamp}:".encode() + raw, hashlib.sha256).hexdigest()
+        headers |= {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+
+    reply = await edge.http.post("/slack/events", content=raw, headers=headers)
+    await drain_bolt_listeners()
+
+    assert reply.status_code in ((200, 400) if signed else (401,)), reply.text
+    shown = [reply.text, *(json.dumps(c.params, ensure_ascii=False) for c in edge.said_since(mark))]
+    assert not [text for text in shown if any(sign in text for sign in BUG_SIGNS)]
+    assert not [r.getMessage() for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]

@@ -1,36 +1,29 @@
 """``kill -9`` of ``alm-bot serve`` while Slack is taking a notice: after the restart it appears once.
 
-Slack is slow on purpose: the fake carries the direct message out at once — Slack has it — and holds
-the answer (`FakeSlack.delay_next`). The process is killed while it waits, so its outbox row is not
-marked sent and its outcome is unknown. The restarted process finds the message in the DM's history
-by its metadata instead of posting it a second time. Deterministic: the window is opened by the
-delay, not by luck.
+Slack is slow on purpose: the fake carries the message out at once — Slack has it — and holds the
+answer (`FakeSlack.delay_next`). The process is killed while it waits, so its outbox row is not
+marked sent and its outcome is unknown. The restarted process finds the message by its metadata —
+in the channel's history (the card), the DM's history, the thread's replies — instead of posting it
+a second time. Deterministic: the window is opened by the delay, not by luck.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.reliability.rig import REQUESTER, Rig, rig
-from tools.fake_slack import Call
+from alm_bot.store import ApprovalRequest
+from tests.reliability.rig import APPROVALS, REQUESTER, Rig, Serve, rig
 from tools.fake_slack_workspace import dm_channel_id
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 TASK_SECONDS = 600
 HELD = 120  # seconds the slow Slack holds its answer: far longer than the test needs
-
-
-def decided_dms(bot: Rig, request_id: str) -> list[Call]:
-    return bot.posts(
-        lambda c: (
-            c.params.get("channel") == dm_channel_id(REQUESTER)
-            and c.params.get("text") == f"Your request {request_id} was approved."
-        )
-    )
 
 
 def repeated(bot: Rig) -> list[tuple[object, ...]]:
@@ -42,29 +35,76 @@ def repeated(bot: Rig) -> list[tuple[object, ...]]:
     return [message for message, times in seen.items() if times > 1]
 
 
-async def test_a_dm_in_flight_when_serve_is_killed_is_posted_once_after_the_restart(
-    database_url: str, tmp_path: Path
+def is_dm(params: dict[str, Any]) -> bool:
+    return params.get("channel") == dm_channel_id(REQUESTER)
+
+
+def is_card(params: dict[str, Any]) -> bool:
+    return params.get("channel") == APPROVALS and not params.get("thread_ts")
+
+
+def is_thread_reply(params: dict[str, Any]) -> bool:
+    return params.get("channel") == APPROVALS and bool(params.get("thread_ts"))
+
+
+async def card_posted(bot: Rig, first: Serve) -> ApprovalRequest:
+    assert (await first.slash("sync dev prod")).status_code == 200
+    return await bot.request_where(lambda r: r.card_ref is not None, "the approval card")
+
+
+async def kill_while_posting_the_card(bot: Rig, first: Serve) -> None:
+    assert (await first.slash("sync dev prod")).status_code == 200
+    await bot.fake.wait_for("chat.postMessage", where=lambda c: is_card(c.params), timeout=30)
+
+
+async def kill_while_telling_the_requester(bot: Rig, first: Serve) -> None:
+    assert (await first.approve(await card_posted(bot, first))).status_code == 200
+    await bot.fake.wait_for("chat.postMessage", where=lambda c: is_dm(c.params), timeout=30)
+
+
+async def kill_while_replying_in_the_thread(bot: Rig, first: Serve) -> None:
+    assert (await first.approve(await card_posted(bot, first))).status_code == 200
+    await bot.request_where(lambda r: r.anaplan_task_id is not None, "the sync to start")
+    await bot.advance(TASK_SECONDS + 1)
+    await bot.fake.wait_for("chat.postMessage", where=lambda c: is_thread_reply(c.params), timeout=30)
+
+
+WINDOWS = {
+    "the approval card": (is_card, kill_while_posting_the_card),
+    "a direct message": (is_dm, kill_while_telling_the_requester),
+    "a reply in the card's thread": (is_thread_reply, kill_while_replying_in_the_thread),
+}
+
+
+@pytest.mark.parametrize(("slow", "until_in_flight"), list(WINDOWS.values()), ids=list(WINDOWS))
+async def test_a_notice_in_flight_when_serve_is_killed_is_posted_once_after_the_restart(
+    database_url: str,
+    tmp_path: Path,
+    slow: Callable[[dict[str, Any]], bool],
+    until_in_flight: Callable[[Rig, Serve], Awaitable[None]],
 ) -> None:
     async with rig(tmp_path, database_url, task_duration=TASK_SECONDS) as bot:
-        dm = dm_channel_id(REQUESTER)
-        bot.fake.delay_next("chat.postMessage", HELD, where=lambda params: params.get("channel") == dm)
+        bot.fake.delay_next("chat.postMessage", HELD, where=slow)
         async with bot.serve() as first:
-            assert (await first.slash("sync dev prod")).status_code == 200
-            pending = await bot.request_where(lambda r: r.card_ref is not None, "the approval card")
-            assert (await first.approve(pending)).status_code == 200
-            await bot.fake.wait_for(
-                "chat.postMessage", where=lambda c: c.params.get("channel") == dm, timeout=30
-            )
-            await first.kill()  # Slack has the DM; alm-bot never heard back
-
-        assert len(decided_dms(bot, pending.id)) == 1
-        (unsent,) = [row for row in await bot.store.list_outbox(sent=False) if row.kind == "request_decided"]
-        assert unsent.attempt_started_at is not None  # the restart knows this outcome is unknown
+            await until_in_flight(bot, first)
+            await first.kill()  # Slack has the message; alm-bot never heard back
+        in_flight = bot.posts(lambda c: slow(c.params))
+        assert len(in_flight) == 1
+        unsent = [
+            row for row in await bot.store.list_outbox(sent=False) if row.attempt_started_at is not None
+        ]
+        assert unsent, "the restart knows an attempt's outcome is unknown"
 
         async with bot.serve():
             await bot.outbox_empty()
         # Both alm-bot processes have stopped: these counts are final.
-        assert len(decided_dms(bot, pending.id)) == 1
+        assert [c.params["text"] for c in bot.posts(lambda c: slow(c.params))].count(
+            in_flight[0].params["text"]
+        ) == 1
         assert repeated(bot) == []
-        assert bot.fake.of("conversations.history"), "the restarted process asked Slack first"
-        assert await bot.sync_posts(status=None) == 1
+        assert bot.fake.of("conversations.history") + bot.fake.of("conversations.replies"), "Slack was asked"
+        (request,) = await bot.store.list_requests()
+        assert request.card_ref is not None
+        assert request.card_ref.split()[1] == next(
+            c.reply["ts"] for c in bot.posts(lambda c: is_card(c.params))
+        )

@@ -94,7 +94,7 @@ async def test_a_mistyped_model_gets_a_suggestion_and_what_to_do_next(stack: Sla
     assert answer["response_type"] == "ephemeral"
     shown = text_of(answer)
     assert "prd is not an alias, model id or model name — did you mean prod?" in shown
-    assert "Try /alm models" in shown
+    assert "Try `/alm models`" in shown
 
 
 async def test_syncable_lists_the_revisions_the_target_can_take(stack: SlackStack) -> None:
@@ -146,7 +146,7 @@ async def test_sync_without_arguments_opens_a_form_with_model_pickers(stack: Sla
     reply, name = await stack.command("sync")
     assert reply.status_code == 200
     (opened,) = await stack.fake.wait_for("views.open")
-    assert opened.params["trigger_id"] == "1111.2222.slash"
+    assert opened.params["trigger_id"].startswith("1111.2222.slash.")  # the command's own
     view = opened.params["view"]
     assert view["callback_id"] == "alm_sync_form"
     pickers = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}

@@ -26,11 +26,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_stack import APPROVER, SECRET, SlackStack, text_of
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 from alm_bot.slack.buttons import APPROVE, REJECT, button_value
+from alm_bot.slack.events_endpoint import SlackEvents
 from alm_bot.slack.modals import REASON_BLOCK, REJECT_MODAL, SYNC_MODAL
 from alm_bot.store import ReplayGuard, Store
-from tests.live import drain_bolt_listeners
+from tests.live import drain_bolt_listeners, serving
 from tools.fake_slack import (
     block_actions_payload,
     event_payload,
@@ -403,3 +406,45 @@ async def test_replicas_share_what_was_seen_and_expired_entries_are_cleaned_up(t
     finally:
         await one.dispose()
         await two.dispose()
+
+
+@FUZZ
+@given(
+    timestamp=st.one_of(
+        st.integers(min_value=-400, max_value=400).map(lambda skew: str(int(time.time()) + skew)),
+        st.from_regex(r"[!-~\xa0-\xff]{0,14}", fullmatch=True),  # anything a header can carry
+    )
+)
+async def test_only_a_plain_integer_timestamp_inside_the_window_verifies(
+    stack: SlackStack, timestamp: str
+) -> None:
+    body = urlencode(slash_command_payload("help", response_url=stack.fake.response_url())).encode()
+    headers = {k: v.encode("latin-1") for k, v in signed_headers(body, FORM, timestamp=timestamp).items()}
+    reply = await stack.http.post("/slack/events", content=body, headers=headers)
+    plain = timestamp.isascii() and timestamp.isdigit() and abs(time.time() - int(timestamp)) <= 300
+    assert reply.status_code == (200 if plain else 401)
+
+
+async def test_when_the_database_is_down_a_command_is_told_so_and_nothing_runs(stack: SlackStack) -> None:
+    down = Store("postgresql://alm:pw@127.0.0.1:1/alm")  # port 1: refused at once
+    edge = SlackEvents(stack.app, SECRET, ReplayGuard(down))
+    try:
+        app = Starlette(routes=[Route("/slack/events", edge.handle, methods=["POST"])])
+        async with serving(app) as url, httpx2.AsyncClient(base_url=url) as http:
+            command = urlencode(
+                slash_command_payload("sync dev prod", response_url=stack.fake.response_url())
+            )
+            reply = await http.post(
+                "/slack/events", content=command, headers=signed_headers(command.encode(), FORM)
+            )
+            click = urlencode({"payload": json.dumps(_button_payload())})
+            refused = await http.post(
+                "/slack/events", content=click, headers=signed_headers(click.encode(), FORM)
+            )
+    finally:
+        await down.dispose()
+    assert reply.status_code == 200
+    assert reply.json()["response_type"] == "ephemeral"
+    assert "cannot reach its database" in reply.json()["text"]
+    assert refused.status_code == 503
+    assert stack.fake.calls == []

@@ -153,3 +153,17 @@ async def test_a_comparison_result_is_sent_to_whoever_asked(
     assert dm.params["channel"] == "D0REQUESTER"
     assert expected in text_of(dm.params)
     assert "Capex module of FP&A DEV compared with FP&A PROD" in text_of(dm.params)
+
+
+async def test_a_requester_without_a_slack_id_gets_no_dm_and_the_notice_is_done(stack: SlackStack) -> None:
+    request = await pending_request(stack)
+    from_a_pipeline = request.model_copy(update={"requester_id": "deploy-pipeline"})
+    notice = Notice(
+        id=7,
+        kind="request_decided",
+        destination=user_destination("deploy-pipeline"),
+        payload={"request_id": request.id},
+        request=from_a_pipeline,
+    )
+    assert await notifier(stack).deliver(notice) is None
+    assert stack.fake.of("conversations.open") == []

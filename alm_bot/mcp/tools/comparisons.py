@@ -55,9 +55,16 @@ def comparison_tools(deps: ToolDeps) -> list[ToolSpec]:
         if not wait:
             return comparison_outcome(started)
         read_task = ops.get_comparison_report_task if full else ops.get_comparison_summary_task
-        label = "comparison report" if full else "comparison summary"
-        fetch = partial(read_task, started.target.id, started.task.task_id)
-        waited = await wait_for_task(fetch, ctx.report_progress, max_wait=max_wait, label=label)
+        target, task_id = started.target.id, started.task.task_id
+        waited = await wait_for_task(
+            ops.changes,
+            partial(ops.followed_task, started.kind, target, task_id),
+            partial(read_task, target, task_id),
+            ctx.report_progress,
+            max_wait=max_wait,
+            label=started.kind.replace("_", " "),
+            task_id=task_id,
+        )
         summary = None
         if not full and succeeded(waited.task):
             with tool_errors():

@@ -84,8 +84,16 @@ def sync_tools(deps: ToolDeps) -> list[ToolSpec]:
             )
         if not (wait_for_completion and outcome.status == "started" and outcome.task_id):
             return change_outcome(outcome)
-        fetch = partial(ops.get_sync_task, outcome.request.target_model_id, outcome.task_id)
-        waited = await wait_for_task(fetch, ctx.report_progress, max_wait=max_wait_seconds, label="sync")
+        target, task_id = outcome.request.target_model_id, outcome.task_id
+        waited = await wait_for_task(
+            ops.changes,
+            partial(ops.followed_task, "sync", target, task_id),
+            partial(ops.get_sync_task, target, task_id),
+            ctx.report_progress,
+            max_wait=max_wait_seconds,
+            label="sync",
+            task_id=task_id,
+        )
         return change_outcome(outcome, waited)
 
     async def alm_change_model_status(
