@@ -51,23 +51,25 @@ class RequestsCommand:
 
 def request_view(request: ApprovalRequest) -> dict[str, Any]:
     """A request as plain JSON-ready data (what ``--json`` prints)."""
-    plan = request.plan or {}
-    target = plan.get("target_model_name") or plan.get("model_name") or request.target_model_id
+    plan = request.plan
+    sync = plan if plan.operation == "sync" else None
+    named = plan.target.model.name if plan.operation == "sync" else plan.model.name
+    target = named or request.target_model_id
     return {
         "id": request.id,
         "state": request.state,
         "operation": request.operation,
         "target": target,
         "target_model_id": request.target_model_id,
-        "source": plan.get("source_model_name"),
-        "revision": plan.get("source_revision_name"),
+        "source": sync.source.name if sync else None,
+        "revision": sync.source_revision.name if sync else None,
         "requester": request.requester_name,
         "requester_id": request.requester_id,
         "origin": request.origin,
         "decided_by": request.decided_by_name,
         "reason": request.reason,
         "anaplan_task_id": request.anaplan_task_id,
-        "result": request.result,
+        "result": request.result.model_dump(mode="json", exclude_none=True) if request.result else None,
         "created_at": _iso(request.created_at),
         "expires_at": _iso(request.expires_at),
         "decided_at": _iso(request.decided_at),

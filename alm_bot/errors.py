@@ -409,4 +409,17 @@ class RequestNotPending(OperationError):
 
 
 class StalePlan(OperationError):
-    """The target model's latest revision changed since the request was planned; plan again."""
+    """The target model's latest revision changed since the request was planned; plan again.
+
+    The facts: ``model_id``/``model_name`` of the target, what it was when ``planned`` and what it
+    is now (``current``): revision names for a sync, model states for a status change.
+    """
+
+    def __init__(
+        self, message: str, *, model_id: str = "", model_name: str = "", planned: str = "", current: str = ""
+    ) -> None:
+        self.model_id = model_id
+        self.model_name = model_name
+        self.planned = planned
+        self.current = current
+        super().__init__(message)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
+from alm_bot.records import NoticePayload
 from alm_bot.store import ApprovalRequest
 
 __all__ = [
@@ -68,16 +69,19 @@ class Notice:
     id: int
     kind: str
     destination: str
-    payload: dict[str, Any]
+    payload: NoticePayload
     request: ApprovalRequest | None = None
 
 
 @dataclass(frozen=True)
 class DeliveryReceipt:
-    """What delivery produced that the core must remember (e.g. where the approval card lives)."""
+    """What delivery produced that the core must remember.
 
-    card_channel: str | None = None
-    card_ts: str | None = None
+    ``card_ref``: where the request's card now is, in the notifier's own terms (opaque to the core,
+    which stores it on the request and finds the request by it).
+    """
+
+    card_ref: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

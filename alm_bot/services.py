@@ -61,7 +61,7 @@ class Services:
 
     def start_watcher(self, notifier: Notifier, **options: Any) -> Watcher:
         """Create the watcher with the front end's notifier; new outbox rows wake it at once."""
-        self.watcher = Watcher(self.ops, notifier, clock=self.ops.clock, **options)
+        self.watcher = Watcher(self.ops.watching, notifier, clock=self.ops.clock, **options)
         self.ops.changes.subscribe(self.watcher.wake)
         return self.watcher
 

@@ -61,7 +61,10 @@ class Delivery:
         """
         if request.operation != "sync" or request.state not in _ENDED:
             return None
-        name = request.plan.get("target_model_name") or request.target_model_id
+        plan = request.plan
+        name = (
+            plan.target.model.name if plan.operation == "sync" else plan.model.name
+        ) or request.target_model_id
         return cls(
             request_id=request.id,
             model_id=request.target_model_id,

@@ -20,10 +20,7 @@ watchers never work on the same row at the same time.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,33 +28,25 @@ from typing import Any
 
 import anyio
 
-from alm_bot.anaplan.models import CompletedReportTask, CompletedSyncTask, PendingTask
+from alm_bot.anaplan.models import CompletedReportTask
 from alm_bot.anaplan.verdict import verdict_of
 from alm_bot.backoff import Backoff
 from alm_bot.errors import AnaplanError, NotFound, RateLimited, StoreUnavailable
 from alm_bot.metrics_hooks import NO_WATCHER_EVENTS, WatcherEvents
-from alm_bot.notify import CARD, DeliveryReceipt, Notice, Notifier, user_destination
-from alm_bot.operations import Operations, utc_now
+from alm_bot.notify import DeliveryReceipt, Notice, Notifier
+from alm_bot.operations import WatchedWork, default_owner, utc_now
+from alm_bot.operations.watching import AnyTask
 from alm_bot.pacing import Pacing, TaskHistory, observed_duration
 from alm_bot.ratelimit import RequestBudget
-from alm_bot.store import ApprovalRequest, OutboxRow, TrackedTask, Transaction
+from alm_bot.records import TaskOutcome
+from alm_bot.store import OutboxRow, TrackedTask
 
 __all__ = ["TickReport", "Watcher", "default_owner"]
 
 log = logging.getLogger("alm_bot.watcher")
 
-AnyTask = PendingTask | CompletedSyncTask | CompletedReportTask
-
-_RECOVERY_EVERY_SECONDS = 60.0
-# Longer than any executor needs between claiming execution and recording the task (client retries included).
-_ORPHAN_AFTER = timedelta(minutes=5)
 # Redelivering a notice: 1 s, 2 s, 4 s … up to 5 minutes (unless the server says when).
 _REDELIVERY = Backoff(1.0, 2.0, 300.0)
-
-
-def default_owner() -> str:
-    """A lease owner name unique to this process: host, pid and a random suffix."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 @dataclass
@@ -77,7 +66,7 @@ class Watcher:
 
     def __init__(
         self,
-        ops: Operations,
+        work: WatchedWork,
         notifier: Notifier,
         *,
         owner: str | None = None,
@@ -89,8 +78,8 @@ class Watcher:
         deliver: bool | Callable[[], bool] = True,
         pacing: Pacing | None = None,
     ) -> None:
-        watcher_cfg = ops.settings.watcher
-        self.ops = ops
+        watcher_cfg = work.settings.watcher
+        self.work = work
         self.notifier = notifier
         self.owner = owner or default_owner()
         self._clock = clock
@@ -99,7 +88,7 @@ class Watcher:
         near_end = min(watcher_cfg.poll_near_end_seconds, self._poll_max)
         self._pacing = pacing or Pacing(Backoff(watcher_cfg.poll_min_seconds, 1.5, self._poll_max), near_end)
         self._poll_failed = Backoff(watcher_cfg.poll_min_seconds, 2.0, self._poll_max)
-        self._history = TaskHistory(ops.store.recent_successful_tasks)
+        self._history = TaskHistory(work.recent_successful_tasks)
         self._lease = timedelta(seconds=watcher_cfg.lease_seconds)
         self._batch = batch
         self._concurrency = concurrency
@@ -109,7 +98,6 @@ class Watcher:
         self._deliver_notices = deliver
         self._wake = anyio.Event()
         self._stopping = False
-        self._last_recovery = float("-inf")
         self.heartbeat: float | None = None  # time.monotonic() of the last finished tick
         self.observer: WatcherEvents = NO_WATCHER_EVENTS  # alm_bot.metrics counts ticks and lost leases
 
@@ -153,7 +141,7 @@ class Watcher:
 
     async def _release_leases(self) -> None:
         try:
-            await self.ops.store.release_leases(self.owner)
+            await self.work.release_leases(self.owner)
         except StoreUnavailable as exc:
             log.warning("could not release leases (they expire on their own): %s", exc)
 
@@ -172,35 +160,27 @@ class Watcher:
     # --- 1. expiry ---------------------------------------------------------------------------------
 
     async def _expire_requests(self) -> int:
-        async def notify_expired(tx: Transaction, request: ApprovalRequest) -> None:
-            for destination in (CARD, user_destination(request.requester_id)):
-                await self.ops.enqueue(tx, request, "request_expired", destination)
-
-        expired = await self.ops.store.expire_due(self._clock(), on_expired=notify_expired)
+        expired = await self.work.expire_due(self._clock())
         if expired:
             log.info("expired %d pending request(s): %s", len(expired), ", ".join(r.id for r in expired))
             self.wake()
         return len(expired)
 
     async def _recover_orphans(self) -> None:
-        """Now and then, settle executions whose process died before recording the Anaplan task."""
-        now = time.monotonic()
-        if now - self._last_recovery < _RECOVERY_EVERY_SECONDS:
-            return
-        self._last_recovery = now
+        """Settle requests whose owner is gone: its lease lapsed (a cheap query, every pass)."""
         try:
-            recovered = await self.ops.recover_orphans(older_than=_ORPHAN_AFTER)
+            recovered = await self.work.settle_unsettled(self._clock())
         except AnaplanError as exc:
             log.warning("could not check for interrupted executions yet: %s", exc)
             return
         if recovered:
-            log.warning("settled %d execution(s) interrupted by a stopped process", recovered)
+            log.warning("took up %d request(s) whose process had stopped", recovered)
             self.wake()
 
     # --- 2. tasks ----------------------------------------------------------------------------------
 
     async def _poll_tasks(self, report: TickReport) -> None:
-        tasks = await self.ops.store.claim_due_tasks(self.owner, self._clock(), self._lease, self._batch)
+        tasks = await self.work.claim_due_tasks(self.owner, self._clock(), self._lease, self._batch)
         report.busy = len(tasks) >= self._batch
         limiter = anyio.CapacityLimiter(self._concurrency)
 
@@ -224,7 +204,7 @@ class Watcher:
                 return False
         try:
             async with self._budget.slot():
-                info = await self._fetch(task)
+                info = await self.work.fetch_task(task)
         except RateLimited as exc:
             pause = exc.retry_after or self._poll_max
             self._budget.pause_for(pause)
@@ -232,7 +212,7 @@ class Watcher:
             return False
         except NotFound as exc:
             return await self._finish(
-                task, {"successful": False, "title": "Task not found", "message": str(exc)}
+                task, TaskOutcome(successful=False, title="Task not found", message=str(exc))
             )
         except AnaplanError as exc:
             log.warning("polling %s task %s failed, will retry: %s", task.kind, task.anaplan_task_id, exc)
@@ -243,52 +223,32 @@ class Watcher:
             return False
         return await self._finish(task, await self._outcome(task, info))
 
-    async def _fetch(self, task: TrackedTask) -> AnyTask:
-        alm = self.ops.client.alm(task.model_id)
-        if task.kind == "sync":
-            return await alm.get_sync_task(task.anaplan_task_id)
-        if task.kind == "comparison_report":
-            return await alm.get_comparison_report_task(task.anaplan_task_id)
-        return await alm.get_comparison_summary_task(task.anaplan_task_id)
-
     async def _note_progress(self, task: TrackedTask, info: AnyTask) -> None:
         step = info.current_step or info.task_state
-        if step != task.last_step and task.request_id and task.kind == "sync":
-            async with self.ops.store.transaction() as tx:
-                request = await tx.get_request(task.request_id)
-                if request is not None:
-                    await self.ops.enqueue(
-                        tx,
-                        request,
-                        "task_progress",
-                        CARD,
-                        moment=f"step:{step}",
-                        extra={"step": step, "progress": info.progress},
-                    )
+        if step != task.last_step:
+            await self.work.note_progress(task, step, info.progress)  # publishes: waiting tools see it
         window = await self._history.window(task.kind, task.model_id)
         delay = self._pacing.next_delay(self._elapsed(task), task.poll_interval_seconds, window)
         await self._reschedule(task, delay, step)
-        if step != task.last_step:
-            self.ops.changes.publish()  # a waiting tool reports the new step
 
     def _elapsed(self, task: TrackedTask) -> float:
         """Seconds since the task was tracked (just after Anaplan created it), on the store's clock."""
         return max(0.0, (self._clock() - task.created_at).total_seconds())
 
     async def _reschedule(self, task: TrackedTask, seconds: float, step: str | None) -> None:
-        await self.ops.store.reschedule_task(
-            task.id, self.owner, self._clock() + timedelta(seconds=seconds), seconds, step
+        await self.work.reschedule_task(
+            task, self.owner, self._clock() + timedelta(seconds=seconds), seconds, step
         )
 
-    async def _outcome(self, task: TrackedTask, info: AnyTask) -> dict[str, Any]:
-        """The result to record, fetched before the finishing transaction (no I/O inside it)."""
-        result: dict[str, Any] = {"successful": False, "task_state": info.task_state}
+    async def _outcome(self, task: TrackedTask, info: AnyTask) -> TaskOutcome:
+        """The outcome to record, fetched before the finishing transaction (no I/O inside it)."""
+        fields: dict[str, Any] = {"successful": False, "task_state": info.task_state}
         verdict = verdict_of(info, what=task.kind.replace("_", " "))
         if verdict is not None:
-            result["successful"] = verdict.successful
+            fields["successful"] = verdict.successful
             if not verdict.successful:
-                result["title"] = verdict.title
-                result["message"] = verdict.detail
+                fields["title"] = verdict.title
+                fields["message"] = verdict.detail
         if (
             task.kind == "comparison_summary"
             and isinstance(info, CompletedReportTask)
@@ -296,23 +256,18 @@ class Watcher:
         ):
             try:
                 async with self._budget.slot():  # a second request for this task: it counts too
-                    summary = await self.ops.client.alm(task.model_id).get_comparison_summary(info)
-                result["summary"] = summary.model_dump(mode="json")
+                    fields["summary"] = await self.work.fetch_summary(task, info)
             except AnaplanError as exc:
-                result["summary_error"] = str(exc)
-        return result
+                fields["summary_error"] = str(exc)
+        return TaskOutcome(**fields)
 
-    async def _finish(self, task: TrackedTask, result: dict[str, Any]) -> bool:
-        async def record(tx: Transaction, finished: TrackedTask) -> None:
-            await self.ops.record_task_result(tx, finished, result)
-
-        done = await self.ops.store.finish_task(task.id, self.owner, result, on_finish=record)
-        if done and result.get("successful"):
+    async def _finish(self, task: TrackedTask, outcome: TaskOutcome) -> bool:
+        done = await self.work.finish_task(task, self.owner, outcome)  # publishes the change
+        if done and outcome.successful:
             duration = observed_duration(self._elapsed(task), task.poll_interval_seconds)
             self._history.record(task.kind, task.model_id, duration)
         if done:
-            log.info("%s task %s finished: %s", task.kind, task.anaplan_task_id, result.get("successful"))
-            self.ops.changes.publish()  # waiting tools re-read the record; the watcher's wake-up listens
+            log.info("%s task %s finished: %s", task.kind, task.anaplan_task_id, outcome.successful)
             self.wake()
         else:
             self.observer.lease_lost("task")
@@ -321,7 +276,7 @@ class Watcher:
     # --- 3. outbox ---------------------------------------------------------------------------------
 
     async def _deliver_outbox(self, report: TickReport) -> None:
-        rows = await self.ops.store.claim_due_outbox(self.owner, self._clock(), self._lease, self._batch)
+        rows = await self.work.claim_due_outbox(self.owner, self._clock(), self._lease, self._batch)
         report.busy = report.busy or len(rows) >= self._batch
         for row in rows:
             if await self._deliver(row):
@@ -330,9 +285,9 @@ class Watcher:
                 report.delivery_failures += 1
 
     async def _deliver(self, row: OutboxRow) -> bool:
-        request_id = row.payload.get("request_id")
-        request = await self.ops.store.get_request(request_id) if request_id else None
-        notice = Notice(row.id, row.kind, row.destination, dict(row.payload), request)
+        request_id = getattr(row.payload, "request_id", None)
+        request = await self.work.find_request(request_id) if request_id else None
+        notice = Notice(row.id, row.kind, row.destination, row.payload, request)
         try:
             receipt = await self.notifier.deliver(notice)
         except Exception as exc:  # any notifier failure means "try again later"; recorded on the row
@@ -345,16 +300,15 @@ class Watcher:
                 delay,
                 exc,
             )
-            await self.ops.store.mark_failed(
-                row.id,
+            await self.work.record_delivery_failure(
+                row,
                 self.owner,
                 self._clock() + timedelta(seconds=delay),
                 f"{type(exc).__name__}: {exc}"[:500],
             )
             return False
-        if not await self.ops.store.mark_sent(
-            row.id, self.owner, _receipt_dict(receipt), on_sent=_remember_card(receipt, request_id)
-        ):
+        card_ref = receipt.card_ref if receipt is not None else None
+        if not await self.work.record_delivery(row, self.owner, _receipt_dict(receipt), card_ref):
             self.observer.lease_lost("outbox")
         return True
 
@@ -377,17 +331,4 @@ def _retry_delay(exc: Exception, attempts: int) -> float:
 def _receipt_dict(receipt: DeliveryReceipt | None) -> dict[str, Any] | None:
     if receipt is None:
         return None
-    return {"card_channel": receipt.card_channel, "card_ts": receipt.card_ts, **receipt.extra}
-
-
-def _remember_card(
-    receipt: DeliveryReceipt | None, request_id: str | None
-) -> Callable[[Transaction, OutboxRow], Any] | None:
-    """Store where the approval card was posted, in the same transaction that marks the row sent."""
-    if receipt is None or receipt.card_ts is None or request_id is None:
-        return None
-
-    async def remember(tx: Transaction, row: OutboxRow) -> None:
-        await tx.update_request(request_id, slack_channel=receipt.card_channel, slack_ts=receipt.card_ts)
-
-    return remember
+    return {"card_ref": receipt.card_ref, **receipt.extra}

@@ -32,6 +32,7 @@ import anyio
 
 from alm_bot.actor import Actor
 from alm_bot.config import load_settings
+from alm_bot.records import ModelRef, RevisionRef, SyncPlan, SyncTarget
 from alm_bot.sandbox import Sandbox, seed
 from alm_bot.services import Services, open_services, sandbox_defaults
 from alm_bot.slack.app import slack_client
@@ -118,7 +119,7 @@ async def _one_task(stack: _Stack, task_duration: float) -> float:
 
     async def card_posted() -> ApprovalRequest | None:
         request = await store.get_request(request_id)
-        return request if request is not None and request.slack_ts else None
+        return request if request is not None and request.card_ref else None
 
     await _eventually(card_posted, 30)
     approved = await ops.decide(request_id, actor=APPROVER, approve=True)
@@ -140,7 +141,7 @@ async def _start_many(stack: _Stack, count: int) -> dict[str, str]:
                 ApprovalRequest(
                     operation="sync",
                     parameters={"source": "dev", "target": "test", "revision": None},
-                    plan={"protected": False, "source_revision_name": seed.R4_NAME},
+                    plan=_BENCH_PLAN,
                     target_model_id=seed.TEST_MODEL_ID,
                     requester_id=f"U0BENCH{number:03d}",
                     requester_name=f"Bench {number}",
@@ -154,6 +155,18 @@ async def _start_many(stack: _Stack, count: int) -> dict[str, str]:
             await tx.track_task("sync", seed.TEST_MODEL_ID, task.task_id, request_id=request.id)
         started[request.id] = task.task_id
     return started
+
+
+_BENCH_PLAN = SyncPlan(
+    source=ModelRef(id=seed.DEV_MODEL_ID, name="FP&A DEV"),
+    source_revision=RevisionRef(id=seed.R4_ID, name=seed.R4_NAME),
+    targets=(
+        SyncTarget(
+            model=ModelRef(id=seed.TEST_MODEL_ID, name="FP&A TEST"),
+            revision=RevisionRef(id=seed.R3_ID, name=seed.R3_NAME),
+        ),
+    ),
+)
 
 
 def _peak_rate(times: list[float]) -> int:

@@ -6,11 +6,7 @@ the MCP server does not import the Anaplan client or the store (``alm-bot mcp`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
-
-from pydantic import ValidationError
 
 from alm_bot.mcp.schemas import (
     ModelOut,
@@ -39,6 +35,9 @@ if TYPE_CHECKING:
         TaskSummary,
     )
     from alm_bot.directory import ModelInfo
+    from alm_bot.records import ModelRef as PlanModel
+    from alm_bot.records import RevisionRef as PlanRevision
+    from alm_bot.records import TaskOutcome
     from alm_bot.store import ApprovalRequest
 
 __all__ = [
@@ -138,8 +137,9 @@ def state_explained(state: str) -> str:
 
 
 def request_out(request: ApprovalRequest) -> RequestOut:
-    plan: Mapping[str, Any] = request.plan or {}
-    is_sync = request.operation == "sync"
+    plan = request.plan
+    sync = plan if plan.operation == "sync" else None
+    status = plan if plan.operation == "change_status" else None
     return RequestOut(
         id=request.id,
         operation=request.operation,
@@ -147,15 +147,17 @@ def request_out(request: ApprovalRequest) -> RequestOut:
         state_explained=state_explained(request.state),
         requester=Person(id=request.requester_id, name=request.requester_name),
         origin=request.origin,
-        target_model=_plan_model(plan, "target_model" if is_sync else "model", request.target_model_id),
-        source_model=_plan_model(plan, "source_model", plan.get("source_model_id", "")) if is_sync else None,
-        source_revision=_plan_source_revision(plan) if is_sync else None,
-        target_revision=_plan_target_revision(plan) if is_sync else None,
-        status=None if is_sync else plan.get("status"),
-        from_state=None if is_sync else plan.get("from_state"),
-        protected=bool(plan.get("protected")),
-        summary=_plan_summary(plan.get("summary")),
-        summary_error=plan.get("summary_error"),
+        target_model=_model(
+            sync.target.model if sync else status.model if status else None, request.target_model_id
+        ),
+        source_model=_model(sync.source, "") if sync else None,
+        source_revision=_source_revision(sync.source_revision) if sync else None,
+        target_revision=_target_revision(sync.target.revision) if sync else None,
+        status=status.status if status else None,
+        from_state=status.from_state if status else None,
+        protected=plan.protected,
+        summary=summary_out(sync.target.summary) if sync and sync.target.summary else None,
+        summary_error=sync.target.summary_error if sync else None,
         created_at=request.created_at,
         expires_at=request.expires_at,
         decided_by=_decider(request),
@@ -166,59 +168,28 @@ def request_out(request: ApprovalRequest) -> RequestOut:
     )
 
 
-def _plan_model(plan: Mapping[str, Any], prefix: str, fallback_id: str) -> ModelRef:
-    # Sync plans say "target_model_id" + "target_alias"; status plans "model_id" + "model_alias".
-    role = prefix.removesuffix("_model")
-    return ModelRef(
-        id=plan.get(f"{prefix}_id") or fallback_id,
-        name=plan.get(f"{prefix}_name") or fallback_id,
-        alias=plan.get(f"{role}_alias"),
-    )
+def _model(model: PlanModel | None, fallback_id: str) -> ModelRef:
+    if model is None:
+        return ModelRef(id=fallback_id, name=fallback_id)
+    return ModelRef(id=model.id or fallback_id, name=model.name or model.id or fallback_id, alias=model.alias)
 
 
-def _plan_source_revision(plan: Mapping[str, Any]) -> RevisionOut | None:
-    if not plan.get("source_revision_id"):
+def _source_revision(revision: PlanRevision) -> RevisionOut | None:
+    if not revision.id:
         return None
     return RevisionOut(
-        id=plan["source_revision_id"],
-        name=plan.get("source_revision_name") or "",
-        description=plan.get("source_revision_description"),
-        created_on=_datetime(plan.get("source_revision_created_on")),
-        created_by=plan.get("source_revision_created_by") or "",
+        id=revision.id,
+        name=revision.name,
+        description=revision.description,
+        created_on=revision.created_on,
+        created_by=revision.created_by or "",
     )
 
 
-def _plan_target_revision(plan: Mapping[str, Any]) -> RevisionRef | None:
-    if not plan.get("target_revision_id"):
+def _target_revision(revision: PlanRevision) -> RevisionRef | None:
+    if not revision.id:
         return None
-    return RevisionRef(id=plan["target_revision_id"], name=plan.get("target_revision_name") or "")
-
-
-def _plan_summary(data: Any) -> SummaryOut | None:
-    if not isinstance(data, Mapping):
-        return None
-    try:
-        return SummaryOut.model_validate(
-            {
-                "source_revision_id": data.get("source_revision_id") or data.get("sourceRevisionId") or "",
-                "target_revision_id": data.get("target_revision_id") or data.get("targetRevisionId") or "",
-                "totals": data.get("totals") or {},
-                "differences": data.get("differences") or {},
-            }
-        )
-    except ValidationError:
-        return None  # an unexpected stored shape must not make the whole request unreadable
-
-
-def _datetime(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
+    return RevisionRef(id=revision.id, name=revision.name)
 
 
 def _decider(request: ApprovalRequest) -> Person | None:
@@ -227,11 +198,7 @@ def _decider(request: ApprovalRequest) -> Person | None:
     return Person(id=request.decided_by_id, name=request.decided_by_name or request.decided_by_id)
 
 
-def _request_result(result: Mapping[str, Any] | None) -> RequestResult | None:
-    if not result:
+def _request_result(result: TaskOutcome | None) -> RequestResult | None:
+    if result is None:
         return None
-    return RequestResult(
-        successful=bool(result.get("successful")),
-        title=result.get("title"),
-        message=result.get("message"),
-    )
+    return RequestResult(successful=result.successful, title=result.title, message=result.message)

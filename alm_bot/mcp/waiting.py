@@ -49,9 +49,9 @@ def progress_message(label: str, task_id: str, followed: TrackedTask | None) -> 
     if followed is None:
         return f"{label} task {task_id}: not followed yet"
     if followed.state == "finished":
-        result = followed.result or {}
-        ended = "succeeded" if result.get("successful") else "failed"
-        return f"{label} task {task_id}: {result.get('task_state') or 'finished'}, {ended}"
+        outcome = followed.result
+        ended = "succeeded" if outcome is not None and outcome.successful else "failed"
+        return f"{label} task {task_id}: {(outcome.task_state if outcome else None) or 'finished'}, {ended}"
     return f"{label} task {task_id}: {followed.last_step or 'started, not checked yet'}"
 
 

@@ -12,11 +12,23 @@ Front ends (Slack, MCP, CLI) parse what a person typed, call one method of `Oper
 
 Modules by concept: ``reads`` (look-ups), ``planning`` (what a sync would do), ``requests`` (asking,
 deciding, withdrawing), ``immediate`` (revisions, comparisons), ``execution`` (starting approved
-work, settling interrupted starts), ``recording`` (finished tasks), ``lifecycle`` (notices and final
-states), ``core`` (`Operations`, composing them).
+work; the approve → sync POST → notice path is drawn in its docstring), ``ownership`` (leases and
+deadlines), ``recovery`` (settling requests whose owner is gone), ``recording`` (finished tasks),
+``lifecycle`` (every transition: compare-and-set, audit, notices, change event), ``watching`` (the
+watcher's interface), ``core`` (`Operations`, composing them).
 """
 
 from alm_bot.operations.core import Operations
 from alm_bot.operations.outcomes import ComparisonStarted, RequestOutcome, TaskKind, utc_now
+from alm_bot.operations.ownership import default_owner
+from alm_bot.operations.watching import WatchedWork
 
-__all__ = ["ComparisonStarted", "Operations", "RequestOutcome", "TaskKind", "utc_now"]
+__all__ = [
+    "ComparisonStarted",
+    "Operations",
+    "RequestOutcome",
+    "TaskKind",
+    "WatchedWork",
+    "default_owner",
+    "utc_now",
+]

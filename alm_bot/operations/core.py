@@ -2,14 +2,15 @@
 
 Front ends (Slack, MCP, CLI) parse what a person typed, call one method here with an `Actor`, and
 render what comes back. Reads are inherited from `Reads`; changes are delegated to the part that owns
-them (`ImmediateChanges`, `Requests`, `Execution`, `Recording`), which share one `Lifecycle`.
+them (`ImmediateChanges`, `Requests`, `Execution`), which share one `Lifecycle`; the watcher gets
+`watching` (`WatchedWork`), a narrow interface of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
 from alm_bot.actor import Actor
 from alm_bot.anaplan import AnaplanClient, Revision
@@ -20,10 +21,13 @@ from alm_bot.operations.execution import Execution
 from alm_bot.operations.immediate import ImmediateChanges
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.outcomes import ComparisonStarted, RequestOutcome, utc_now
+from alm_bot.operations.ownership import Ownership, default_owner
 from alm_bot.operations.reads import Reads
 from alm_bot.operations.recording import Recording
+from alm_bot.operations.recovery import Recovery
 from alm_bot.operations.requests import Requests
-from alm_bot.store import ApprovalRequest, Store, TrackedTask, Transaction
+from alm_bot.operations.watching import WatchedWork
+from alm_bot.store import ApprovalRequest, Store
 
 __all__ = ["Operations"]
 
@@ -40,16 +44,20 @@ class Operations(Reads):
         directory: ModelDirectory | None = None,
         clock: Callable[[], datetime] = utc_now,
         changes: Changes | None = None,
+        owner: str | None = None,
     ) -> None:
         super().__init__(client, store, directory or ModelDirectory(client, settings))
         self.settings = settings
         self.clock = clock
         self.changes = changes or Changes()
         self.lifecycle = Lifecycle(store, clock, self.changes)
-        self.execution = Execution(client, store, self.directory, self.lifecycle, settings, clock)
-        self.recording = Recording(self.lifecycle, self.directory)
-        self.requests = Requests(self, self.lifecycle, self.execution)
+        self.ownership = Ownership(store, clock, owner or default_owner())
+        self.execution = Execution(client, self.directory, self.lifecycle, self.ownership, settings)
+        self.requests = Requests(self, self.lifecycle, self.execution, self.ownership)
         self.immediate = ImmediateChanges(self, clock)
+        recording = Recording(self.lifecycle, self.directory)
+        recovery = Recovery(client, store, self.directory, self.execution)
+        self.watching = WatchedWork(client, store, settings, self.lifecycle, recording, recovery)
 
     @property
     def approvers(self) -> list[str]:
@@ -102,23 +110,3 @@ class Operations(Reads):
 
     async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
         return await self.requests.cancel(request_id, actor=actor)
-
-    # --- for the watcher ---------------------------------------------------------------------------
-
-    async def recover_orphans(self, older_than: timedelta) -> int:
-        return await self.execution.recover_orphans(older_than)
-
-    async def enqueue(
-        self,
-        tx: Transaction,
-        request: ApprovalRequest,
-        kind: str,
-        destination: str,
-        *,
-        moment: str | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        await self.lifecycle.enqueue(tx, request, kind, destination, moment=moment, extra=extra)
-
-    async def record_task_result(self, tx: Transaction, task: TrackedTask, result: dict[str, Any]) -> None:
-        await self.recording.record_task_result(tx, task, result)

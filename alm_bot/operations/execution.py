@@ -1,174 +1,235 @@
 """Execution: re-check an approved plan, claim execution, call Anaplan, record that it started.
 
-Anaplan tasks are started here and followed by the watcher; nothing here waits for a task. A process
-that dies between claiming execution and recording the task leaves an orphan that `recover_orphans`
-settles from what Anaplan shows — never by starting the change a second time.
+The path of an approval (files and functions)::
+
+    slack/actions.py approve → Operations.decide → requests.Requests.decide
+        lifecycle.Lifecycle.move(pending → approved, lease taken)          [audit, DM + card notices]
+      → execution.Execution.execute (lease renewed meanwhile, ownership.Ownership.renewing)
+        _check_not_stale: GET latestRevision            stale → failed (facts: planned/current)
+                                                         error → retried later by the watcher
+        lifecycle: approved → executing + start_intent  [audit "executing"]   ← before the POST
+        anaplan AlmClient.sync_models (POST syncTasks)
+        _record_started: anaplan_task_id (unique), tracked task, audit sync_started, card notice
+    watcher.Watcher._poll → Operations.record_task_result (recording.Recording)
+        lifecycle: executing → succeeded | failed        [audit, thread reply, DM, card]
+    watcher.Watcher._deliver → notify.Notifier (slack/notifier.py SlackNotifier.deliver)
+
+Anaplan tasks are started here and followed by the watcher; nothing here waits for a task. The
+caller holds the request's lease (`ownership`); a process that dies anywhere on this path leaves a
+request whose lease lapses, and `recovery.Recovery` settles it — never by starting it a second time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+import logging
 
 from alm_bot.anaplan import AnaplanClient
 from alm_bot.config import Settings
 from alm_bot.directory import ModelDirectory, ModelInfo
-from alm_bot.errors import AlmBotError, StalePlan
-from alm_bot.notify import CARD
+from alm_bot.errors import AlmBotError, AnaplanError, StalePlan, TaskCreationUncertain
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.outcomes import RequestOutcome
-from alm_bot.store import ApprovalRequest, Store
+from alm_bot.operations.ownership import PROOF_DEADLINE, Ownership
+from alm_bot.records import (
+    RequestUpdated,
+    StalePlanFacts,
+    StartIntent,
+    StatusPlan,
+    SyncPlan,
+    TaskOutcome,
+)
+from alm_bot.store import ApprovalRequest
 
 __all__ = ["Execution"]
 
-_UNCONFIRMED = (
-    "alm-bot stopped while starting this {what} and Anaplan shows no sign of it, so request {id} is "
-    "marked failed rather than risk running it twice. Check the target model in Anaplan, then request "
-    "it again if it is still needed."
-)
+log = logging.getLogger("alm_bot.operations")
+
+_CHECK_BACKOFF_MAX_SECONDS = 60.0
 
 
 class Execution:
-    """Starts approved (or unprotected) changes in Anaplan and settles interrupted starts."""
+    """Starts approved (or unprotected) changes in Anaplan."""
 
     def __init__(
         self,
         client: AnaplanClient,
-        store: Store,
         directory: ModelDirectory,
         lifecycle: Lifecycle,
+        ownership: Ownership,
         settings: Settings,
-        clock: Callable[[], datetime],
     ) -> None:
         self.client = client
-        self.store = store
         self.directory = directory
         self.lifecycle = lifecycle
+        self.ownership = ownership
         self.settings = settings
-        self.clock = clock
+        self.clock = lifecycle.clock
 
     @property
     def approvers(self) -> list[str]:
         approval = self.settings.approval
         return [*approval.approvers, *approval.approver_groups]
 
-    async def execute(self, request: ApprovalRequest, target: ModelInfo) -> RequestOutcome:
-        """Start the change: re-check the plan, claim execution (CAS), call Anaplan, record the outcome."""
+    async def execute(self, request: ApprovalRequest, target: ModelInfo | None = None) -> RequestOutcome:
+        """Re-check the plan, claim execution (CAS, intent recorded), call Anaplan, record the start.
+
+        The caller holds the request's lease; it is renewed until the start is recorded. ``target``:
+        the target model as just read, if the caller has it.
+        """
+        async with self.ownership.renewing(request.id):
+            return await self._execute(request, target)
+
+    async def _execute(self, request: ApprovalRequest, target: ModelInfo | None) -> RequestOutcome:
         from_state = request.state
         try:
+            target = target or await self.directory.refresh_one(request.target_model_id)
             await self._check_not_stale(request, target)
         except StalePlan as stale:
-            return self._outcome(await self.lifecycle.fail(request, {from_state}, str(stale)))
-        async with self.store.transaction() as tx:
-            executing = await tx.transition(request.id, {from_state}, "executing")
-            if executing is None:
-                raise await self.lifecycle.not_pending(tx, request.id)
+            facts = StalePlanFacts(
+                model_id=stale.model_id,
+                model_name=stale.model_name,
+                planned=stale.planned,
+                current=stale.current,
+            )
+            outcome = TaskOutcome(successful=False, message=str(stale), cause="stale_plan", stale=facts)
+            return self._outcome(await self.fail(request, {from_state}, outcome))
+        except AnaplanError as exc:
+            return await self._check_later(request, exc)
+        executing = await self.lifecycle.move(
+            request,
+            {from_state},
+            "executing",
+            held_by=self.ownership.owner,
+            start_intent=self._intent(request),
+            deadline_at=self.clock() + PROOF_DEADLINE,
+        )
         try:
-            if request.operation == "sync":
-                return await self._start_sync(executing)
-            return await self._change_status(executing)
+            if isinstance(executing.plan, SyncPlan):
+                return await self._start_sync(executing, executing.plan)
+            return await self._change_status(executing, executing.plan)
+        except TaskCreationUncertain as exc:
+            log.warning("request %s: %s; recovery will look for the task", request.id, exc)
+            async with self.lifecycle.transaction() as tx:
+                await tx.update_request(request.id, held_by=self.ownership.owner, **self.ownership.released())
+            return RequestOutcome(executing, "started", self.approvers)
         except AlmBotError as exc:
-            return self._outcome(await self.lifecycle.fail(executing, {"executing"}, str(exc)))
+            refused = TaskOutcome(successful=False, message=str(exc), cause="start_refused")
+            return self._outcome(await self.fail(executing, {"executing"}, refused))
+
+    def _intent(self, request: ApprovalRequest) -> StartIntent | None:
+        plan = request.plan
+        if not isinstance(plan, SyncPlan):
+            return None
+        return StartIntent(
+            sent_at=self.clock(),
+            target_model_id=plan.target.model.id,
+            source_revision_id=plan.source_revision.id,
+            target_revision_id=plan.target.revision.id,
+        )
+
+    async def fail(
+        self, request: ApprovalRequest, from_states: set[str], outcome: TaskOutcome, action: str = "failed"
+    ) -> ApprovalRequest:
+        detail = {"message": outcome.message, "cause": outcome.cause}
+        if outcome.considered_task_ids is not None:
+            detail["considered_task_ids"] = ", ".join(outcome.considered_task_ids)
+        return await self.lifecycle.move(
+            request, from_states, "failed", action=action, detail=detail, result=outcome, lease_owner=None
+        )
 
     def _outcome(self, failed: ApprovalRequest) -> RequestOutcome:
         return RequestOutcome(failed, "failed", self.approvers)
 
+    async def _check_later(self, request: ApprovalRequest, exc: AnaplanError) -> RequestOutcome:
+        """The plan could not be re-checked: the watcher tries again with backoff, until the deadline."""
+        now = self.clock()
+        if request.deadline_at is not None and now >= request.deadline_at:
+            message = f"alm-bot could not re-check the plan before starting: {exc}"
+            outcome = TaskOutcome(successful=False, message=message, cause="check_failed")
+            return self._outcome(await self.fail(request, {request.state}, outcome))
+        retry_in = min(_CHECK_BACKOFF_MAX_SECONDS, 2.0 ** (request.attempts + 1))
+        log.warning("request %s: re-checking the plan failed, retry in %.0fs: %s", request.id, retry_in, exc)
+        async with self.lifecycle.transaction() as tx:
+            fields = self.ownership.released(retry_in) | {"attempts": request.attempts + 1}
+            later = await tx.update_request(request.id, held_by=self.ownership.owner, **fields)
+        return RequestOutcome(later or request, "started", self.approvers)
+
     async def _check_not_stale(self, request: ApprovalRequest, target: ModelInfo) -> None:
-        plan = request.plan or {}
-        if request.operation == "sync":
+        plan = request.plan
+        if isinstance(plan, SyncPlan):
             latest = await self.client.alm(target.id).get_latest_revision()
-            if latest is None or latest.id != plan.get("target_revision_id"):
+            if latest is None or latest.id != plan.target.revision.id:
                 now_at = latest.name if latest else "no revision"
                 raise StalePlan(
                     f"The plan is stale: {target.label} moved from revision "
-                    f"{plan.get('target_revision_name')!r} to {now_at!r} since request {request.id} "
-                    "was made. Nothing was changed; request the sync again."
+                    f"{plan.target.revision.name!r} to {now_at!r} since request {request.id} "
+                    "was made. Nothing was changed; request the sync again.",
+                    model_id=target.id,
+                    model_name=target.name,
+                    planned=plan.target.revision.name,
+                    current=now_at,
                 )
-        elif target.active_state != plan.get("from_state"):
+        elif target.active_state != plan.from_state:
             raise StalePlan(
                 f"The plan is stale: {target.label} is now {target.active_state}, not "
-                f"{plan.get('from_state')} as when request {request.id} was made. "
-                "Nothing was changed; ask again if still needed."
+                f"{plan.from_state} as when request {request.id} was made. "
+                "Nothing was changed; ask again if still needed.",
+                model_id=target.id,
+                model_name=target.name,
+                planned=plan.from_state,
+                current=target.active_state,
             )
 
-    async def _start_sync(self, request: ApprovalRequest) -> RequestOutcome:
-        plan = request.plan
+    async def _start_sync(self, request: ApprovalRequest, plan: SyncPlan) -> RequestOutcome:
         task = await self.client.alm(request.target_model_id).sync_models(
-            plan["source_revision_id"],
-            plan["source_model_id"],
-            plan["target_revision_id"],
-            wait_for_completion=False,
+            plan.source_revision.id, plan.source.id, plan.target.revision.id, wait_for_completion=False
         )
-        async with self.store.transaction() as tx:
-            updated = await tx.update_request(request.id, anaplan_task_id=task.task_id) or request
-            await tx.track_task(
-                "sync",
-                request.target_model_id,
-                task.task_id,
-                request_id=request.id,
-                first_poll_at=self.clock(),
+        updated = await self.record_started(request, task.task_id, action="sync_started")
+        return RequestOutcome(updated or request, "started", self.approvers)
+
+    async def record_started(
+        self, request: ApprovalRequest, task_id: str, *, action: str
+    ) -> ApprovalRequest | None:
+        """The request owns Anaplan task ``task_id``: remember it (unique), follow it, release the lease."""
+        async with self.lifecycle.transaction() as tx:
+            updated = await tx.update_request(
+                request.id, held_by=self.ownership.owner, anaplan_task_id=task_id, lease_owner=None
             )
-            await tx.audit(
-                "sync_started",
-                None,
-                request_id=request.id,
-                model_id=request.target_model_id,
-                detail={"task_id": task.task_id},
-            )
-            await self.lifecycle.enqueue(tx, updated, "request_updated", CARD)
-        self.lifecycle.published()
-        return RequestOutcome(updated, "started", self.approvers)
-
-    async def _change_status(self, request: ApprovalRequest) -> RequestOutcome:
-        await self.client.alm(request.target_model_id).change_model_status(request.plan["status"])
-        self.directory.invalidate()
-        done = await self.lifecycle.record_status_changed(request) or await self.store.get_request(request.id)
-        assert done is not None  # requests are never deleted
-        self.lifecycle.published()
-        return RequestOutcome(done, "succeeded", self.approvers)
-
-    async def recover_orphans(self, older_than: timedelta) -> int:
-        """Settle requests whose executor died between claiming execution and recording the task.
-
-        A process can stop after moving a request to ``executing`` and before it stored Anaplan's
-        task id. Anaplan knows the truth: a sync task created for the target since then is adopted
-        and followed; a status change is judged by the model's state now. Anything unconfirmable is
-        failed with a message saying what to check — never started a second time.
-        """
-        cutoff = self.clock() - older_than
-        executing = await self.store.list_requests(states={"executing"}, limit=200)
-        orphans = [r for r in executing if r.anaplan_task_id is None and r.updated_at < cutoff]
-        for request in orphans:
-            await self._recover(request)
-        return len(orphans)
-
-    async def _recover(self, request: ApprovalRequest) -> None:
-        if request.operation == "change_status":
-            model = await self.directory.refresh_one(request.target_model_id)
-            wanted_online = request.plan.get("status") == "online"
-            if model.online == wanted_online:
-                await self.lifecycle.record_status_changed(request)
-                return
-            await self.lifecycle.fail(
-                request, {"executing"}, _UNCONFIRMED.format(id=request.id, what="status change")
-            )
-            return
-        since = request.updated_at - timedelta(minutes=1)
-        tasks = await self.client.alm(request.target_model_id).get_sync_tasks()
-        adopted = [t for t in tasks if t.creation_time >= since]
-        if not adopted:
-            await self.lifecycle.fail(request, {"executing"}, _UNCONFIRMED.format(id=request.id, what="sync"))
-            return
-        task_id = max(adopted, key=lambda t: t.creation_time).task_id
-        async with self.store.transaction() as tx:
-            await tx.update_request(request.id, anaplan_task_id=task_id)
+            if updated is None:
+                log.warning("request %s lost its lease before recording task %s", request.id, task_id)
+                return None
             await tx.track_task(
                 "sync", request.target_model_id, task_id, request_id=request.id, first_poll_at=self.clock()
             )
             await tx.audit(
-                "sync_adopted",
+                action,
                 None,
                 request_id=request.id,
                 model_id=request.target_model_id,
                 detail={"task_id": task_id},
+            )
+            await self.lifecycle.enqueue(tx, updated, RequestUpdated(request_id=updated.id), "card")
+        return updated
+
+    async def _change_status(self, request: ApprovalRequest, plan: StatusPlan) -> RequestOutcome:
+        await self.client.alm(request.target_model_id).change_model_status(plan.status)
+        self.directory.invalidate()
+        done = await self.record_status_changed(request, plan)
+        return RequestOutcome(done or request, "succeeded", self.approvers)
+
+    async def record_status_changed(
+        self, request: ApprovalRequest, plan: StatusPlan
+    ) -> ApprovalRequest | None:
+        """Executing → succeeded for a status change Anaplan made; None if someone recorded it already."""
+        outcome = TaskOutcome(successful=True, message=f"{plan.model.name} is now {plan.status}.")
+        async with self.lifecycle.transaction() as tx:
+            return await self.lifecycle.transition(
+                tx,
+                request.id,
+                {"executing"},
+                "succeeded",
+                action="status_changed",
+                detail={"status": plan.status},
+                result=outcome,
+                lease_owner=None,
             )

@@ -14,7 +14,7 @@ from alm_bot.actor import Actor
 from alm_bot.anaplan import Revision
 from alm_bot.errors import InvalidArgument
 from alm_bot.operations.outcomes import ComparisonStarted, ReportTask
-from alm_bot.operations.planning import plan_dict, plan_sync
+from alm_bot.operations.planning import plan_record, plan_sync
 from alm_bot.operations.reads import Reads
 
 __all__ = ["ImmediateChanges"]
@@ -85,7 +85,7 @@ class ImmediateChanges:
                 task.task_id,
                 first_poll_at=self.clock(),
                 notify=notify,
-                context=plan_dict(plan),
+                context=plan_record(plan),
             )
             await tx.audit(
                 f"{kind}_started",

@@ -6,13 +6,13 @@ A plan is what an approver approves; it is stored on the request and re-checked 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from alm_bot.anaplan import AnaplanClient, Revision
 from alm_bot.directory import ModelDirectory, ModelInfo
 from alm_bot.errors import Action, AnaplanError, InvalidArgument, NextStep, NothingToSync
+from alm_bot.records import ModelRef, RevisionRef, SyncPlan, SyncTarget
 
-__all__ = ["PlannedSync", "plan_dict", "plan_sync", "start_plan_summary"]
+__all__ = ["PlannedSync", "model_ref", "plan_record", "plan_sync", "revision_ref", "start_plan_summary"]
 
 
 @dataclass(frozen=True)
@@ -67,20 +67,30 @@ def _pick_revision(syncable: list[Revision], wanted: str, src: ModelInfo, tgt: M
     )
 
 
-def plan_dict(plan: PlannedSync) -> dict[str, Any]:
-    rev = plan.source_revision
-    return {
-        "source_model_id": plan.source.id,
-        "source_model_name": plan.source.name,
-        "source_alias": plan.source.alias,
-        "target_model_id": plan.target.id,
-        "target_model_name": plan.target.name,
-        "target_alias": plan.target.alias,
-        "source_revision_id": rev.id,
-        "source_revision_name": rev.name,
-        "source_revision_description": rev.description,
-        "source_revision_created_by": rev.created_by,
-        "source_revision_created_on": rev.created_on.isoformat(),
-        "target_revision_id": plan.target_revision.id,
-        "target_revision_name": plan.target_revision.name,
-    }
+def model_ref(info: ModelInfo) -> ModelRef:
+    return ModelRef(id=info.id, name=info.name, alias=info.alias)
+
+
+def revision_ref(revision: Revision) -> RevisionRef:
+    return RevisionRef(
+        id=revision.id,
+        name=revision.name,
+        description=revision.description,
+        created_by=revision.created_by,
+        created_on=revision.created_on,
+    )
+
+
+def plan_record(plan: PlannedSync, *, summary_task_id: str | None = None) -> SyncPlan:
+    """The plan as it is stored on the request (or on a comparison's tracked task)."""
+    target = SyncTarget(
+        model=model_ref(plan.target),
+        revision=RevisionRef(id=plan.target_revision.id, name=plan.target_revision.name),
+        summary_task_id=summary_task_id,
+    )
+    return SyncPlan(
+        source=model_ref(plan.source),
+        source_revision=revision_ref(plan.source_revision),
+        targets=(target,),
+        protected=plan.target.protected,
+    )

@@ -1,17 +1,15 @@
 """Recording what Anaplan finished: a sync's outcome, a plan's change summary, a comparison someone asked for.
 
-The watcher calls `record_task_result` inside the transaction that marks the tracked task finished,
-so the outcome, its audit event and its notices commit together, exactly once.
+`finish` marks the tracked task finished and records what follows in the same transaction, so the
+outcome, its audit event and its notices commit together, exactly once.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from alm_bot.directory import ModelDirectory
-from alm_bot.notify import CARD, user_destination
 from alm_bot.operations.lifecycle import Lifecycle
-from alm_bot.store import TrackedTask, Transaction
+from alm_bot.records import ComparisonReady, RequestUpdated, TaskOutcome
+from alm_bot.store import RequestState, TrackedTask, Transaction
 
 __all__ = ["Recording"]
 
@@ -23,45 +21,55 @@ class Recording:
         self.lifecycle = lifecycle
         self.directory = directory
 
-    async def record_task_result(self, tx: Transaction, task: TrackedTask, result: dict[str, Any]) -> None:
-        """Record a finished Anaplan task; the watcher calls this inside the transaction that finishes it."""
+    async def finish(self, task: TrackedTask, owner: str, outcome: TaskOutcome) -> bool:
+        """Record a finished Anaplan task ``owner`` holds; False if another watcher recorded it."""
+        async with self.lifecycle.transaction() as tx:
+            finished = await tx.finish_task(task.id, owner, outcome)
+            if finished is None:
+                return False
+            await self.record_task_result(tx, finished, outcome)
+        return True
+
+    async def record_task_result(self, tx: Transaction, task: TrackedTask, outcome: TaskOutcome) -> None:
+        """What a finished task means for its request, and for whoever asked to be told."""
         if task.kind == "sync" and task.request_id:
-            await self._record_sync_result(tx, task.request_id, result)
+            await self._record_sync_result(tx, task.request_id, outcome)
         elif task.kind == "comparison_summary" and task.request_id:
-            await self._record_plan_summary(tx, task.request_id, result)
-        if task.notify:
-            payload = {
-                "kind": task.kind,
-                "model_id": task.model_id,
-                "task_id": task.anaplan_task_id,
-                "result": result,
-                "context": task.context or {},
-            }
-            await tx.enqueue("comparison_ready", task.notify, payload, f"comparison_ready:{task.id}")
+            await self._record_plan_summary(tx, task.request_id, outcome)
+        if task.notify and task.context is not None and task.kind != "sync":
+            payload = ComparisonReady(
+                task_kind=task.kind,
+                model_id=task.model_id,
+                task_id=task.anaplan_task_id,
+                outcome=outcome,
+                plan=task.context,
+            )
+            await tx.enqueue(task.notify, payload, f"comparison_ready:{task.id}")
 
-    async def _record_sync_result(self, tx: Transaction, request_id: str, result: dict[str, Any]) -> None:
-        state = "succeeded" if result.get("successful") else "failed"
-        request = await tx.transition(request_id, {"executing"}, state, result=result)
-        if request is None:
-            return  # someone already recorded the outcome
-        await tx.audit(
-            f"sync_{state}", None, request_id=request.id, model_id=request.target_model_id, detail=result
+    async def _record_sync_result(self, tx: Transaction, request_id: str, outcome: TaskOutcome) -> None:
+        state: RequestState = "succeeded" if outcome.successful else "failed"
+        detail = outcome.model_dump(mode="json", exclude_none=True)
+        moved = await self.lifecycle.transition(
+            tx, request_id, {"executing"}, state, action=f"sync_{state}", detail=detail, result=outcome
         )
-        for destination in (CARD, user_destination(request.requester_id)):
-            await self.lifecycle.enqueue(tx, request, "task_finished", destination)
-        await self.lifecycle.enqueue(tx, request, "request_updated", CARD)
-        self.directory.invalidate()
+        if moved is not None:
+            self.directory.invalidate()
 
-    async def _record_plan_summary(self, tx: Transaction, request_id: str, result: dict[str, Any]) -> None:
+    async def _record_plan_summary(self, tx: Transaction, request_id: str, outcome: TaskOutcome) -> None:
         request = await tx.get_request(request_id)
-        if request is None:
+        if request is None or request.plan.operation != "sync":
             return
-        summary = {"summary": result.get("summary"), "summary_error": _summary_error(result)}
-        updated = await tx.update_request(request.id, plan=request.plan | summary) or request
-        await self.lifecycle.enqueue(tx, updated, "request_updated", CARD, moment="summary")
+        plan = request.plan
+        target = plan.target.model_copy(
+            update={"summary": outcome.summary, "summary_error": _summary_error(outcome)}
+        )
+        updated = await tx.update_request(request.id, plan=plan.model_copy(update={"targets": (target,)}))
+        await self.lifecycle.enqueue(
+            tx, updated or request, RequestUpdated(request_id=request.id), "card", moment="summary"
+        )
 
 
-def _summary_error(result: dict[str, Any]) -> str | None:
-    if result.get("successful"):
-        return result.get("summary_error")
-    return result.get("message") or result.get("title") or "Anaplan could not compute the change summary."
+def _summary_error(outcome: TaskOutcome) -> str | None:
+    if outcome.successful:
+        return outcome.summary_error
+    return outcome.message or outcome.title or "Anaplan could not compute the change summary."

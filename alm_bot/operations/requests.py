@@ -13,13 +13,14 @@ from typing import Any, Literal
 from alm_bot.actor import Actor
 from alm_bot.directory import ModelInfo
 from alm_bot.errors import InvalidArgument
-from alm_bot.notify import APPROVALS, CARD, user_destination
 from alm_bot.operations.execution import Execution
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.outcomes import RequestOutcome
-from alm_bot.operations.planning import plan_dict, plan_sync, start_plan_summary
+from alm_bot.operations.ownership import Ownership
+from alm_bot.operations.planning import model_ref, plan_record, plan_sync, start_plan_summary
 from alm_bot.operations.reads import Reads
 from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
+from alm_bot.records import DecidedOutsideSlack, Plan, StatusPlan
 from alm_bot.store import ApprovalRequest
 
 __all__ = ["Requests"]
@@ -28,10 +29,13 @@ __all__ = ["Requests"]
 class Requests:
     """Opens requests, records decisions and hands approved work to `Execution`."""
 
-    def __init__(self, reads: Reads, lifecycle: Lifecycle, execution: Execution) -> None:
+    def __init__(
+        self, reads: Reads, lifecycle: Lifecycle, execution: Execution, ownership: Ownership
+    ) -> None:
         self.reads = reads
         self.lifecycle = lifecycle
         self.execution = execution
+        self.ownership = ownership
         self.store = reads.store
         self.directory = reads.directory
         self.settings = execution.settings
@@ -50,11 +54,10 @@ class Requests:
             require_approvers(self.settings.approval)
         summary_task_id = await start_plan_summary(self.reads.client, plan)
         parameters = {"source": source, "target": target, "revision": revision}
-        request = await self._open_request(
-            "sync", parameters, plan_dict(plan) | {"summary_task_id": summary_task_id}, plan.target, actor
-        )
+        record = plan_record(plan, summary_task_id=summary_task_id)
+        request = await self._open_request("sync", parameters, record, plan.target, actor)
         if summary_task_id:
-            async with self.store.transaction() as tx:
+            async with self.lifecycle.transaction() as tx:
                 await tx.track_task(
                     "comparison_summary",
                     plan.target.id,
@@ -73,13 +76,9 @@ class Requests:
         info = await self.directory.refresh_one((await self.reads.resolve(model)).id)
         if info.protected:
             require_approvers(self.settings.approval)
-        plan = {
-            "model_id": info.id,
-            "model_name": info.name,
-            "model_alias": info.alias,
-            "from_state": info.active_state,
-            "status": status,
-        }
+        plan = StatusPlan(
+            model=model_ref(info), from_state=info.active_state, status=status, protected=info.protected
+        )
         request = await self._open_request(
             "change_status", {"model": model, "status": status}, plan, info, actor
         )
@@ -110,37 +109,32 @@ class Requests:
             raise InvalidArgument(
                 "reason", "A decision taken outside Slack (break-glass) needs a reason for the reviewers."
             )
-        new_state = "approved" if approve else "rejected"
-        async with self.store.transaction() as tx:
-            decided = await tx.transition(
-                request.id,
-                {"pending"},
-                new_state,
-                decided_by_id=actor.id,
-                decided_by_name=actor.decider_name,
-                decided_at=now,
-                reason=(reason or "").strip() or None,
-            )
-            if decided is None:
-                raise await self.lifecycle.not_pending(tx, request.id)
-            await tx.audit(
-                new_state,
-                actor,
-                request_id=request.id,
-                model_id=request.target_model_id,
-                detail={"reason": decided.reason, **_break_glass(actor)},
-            )
-            await self.lifecycle.enqueue(
-                tx, decided, "request_decided", user_destination(decided.requester_id)
-            )
-            await self.lifecycle.enqueue(tx, decided, "request_updated", CARD)
-            if actor.break_glass:  # the approvers review what was decided around them
-                await self.lifecycle.enqueue(tx, decided, "decided_outside_slack", CARD)
-        self.lifecycle.published()
+        reason = (reason or "").strip() or None
+        decision = {
+            "decided_by_id": actor.id,
+            "decided_by_name": actor.decider_name,
+            "decided_at": now,
+            "reason": reason,
+        }
+        detail = {"reason": reason, **_break_glass(actor)}
+        # The approvers review what was decided around them (break-glass), in the card's thread.
+        also = [(DecidedOutsideSlack(request_id=request.id), "card")] if actor.break_glass else []
         if not approve:
-            return decided
-        target = await self.directory.refresh_one(decided.target_model_id)
-        return (await self.execution.execute(decided, target)).request
+            return await self.lifecycle.move(
+                request, {"pending"}, "rejected", actor=actor, detail=detail, also=also, **decision
+            )
+        # The approver's process owns the execution from the approval on (lease and deadline).
+        approved = await self.lifecycle.move(
+            request,
+            {"pending"},
+            "approved",
+            actor=actor,
+            detail=detail,
+            also=also,
+            **decision,
+            **self.ownership.taken(),
+        )
+        return (await self.execution.execute(approved)).request
 
     async def check_may_decide(
         self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()
@@ -154,34 +148,29 @@ class Requests:
         """The requester withdraws a pending request."""
         request = await self.reads.get_request(request_id)
         check_may_cancel(request, actor)
-        async with self.store.transaction() as tx:
-            cancelled = await tx.transition(
-                request.id,
-                {"pending"},
-                "cancelled",
-                decided_by_id=actor.id,
-                decided_by_name=actor.name,
-                decided_at=self.clock(),
-            )
-            if cancelled is None:
-                raise await self.lifecycle.not_pending(tx, request.id)
-            await tx.audit("cancelled", actor, request_id=request.id, model_id=request.target_model_id)
-            await self.lifecycle.enqueue(tx, cancelled, "request_updated", CARD)
-        self.lifecycle.published()
-        return cancelled
+        return await self.lifecycle.move(
+            request,
+            {"pending"},
+            "cancelled",
+            actor=actor,
+            decided_by_id=actor.id,
+            decided_by_name=actor.name,
+            decided_at=self.clock(),
+        )
 
     async def _open_request(
         self,
         operation: Literal["sync", "change_status"],
         parameters: dict[str, Any],
-        plan: dict[str, Any],
+        plan: Plan,
         target: ModelInfo,
         actor: Actor,
     ) -> ApprovalRequest:
         now = self.clock()
-        protected = target.protected
-        plan = plan | {"protected": protected}
-        async with self.store.transaction() as tx:
+        protected = plan.protected
+        # An unprotected request runs at once: this process owns it from the start.
+        lease = {} if protected else self.ownership.taken()
+        async with self.lifecycle.transaction() as tx:
             request = await tx.insert_request(
                 ApprovalRequest(
                     operation=operation,
@@ -194,6 +183,7 @@ class Requests:
                     state="requested",
                     created_at=now,
                     expires_at=now + self.settings.approval.expires_after,
+                    **lease,
                 )
             )
             await tx.audit(
@@ -204,10 +194,7 @@ class Requests:
                 detail={"operation": operation, "protected": protected},
             )
             if protected:
-                request = await tx.transition(request.id, {"requested"}, "pending") or request
-                await self.lifecycle.enqueue(tx, request, "approval_needed", APPROVALS)
-        if protected:
-            self.lifecycle.published()
+                request = await self.lifecycle.transition(tx, request.id, {"requested"}, "pending") or request
         return request
 
     async def _proceed(self, request: ApprovalRequest, target: ModelInfo) -> RequestOutcome:

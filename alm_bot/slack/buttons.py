@@ -36,12 +36,12 @@ def button_value(request_id: str) -> str:
 def request_id_of(value: str | None) -> str:
     """The request id in a button's value, or `OutdatedButton`."""
     try:
-        payload = json.loads(value or "")
+        decoded = json.loads(value or "")
     except json.JSONDecodeError:
         raise OutdatedButton() from None
-    if not isinstance(payload, dict) or payload.get("v") != PAYLOAD_VERSION:
+    if not isinstance(decoded, dict) or decoded.get("v") != PAYLOAD_VERSION:
         raise OutdatedButton()
-    request_id = payload.get("request")
+    request_id = decoded.get("request")
     if not isinstance(request_id, str) or not request_id:
         raise OutdatedButton()
     return request_id

@@ -12,9 +12,8 @@ a request reads the same everywhere.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -27,7 +26,9 @@ from slack_sdk.models.blocks import (
 )
 
 from alm_bot.actor import break_glass_by
+from alm_bot.anaplan.models import SummaryCounts, SummaryReport
 from alm_bot.anaplan.verdict import reason_text
+from alm_bot.records import SyncPlan, SyncTarget, TaskOutcome
 from alm_bot.slack.buttons import APPROVE, REJECT, button_value
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
@@ -78,13 +79,12 @@ def model_label(name: str | None, alias: str | None, model_id: str | None = None
 
 def request_title(request: ApprovalRequest) -> str:
     """Plain text: ``Sync FP&A DEV → FP&A PROD`` or ``Take FP&A PROD offline``."""
-    plan = request.plan or {}
-    if request.operation == "sync":
-        source = plan.get("source_model_name") or plan.get("source_model_id") or "?"
-        target = plan.get("target_model_name") or request.target_model_id
+    plan = request.plan
+    if isinstance(plan, SyncPlan):
+        source = plan.source.name or plan.source.id or "?"
+        target = plan.target.model.name or request.target_model_id
         return f"Sync {source} → {target}"
-    model = plan.get("model_name") or request.target_model_id
-    return f"Take {model} {plan.get('status', '?')}"
+    return f"Take {plan.model.name or request.target_model_id} {plan.status}"
 
 
 def _break_glass_note(request: ApprovalRequest) -> str:
@@ -98,7 +98,7 @@ def state_line(request: ApprovalRequest) -> str:
     decider = person(request.decided_by_id, request.decided_by_name)
     at = f" at {when(request.decided_at)}" if request.decided_at else ""
     approved = f"Approved by {decider}{at}{_break_glass_note(request)}"
-    result = request.result or {}
+    result = request.result
     match request.state:
         case "requested":
             return f"{icon} Preparing the request…"
@@ -111,7 +111,7 @@ def state_line(request: ApprovalRequest) -> str:
             doing = "syncing" if request.operation == "sync" else "changing the status"
             return f"{icon} {approved} · {doing}"
         case "succeeded":
-            done = escape(result.get("message") or _sync_done(request))
+            done = escape((result.message if result else None) or _sync_done(request))
             by = f"{approved} · " if request.decided_by_id else ""
             return f"{icon} {by}Succeeded: {done}"
         case "failed":
@@ -139,8 +139,8 @@ def approval_card(request: ApprovalRequest) -> Message:
         ),
         _facts(request),
     ]
-    if request.operation == "sync":
-        blocks.append(section(f"*What changes*\n{change_summary(request.plan or {})}"))
+    if isinstance(request.plan, SyncPlan):
+        blocks.append(section(f"*What changes*\n{change_summary(request.plan.target)}"))
     blocks.append(section(state_line(request)))
     if request.state == "pending":
         blocks.append(_buttons(request))
@@ -152,30 +152,27 @@ def approval_card(request: ApprovalRequest) -> Message:
     return Message(fallback, tuple(blocks))
 
 
-def change_summary(plan: Mapping[str, Any]) -> str:
+def change_summary(target: SyncTarget) -> str:
     """Counts of created / modified / deleted objects by category, or why there are none (mrkdwn)."""
-    summary = plan.get("summary")
-    if isinstance(summary, Mapping):
-        return _counts(summary)
-    if plan.get("summary_error"):
-        return f"⚠️ Anaplan could not compute the summary: {escape(clip(str(plan['summary_error']), 500))}"
-    if plan.get("summary_task_id"):
+    if target.summary is not None:
+        return _counts(target.summary)
+    if target.summary_error:
+        return f"⚠️ Anaplan could not compute the summary: {escape(clip(target.summary_error, 500))}"
+    if target.summary_task_id:
         return "⏳ computing…"
     return "⚠️ No summary: Anaplan did not start the comparison. See `/alm compare` for the details."
 
 
-def _counts(summary: Mapping[str, Any]) -> str:
-    differences = summary.get("differences") or {}
-    if not differences:
+def _counts(summary: SummaryReport) -> str:
+    if not summary.differences:
         return "No structural differences."
-    lines = [f"• {_category_name(key)}: {_triple(counts)}" for key, counts in differences.items()]
-    totals = summary.get("totals") or {}
-    lines.append(f"*Total:* {_triple(totals)}")
+    lines = [f"• {_category_name(key)}: {_triple(counts)}" for key, counts in summary.differences.items()]
+    lines.append(f"*Total:* {_triple(summary.totals)}")
     return "\n".join(lines)
 
 
-def _triple(counts: Mapping[str, Any]) -> str:
-    parts = [f"{counts.get(k, 0)} {k}" for k in ("created", "modified", "deleted") if counts.get(k)]
+def _triple(counts: SummaryCounts) -> str:
+    parts = [f"{getattr(counts, k)} {k}" for k in ("created", "modified", "deleted") if getattr(counts, k)]
     return ", ".join(parts) or "no changes"
 
 
@@ -187,46 +184,41 @@ def _category_name(key: str) -> str:
 
 
 def _facts(request: ApprovalRequest) -> SectionBlock:
-    plan = request.plan or {}
-    if request.operation == "sync":
+    plan = request.plan
+    if isinstance(plan, SyncPlan):
+        source, target, revision = plan.source, plan.target.model, plan.source_revision
         fields = [
-            f"*Source*\n{model_label(plan.get('source_model_name'), plan.get('source_alias'))}\n"
-            f"{code(plan.get('source_model_id') or '?')}",
-            f"*Target*\n{model_label(plan.get('target_model_name'), plan.get('target_alias'))}\n"
-            f"{code(plan.get('target_model_id') or request.target_model_id)}",
-            f"*Revision*\n*{escape(plan.get('source_revision_name') or '?')}*\n"
-            f"{escape(clip(plan.get('source_revision_description') or 'no description', 300))}",
-            f"*Made by*\n{escape(plan.get('source_revision_created_by') or 'unknown')}\n"
-            f"{_iso_date(plan.get('source_revision_created_on'))}",
-            f"*Target is now at*\n{escape(plan.get('target_revision_name') or '?')}",
+            f"*Source*\n{model_label(source.name, source.alias)}\n{code(source.id or '?')}",
+            f"*Target*\n{model_label(target.name, target.alias)}\n"
+            f"{code(target.id or request.target_model_id)}",
+            f"*Revision*\n*{escape(revision.name or '?')}*\n"
+            f"{escape(clip(revision.description or 'no description', 300))}",
+            f"*Made by*\n{escape(revision.created_by or 'unknown')}\n{_date(revision.created_on)}",
+            f"*Target is now at*\n{escape(plan.target.revision.name or '?')}",
         ]
     else:
         fields = [
-            f"*Model*\n{model_label(plan.get('model_name'), plan.get('model_alias'))}\n"
-            f"{code(plan.get('model_id') or request.target_model_id)}",
-            f"*Change*\n{escape(plan.get('from_state') or '?')} → *{escape(plan.get('status') or '?')}*",
+            f"*Model*\n{model_label(plan.model.name, plan.model.alias)}\n"
+            f"{code(plan.model.id or request.target_model_id)}",
+            f"*Change*\n{escape(plan.from_state or '?')} → *{escape(plan.status)}*",
         ]
     return SectionBlock(fields=[MarkdownTextObject(text=clip(f, 2000)) for f in fields])
 
 
-def _iso_date(value: object) -> str:
-    if isinstance(value, str):
-        try:
-            return when(datetime.fromisoformat(value))
-        except ValueError:
-            return escape(value)
-    return "date unknown"
+def _date(value: datetime | None) -> str:
+    return when(value) if value is not None else "date unknown"
 
 
 def _sync_done(request: ApprovalRequest) -> str:
-    plan = request.plan or {}
-    target = plan.get("target_model_name") or request.target_model_id
-    return f"{target} now has revision {plan.get('source_revision_name') or '?'}."
+    plan = request.plan
+    if not isinstance(plan, SyncPlan):
+        return f"{request.target_model_id} changed."
+    target = plan.target.model.name or request.target_model_id
+    return f"{target} now has revision {plan.source_revision.name or '?'}."
 
 
-def _failure(result: Mapping[str, Any]) -> str:
-    title, message = result.get("title"), result.get("message")
-    text = reason_text(title, message) or "Anaplan gave no reason"
+def _failure(result: TaskOutcome | None) -> str:
+    text = (reason_text(result.title, result.message) if result else None) or "Anaplan gave no reason"
     return escape(clip(text, 1000))
 
 
@@ -242,7 +234,9 @@ def _buttons(request: ApprovalRequest) -> ActionsBlock:
 
 
 def _sync_command(request: ApprovalRequest) -> str:
-    plan = request.plan or {}
-    source = plan.get("source_alias") or plan.get("source_model_id") or "?"
-    target = plan.get("target_alias") or plan.get("target_model_id") or request.target_model_id
+    plan = request.plan
+    if not isinstance(plan, SyncPlan):
+        return "/alm sync"
+    source = plan.source.alias or plan.source.id or "?"
+    target = plan.target.model.alias or plan.target.model.id or request.target_model_id
     return f"/alm sync {source} {target}"

@@ -19,6 +19,7 @@ from alm_bot.actor import Actor
 from alm_bot.errors import AlmBotError
 from alm_bot.policy import check_may_decide
 from alm_bot.slack.bot import Bot
+from alm_bot.slack.card_ref import card_location
 from alm_bot.slack.cards import request_title, state_line
 from alm_bot.slack.edge import after_ack
 from alm_bot.slack.formatting import escape, person, when
@@ -86,7 +87,8 @@ def _part(
 
 def _line(request: ApprovalRequest, *, with_card: bool) -> str:
     who = person(request.requester_id, request.requester_name)
-    where = f" · card in <#{request.slack_channel}>" if with_card and request.slack_channel else ""
+    posted = card_location(request)
+    where = f" · card in <#{posted.channel}>" if with_card and posted is not None else ""
     return (
         f"*{request.id}* · {escape(request_title(request))}\n"
         f"by {who} · {when(request.created_at)}{where}\n{state_line(request)}"

@@ -7,13 +7,11 @@ card sits in the channel, its progress and outcome live in its thread.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from slack_sdk.models.blocks import HeaderBlock, PlainTextObject
 
 from alm_bot.actor import break_glass_by
 from alm_bot.anaplan.verdict import reason_text
+from alm_bot.records import ComparisonReady, NoticesRecovered, SyncPlan, TaskProgress
 from alm_bot.slack.cards import change_summary, request_title, state_line
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
@@ -32,11 +30,11 @@ __all__ = [
 ]
 
 
-def progress_reply(payload: Mapping[str, Any]) -> Message:
+def progress_reply(payload: TaskProgress) -> Message:
     """``🔄 Step: Applying changes (60%)`` in the card's thread."""
-    step = str(payload.get("step") or "working")
-    progress = payload.get("progress")
-    share = f" ({float(progress):.0%})" if isinstance(progress, int | float) else ""
+    step = payload.step or "working"
+    progress = payload.progress
+    share = f" ({float(progress):.0%})" if progress is not None else ""
     text = f"🔄 {step}{share}"
     return Message(text, (section(escape(text)),))
 
@@ -47,12 +45,12 @@ def finished_reply(request: ApprovalRequest) -> Message:
     return Message(f"{request_title(request)} ({request.id}): {request.state}", (section(line),))
 
 
-def recovered_message(payload: Mapping[str, Any]) -> Message:
+def recovered_message(payload: NoticesRecovered) -> Message:
     """To the approvals channel: Slack refused notices for a while; they have been delivered since."""
-    count, error = payload.get("count", 0), escape(str(payload.get("error") or "refused"))
+    count, error = payload.count, escape(payload.error or "refused")
     text = (
-        f"ℹ️ Slack refused {count} alm-bot notice(s) (`{error}`) from {escape(str(payload.get('since')))} "
-        f"to {escape(str(payload.get('until')))}. They have been delivered now: cards and replies above "
+        f"ℹ️ Slack refused {count} alm-bot notice(s) (`{error}`) from {escape(payload.since)} "
+        f"to {escape(payload.until)}. They have been delivered now: cards and replies above "
         "may have arrived late."
     )
     return Message(f"Slack refused {count} notice(s) for a while; they are delivered now.", (section(text),))
@@ -124,28 +122,29 @@ def update_dm(request: ApprovalRequest) -> Message:
     return Message(f"Request {request.id} is {request.state}.", (section(text),))
 
 
-def comparison_title(plan: Mapping[str, Any]) -> str:
+def comparison_title(plan: SyncPlan) -> str:
     """Plain text: ``R4 of FP&A DEV compared with FP&A PROD``."""
-    revision = plan.get("source_revision_name") or "?"
-    source = plan.get("source_model_name") or plan.get("source_model_id") or "?"
-    target = plan.get("target_model_name") or plan.get("target_model_id") or "?"
+    revision = plan.source_revision.name or "?"
+    source = plan.source.name or plan.source.id or "?"
+    target = plan.target.model.name or plan.target.model.id or "?"
     return f"{revision} of {source} compared with {target}"
 
 
-def comparison_message(payload: Mapping[str, Any]) -> Message:
+def comparison_message(payload: ComparisonReady) -> Message:
     """A finished comparison summary (or why it failed), for the person who asked."""
-    plan = payload.get("context") or {}
-    result = payload.get("result") or {}
-    title = comparison_title(plan)
-    task = context(f"Anaplan task {code(str(payload.get('task_id') or '?'))}")
+    outcome = payload.outcome
+    title = comparison_title(payload.plan)
+    task = context(f"Anaplan task {code(payload.task_id or '?')}")
     header = HeaderBlock(text=PlainTextObject(text=clip(f"🔍 {title}", 150)))
-    if not result.get("successful"):
-        reason = reason_text(result.get("title"), result.get("message")) or "no reason given"
+    if not outcome.successful:
+        reason = reason_text(outcome.title, outcome.message) or "no reason given"
         text = f"❌ The comparison failed: {escape(clip(reason, 1000))}"
         return Message(f"The comparison {title} failed.", (header, section(text), task))
-    if payload.get("kind") == "comparison_report":
+    if payload.task_kind == "comparison_report":
         text = "📄 The full comparison report is ready."
         return Message(f"Comparison report: {title}", (header, section(text), task))
-    summary = {"summary": result.get("summary"), "summary_error": result.get("summary_error")}
-    text = f"*What a sync would change*\n{change_summary(summary)}"
+    shown = payload.plan.target.model_copy(
+        update={"summary": outcome.summary, "summary_error": outcome.summary_error, "summary_task_id": None}
+    )
+    text = f"*What a sync would change*\n{change_summary(shown)}"
     return Message(f"Comparison ready: {title}", (header, section(text), task))

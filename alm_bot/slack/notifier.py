@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Final
+from typing import Final
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -30,7 +30,16 @@ from alm_bot.config import Settings
 from alm_bot.errors import ConfigError
 from alm_bot.notify import APPROVALS, CARD, DeliveryReceipt, Notice
 from alm_bot.operations import Operations
+from alm_bot.records import (
+    CardRefused,
+    ComparisonReady,
+    NoticePayload,
+    NoticesRecovered,
+    SyncPlan,
+    TaskProgress,
+)
 from alm_bot.slack import notices
+from alm_bot.slack.card_ref import card_location, card_ref
 from alm_bot.slack.cards import approval_card
 from alm_bot.slack.delivery import dm_channel, update
 from alm_bot.slack.formatting import is_slack_user
@@ -62,10 +71,10 @@ class SlackNotifier:
         self._poster = NoticePoster(client, ops.store)
 
     async def deliver(self, notice: Notice) -> DeliveryReceipt | None:
-        if notice.kind == "comparison_ready":
-            await self._comparison(notice)
+        if isinstance(notice.payload, ComparisonReady):
+            await self._comparison(notice.id, notice.destination, notice.payload)
             return None
-        if notice.kind == "notices_recovered":
+        if isinstance(notice.payload, NoticesRecovered):
             await self._to_approvals_channel(notice, notices.recovered_message(notice.payload))
             return None
         request = notice.request
@@ -100,31 +109,34 @@ class SlackNotifier:
 
     async def _post_card(self, notice: Notice, request: ApprovalRequest) -> DeliveryReceipt:
         card = approval_card(request)
-        if request.slack_channel and request.slack_ts:
+        posted = card_location(request)
+        if posted is not None:
             # Already posted (the receipt was recorded): redraw rather than post a second card.
-            await update(self._client, request.slack_channel, request.slack_ts, card)
-            return DeliveryReceipt(request.slack_channel, request.slack_ts)
+            await update(self._client, posted.channel, posted.ts, card)
+            return DeliveryReceipt(card_ref(posted.channel, posted.ts))
         channel = self._settings.approval.channel
         if channel is None:
             raise ConfigError(["approval.channel: is missing: approval cards need a channel"])
         ts = await self._poster.post(notice.id, channel, card)
-        return DeliveryReceipt(card_channel=channel, card_ts=ts)
+        return DeliveryReceipt(card_ref(channel, ts))
 
     async def _on_card(self, notice: Notice, request: ApprovalRequest) -> None:
-        if not (request.slack_channel and request.slack_ts):
+        posted = card_location(request)
+        if posted is None:
             raise CardNotPostedYet(f"the card of request {request.id} is not posted yet")
         if notice.kind in _THREAD_REPLIES:
-            if notice.kind == "task_progress":
-                reply = notices.progress_reply(notice.payload)
+            payload = notice.payload
+            if isinstance(payload, TaskProgress):
+                reply = notices.progress_reply(payload)
             elif notice.kind == "decided_outside_slack":
                 reply = notices.break_glass_reply(request)
             else:
                 reply = notices.finished_reply(request)
-            await self._poster.post(notice.id, request.slack_channel, reply, thread_ts=request.slack_ts)
+            await self._poster.post(notice.id, posted.channel, reply, thread_ts=posted.ts)
             return
         if notice.kind not in _CARD_REDRAWS:
             log.info("redrawing the card of %s for an unfamiliar notice kind %r", request.id, notice.kind)
-        await update(self._client, request.slack_channel, request.slack_ts, approval_card(request))
+        await update(self._client, posted.channel, posted.ts, approval_card(request))
 
     async def _channel_for(self, destination: str) -> str:
         kind, _, target = destination.partition(":")
@@ -134,21 +146,18 @@ class SlackNotifier:
             return target
         raise ValueError(f"unknown notice destination {destination!r}")
 
-    async def _comparison(self, notice: Notice) -> None:
-        channel = await self._channel_for(notice.destination)
-        payload = notice.payload
+    async def _comparison(self, notice_id: int, destination: str, payload: ComparisonReady) -> None:
+        channel = await self._channel_for(destination)
         message = notices.comparison_message(payload)
-        result = payload.get("result") or {}
-        if payload.get("kind") != "comparison_report" or not result.get("successful"):
-            await self._poster.post(notice.id, channel, message)
+        if payload.task_kind != "comparison_report" or not payload.outcome.successful:
+            await self._poster.post(notice_id, channel, message)
             return
-        report = await self._ops.get_comparison_report(str(payload["model_id"]), str(payload["task_id"]))
-        plan = payload.get("context") or {}
+        report = await self._ops.get_comparison_report(payload.model_id, payload.task_id)
         await self._client.files_upload_v2(
             channel=channel,
             content=report,
-            filename=_report_filename(plan),
-            title=notices.comparison_title(plan),
+            filename=_report_filename(payload.plan),
+            title=notices.comparison_title(payload.plan),
             initial_comment=message.text,
         )
 
@@ -159,9 +168,11 @@ def _reachable(destination: str) -> bool:
     return kind != "user" or is_slack_user(target)
 
 
-def _personal(kind: str, request: ApprovalRequest, payload: dict[str, Any]) -> Message:
+def _personal(kind: str, request: ApprovalRequest, payload: NoticePayload) -> Message:
     if kind == "card_refused":
-        return notices.card_refused_dm(request, str(payload.get("error") or "refused"))
+        return notices.card_refused_dm(
+            request, payload.error if isinstance(payload, CardRefused) else "refused"
+        )
     if kind == "request_decided":
         return notices.decided_dm(request)
     if kind == "request_expired":
@@ -173,11 +184,11 @@ def _personal(kind: str, request: ApprovalRequest, payload: dict[str, Any]) -> M
     return notices.update_dm(request)
 
 
-def _report_filename(plan: dict[str, Any]) -> str:
+def _report_filename(plan: SyncPlan) -> str:
     parts = [
-        plan.get("source_alias") or plan.get("source_model_name") or "source",
-        plan.get("target_alias") or plan.get("target_model_name") or "target",
-        plan.get("source_revision_name") or "revision",
+        plan.source.alias or plan.source.name or "source",
+        plan.target.model.alias or plan.target.model.name or "target",
+        plan.source_revision.name or "revision",
     ]
     slug = "-".join(re.sub(r"[^A-Za-z0-9]+", "-", str(p)).strip("-").lower() or "x" for p in parts)
     return f"comparison-{slug}.txt"

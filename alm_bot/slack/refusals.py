@@ -26,6 +26,7 @@ import anyio
 
 from alm_bot.health import refused_rows
 from alm_bot.notify import APPROVALS, CARD, user_destination
+from alm_bot.records import CardRefused, NoticesRecovered
 from alm_bot.services import Services
 from alm_bot.store import OutboxRow
 
@@ -68,7 +69,7 @@ class RefusalWatch:
             self._first, self._peak = None, 0
 
     async def _tell_requesters(self, rows: list[OutboxRow]) -> None:
-        request_ids = {str(row.payload.get("request_id")) for row in rows if row.payload.get("request_id")}
+        request_ids = {rid for row in rows if (rid := getattr(row.payload, "request_id", None))}
         if not request_ids:
             return
         store = self._services.store
@@ -77,25 +78,23 @@ class RefusalWatch:
                 request = await tx.get_request(request_id)
                 if request is None or not _SLACK_USER.match(request.requester_id):
                     continue
-                error = next(_error_of(r) for r in rows if r.payload.get("request_id") == request_id)
+                error = next(
+                    _error_of(r) for r in rows if getattr(r.payload, "request_id", None) == request_id
+                )
                 await tx.enqueue(
-                    CARD_REFUSED,
                     user_destination(request.requester_id),
-                    {"request_id": request_id, "error": error},
+                    CardRefused(request_id=request_id, error=error),
                     f"{CARD_REFUSED}:{request_id}",
                 )
         self._services.ops.changes.publish()
 
     async def _tell_channel(self, first: OutboxRow, count: int) -> None:
         now = self._services.ops.clock()
-        payload = {
-            "count": count,
-            "since": _iso(first.created_at),
-            "until": _iso(now),
-            "error": _error_of(first),
-        }
+        payload = NoticesRecovered(
+            count=count, since=_iso(first.created_at), until=_iso(now), error=_error_of(first)
+        )
         async with self._services.store.transaction() as tx:
-            await tx.enqueue(NOTICES_RECOVERED, APPROVALS, payload, f"{NOTICES_RECOVERED}:{first.id}")
+            await tx.enqueue(APPROVALS, payload, f"{NOTICES_RECOVERED}:{first.id}")
         self._services.ops.changes.publish()
 
 

@@ -7,7 +7,7 @@
     async with store.transaction() as tx:                        # one transaction
         request = await tx.insert_request(ApprovalRequest(...))
         await tx.transition(request.id, [REQUESTED], PENDING, actor=actor)
-        await tx.enqueue("card", channel, payload, dedupe_key=f"card:{request.id}")
+        await tx.enqueue(APPROVALS, ApprovalNeeded(request_id=request.id), dedupe_key=f"card:{request.id}")
 
 Modules: ``states`` (the state machine), ``tables`` (SQLModel tables), ``engine`` (SQLite/PostgreSQL
 engine), ``migrate`` (Alembic in code), ``transaction`` (``Transaction``: the statements),
@@ -19,7 +19,7 @@ unknown outcome).
 # Register their tables in the shared metadata (the migrations and the schema test see every table).
 from alm_bot.store import oauth_grants as _oauth_grants  # noqa: F401
 from alm_bot.store.replays import ReplayGuard, SeenRequest
-from alm_bot.store.repository import OnExpired, OnFinish, OnSent, Store, Transaction
+from alm_bot.store.repository import Store, Transaction
 from alm_bot.store.states import (
     APPROVED,
     CANCELLED,
@@ -68,9 +68,6 @@ __all__ = [
     "TRANSITIONS",
     "ApprovalRequest",
     "AuditEvent",
-    "OnExpired",
-    "OnFinish",
-    "OnSent",
     "Operation",
     "OutboxRow",
     "ReplayGuard",

@@ -8,6 +8,7 @@ head and does nothing. Both dialects run DDL transactionally, so a failed upgrad
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from alembic import command
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alm_bot.store.engine import WRITE
 
-__all__ = ["head_revision", "schema_revision", "upgrade"]
+__all__ = ["downgrade", "head_revision", "schema_revision", "upgrade"]
 
 SCRIPT_LOCATION: Final = "alm_bot:migrations"
 # Any fixed 64-bit number; it only has to differ from other advisory locks on the same server.
@@ -42,8 +43,17 @@ def head_revision() -> str:
     return head
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Apply every missing migration, in one transaction, under a lock."""
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply every missing migration (up to ``revision``), in one transaction, under a lock."""
+    await _run(engine, lambda connection: command.upgrade(_config(connection), revision))
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Undo migrations down to ``revision`` (for operators going back a version, and for tests)."""
+    await _run(engine, lambda connection: command.downgrade(_config(connection), revision))
+
+
+async def _run(engine: AsyncEngine, step: Callable[[Connection], None]) -> None:
     async with engine.connect() as connection:
         connection = await connection.execution_options(**{WRITE: True})
         async with connection.begin():
@@ -52,11 +62,7 @@ async def upgrade(engine: AsyncEngine) -> None:
                 await connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
                 )
-            await connection.run_sync(_upgrade_to_head)
-
-
-def _upgrade_to_head(connection: Connection) -> None:
-    command.upgrade(_config(connection), "head")
+            await connection.run_sync(step)
 
 
 async def schema_revision(engine: AsyncEngine) -> str | None:

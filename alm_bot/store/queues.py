@@ -2,12 +2,12 @@
 
 A claim stamps ``lease_owner`` and ``lease_expires_at``; completing needs the lease owner; an expired
 lease is claimable again, so the work of a crashed process comes back. Owners must be unique per
-process.
+process. Finishing a task and marking a notice sent are `Transaction` statements
+(``finish_task``, ``mark_sent``), so the caller records what follows in the same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -15,16 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from alm_bot.store.database import Database
-from alm_bot.store.tables import ApprovalRequest, OutboxRow, TrackedTask
-from alm_bot.store.transaction import OUTBOX, TASKS, Transaction, lease_free, row_to
+from alm_bot.store.tables import OutboxRow, TrackedTask
+from alm_bot.store.transaction import OUTBOX, TASKS, lease_free, row_to
 
-__all__ = ["OnExpired", "OnFinish", "OnSent", "WorkQueues"]
+__all__ = ["WorkQueues"]
 
 _ERROR_LIMIT: Final = 2000
-
-OnFinish = Callable[[Transaction, TrackedTask], Awaitable[None]]
-OnSent = Callable[[Transaction, OutboxRow], Awaitable[None]]
-OnExpired = Callable[[Transaction, ApprovalRequest], Awaitable[None]]
 
 
 class WorkQueues(Database):
@@ -61,34 +57,6 @@ class WorkQueues(Database):
         async with self.transaction() as tx:
             return bool(await tx.update_rows(TASKS, where, values))
 
-    async def finish_task(
-        self,
-        task_id: int,
-        owner: str,
-        result: Mapping[str, Any] | None,
-        on_finish: OnFinish | None = None,
-    ) -> bool:
-        """Mark a leased task finished and run ``on_finish`` in the same transaction.
-
-        Exactly one caller ever gets True. If ``on_finish`` raises, nothing is committed and the
-        task stays active (its lease runs out and it is polled again).
-        """
-        where = [TASKS.c.id == task_id, TASKS.c.state == "active", TASKS.c.lease_owner == owner]
-        async with self.transaction() as tx:
-            values = {
-                "state": "finished",
-                "result": dict(result) if result is not None else None,
-                "finished_at": self._clock(),
-                "lease_owner": None,
-                "lease_expires_at": None,
-            }
-            rows = await tx.update_rows(TASKS, where, values)
-            if not rows:
-                return False
-            if on_finish is not None:
-                await on_finish(tx, row_to(TrackedTask, rows[0]))
-        return True
-
     # --- outbox ----------------------------------------------------------------------------------
 
     async def claim_due_outbox(
@@ -101,29 +69,6 @@ class WorkQueues(Database):
         order = (OUTBOX.c.next_attempt_at, OUTBOX.c.id)
         rows = await self._claim(OUTBOX, claimable, order, owner, now + lease, limit)
         return sorted((row_to(OutboxRow, r) for r in rows), key=lambda o: o.id or 0)
-
-    async def mark_sent(
-        self,
-        row_id: int,
-        owner: str,
-        receipt: Mapping[str, Any] | None,
-        on_sent: OnSent | None = None,
-    ) -> bool:
-        """Record delivery (and run ``on_sent`` in the same transaction); False if the lease was lost."""
-        where = [OUTBOX.c.id == row_id, OUTBOX.c.sent_at.is_(None), OUTBOX.c.lease_owner == owner]
-        async with self.transaction() as tx:
-            values = {
-                "sent_at": self._clock(),
-                "receipt": dict(receipt) if receipt is not None else None,
-                "lease_owner": None,
-                "lease_expires_at": None,
-            }
-            rows = await tx.update_rows(OUTBOX, where, values)
-            if not rows:
-                return False
-            if on_sent is not None:
-                await on_sent(tx, row_to(OutboxRow, rows[0]))
-        return True
 
     async def mark_failed(
         self, row_id: int, owner: str, next_attempt_at: datetime | None, error: str

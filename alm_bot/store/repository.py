@@ -1,7 +1,7 @@
 """The repository: every read and every change of alm-bot's stored state, as `Store`.
 
 `Store` is the `Database` (connection, migrations, transactions) with its `WorkQueues` (leased
-tracked tasks and outbox rows), the reads the front ends need, and the expiry of pending requests.
+tracked tasks and outbox rows), the reads the front ends need, and the requests the watcher must settle.
 Single-row changes go through ``Store.transaction()`` and the `Transaction` it yields
 (``alm_bot.store.transaction``).
 """
@@ -9,15 +9,18 @@ Single-row changes go through ``Store.transaction()`` and the `Transaction` it y
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
 import sqlalchemy as sa
 
-from alm_bot.store.queues import OnExpired, OnFinish, OnSent, WorkQueues
+from alm_bot.store.queues import WorkQueues
 from alm_bot.store.tables import ApprovalRequest, AuditEvent, OutboxRow, TrackedTask, normalise_request_id
-from alm_bot.store.transaction import AUDIT, OUTBOX, REQUESTS, TASKS, Transaction, get_request, row_to
+from alm_bot.store.transaction import AUDIT, OUTBOX, REQUESTS, TASKS, Transaction, get_request
 
-__all__ = ["OnExpired", "OnFinish", "OnSent", "Store", "Transaction"]
+__all__ = ["Store", "Transaction"]
+
+_LEGACY_QUIET: Final = timedelta(minutes=5)
 
 
 class Store(WorkQueues):
@@ -45,9 +48,9 @@ class Store(WorkQueues):
         query = query.order_by(REQUESTS.c.created_at.desc(), REQUESTS.c.id.desc()).limit(limit)
         return await self.select(ApprovalRequest, query)
 
-    async def find_request_by_card(self, channel: str, ts: str) -> ApprovalRequest | None:
-        """The request whose approval card is message ``ts`` in ``channel``."""
-        query = sa.select(REQUESTS).where(REQUESTS.c.slack_channel == channel, REQUESTS.c.slack_ts == ts)
+    async def find_request_by_card(self, card_ref: str) -> ApprovalRequest | None:
+        """The request whose card the notifier recorded as ``card_ref``."""
+        query = sa.select(REQUESTS).where(REQUESTS.c.card_ref == card_ref)
         found = await self.select(ApprovalRequest, query.limit(1))
         return found[0] if found else None
 
@@ -61,6 +64,24 @@ class Store(WorkQueues):
         if request_id is not None:
             query = query.where(AUDIT.c.request_id == normalise_request_id(request_id))
         return await self.select(AuditEvent, query.order_by(AUDIT.c.id.desc()).limit(limit))
+
+    async def list_unsettled(self, now: datetime, limit: int = 100) -> list[ApprovalRequest]:
+        """Approved/executing requests (and unprotected ones about to run) that nobody holds and no
+        tracked task follows: their executor is gone, or they wait for a retry that is due.
+
+        A row without a lease (written before leases existed) counts once it is 5 minutes old.
+        """
+        quiet = now - _LEGACY_QUIET
+        free = sa.or_(
+            REQUESTS.c.lease_expires_at <= now,
+            sa.and_(REQUESTS.c.lease_expires_at.is_(None), REQUESTS.c.updated_at <= quiet),
+        )
+        query = sa.select(REQUESTS).where(
+            REQUESTS.c.state.in_(["requested", "approved", "executing"]),
+            REQUESTS.c.anaplan_task_id.is_(None),
+            free,
+        )
+        return await self.select(ApprovalRequest, query.order_by(REQUESTS.c.updated_at).limit(limit))
 
     async def get_task(self, task_id: int) -> TrackedTask | None:
         found = await self.select(TrackedTask, sa.select(TASKS).where(TASKS.c.id == task_id))
@@ -96,7 +117,9 @@ class Store(WorkQueues):
             .limit(limit * 3)  # room for the failures among them
         )
         found = await self.select(TrackedTask, query)
-        return [t for t in found if t.finished_at is not None and (t.result or {}).get("successful")][:limit]
+        return [
+            t for t in found if t.finished_at is not None and t.result is not None and t.result.successful
+        ][:limit]
 
     async def list_outbox(self, sent: bool | None = None, limit: int = 100) -> list[OutboxRow]:
         """Outbox rows (``sent``: only sent / only unsent / all), oldest first."""
@@ -106,25 +129,6 @@ class Store(WorkQueues):
         return await self.select(OutboxRow, query.order_by(OUTBOX.c.id).limit(limit))
 
     # --- requests --------------------------------------------------------------------------------
-
-    async def expire_due(self, now: datetime, on_expired: OnExpired | None = None) -> list[ApprovalRequest]:
-        """Move pending requests whose ``expires_at <= now`` to expired; return exactly those rows.
-
-        Each row is returned to exactly one of several concurrent callers. The audit event and
-        ``on_expired`` (e.g. enqueue the card update) run in the same transaction.
-        """
-        where = [REQUESTS.c.state == "pending", REQUESTS.c.expires_at <= now]
-        async with self.transaction() as tx:
-            rows = await tx.update_rows(REQUESTS, where, {"state": "expired", "updated_at": now})
-            expired = sorted(
-                (row_to(ApprovalRequest, row) for row in rows), key=lambda r: (r.created_at, r.id)
-            )
-            for request in expired:
-                detail = {"expires_at": _iso(request.expires_at)}
-                await tx.audit("expired", None, request.id, request.target_model_id, detail)
-                if on_expired is not None:
-                    await on_expired(tx, request)
-        return expired
 
 
 def _iso(value: datetime | None) -> str | None:

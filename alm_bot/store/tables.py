@@ -13,15 +13,18 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
+from pydantic import TypeAdapter
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 from alm_bot.actor import Origin
+from alm_bot.records import NoticePayload, Plan, StartIntent, SyncPlan, TaskOutcome
 from alm_bot.store.states import Operation, RequestState, TaskKind, TaskState
 
 __all__ = [
     "ApprovalRequest",
     "AuditEvent",
+    "JsonRecord",
     "OutboxRow",
     "TrackedTask",
     "UtcDateTime",
@@ -80,6 +83,30 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class JsonRecord(sa.TypeDecorator[Any]):
+    """A typed record (``alm_bot.records``) stored as JSON, validated on the way in and on the way out.
+
+    Writing accepts the record or its plain-data form (both are validated); reading returns the
+    record, so no caller ever looks into the JSON itself.
+    """
+
+    impl = sa.JSON(none_as_null=True)
+    cache_ok = True
+
+    def __init__(self, record: Any) -> None:
+        super().__init__()
+        self.record = record
+        self._adapter: TypeAdapter[Any] = TypeAdapter(record)
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return self._adapter.dump_python(self._adapter.validate_python(value), mode="json", exclude_none=True)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self._adapter.validate_python(value)
+
+
 def _when(*, nullable: bool = False) -> Any:
     if nullable:
         return Field(default=None, sa_type=UtcDateTime)
@@ -97,7 +124,9 @@ class ApprovalRequest(SQLModel, table=True):
     __tablename__ = "approval_request"
     __table_args__ = (
         sa.Index("ix_approval_request_state_expires_at", "state", "expires_at"),
-        sa.Index("ix_approval_request_card", "slack_channel", "slack_ts"),
+        sa.Index("ix_approval_request_card_ref", "card_ref"),
+        sa.Index("ix_approval_request_state_lease_expires_at", "state", "lease_expires_at"),
+        sa.Index("uq_approval_request_anaplan_task_id", "anaplan_task_id", unique=True),
         sa.Index("ix_approval_request_requester_id", "requester_id"),
         sa.Index("ix_approval_request_target_model_id", "target_model_id"),
         sa.Index("ix_approval_request_created_at", "created_at"),
@@ -106,7 +135,7 @@ class ApprovalRequest(SQLModel, table=True):
     id: str = Field(default_factory=new_request_id, primary_key=True)
     operation: Operation = Field(sa_type=sa.String)
     parameters: dict[str, Any] = Field(default_factory=dict, sa_type=_JSON)
-    plan: dict[str, Any] = Field(default_factory=dict, sa_type=_JSON)
+    plan: Plan = Field(sa_type=JsonRecord(Plan))
     target_model_id: str
     requester_id: str
     requester_name: str
@@ -118,11 +147,22 @@ class ApprovalRequest(SQLModel, table=True):
     reason: str | None = None
     created_at: datetime = _when()
     expires_at: datetime | None = _when(nullable=True)
-    slack_channel: str | None = None
-    slack_ts: str | None = None
+    # Where the notifier shows the request (e.g. its approval card): opaque to the core, which only
+    # stores it and finds the request by it.
+    card_ref: str | None = None
+    # Unique: an Anaplan task belongs to one request at most.
     anaplan_task_id: str | None = None
-    result: dict[str, Any] | None = Field(default=None, sa_type=_JSON)
+    result: TaskOutcome | None = Field(default=None, sa_type=JsonRecord(TaskOutcome))
     updated_at: datetime = _when()
+    # The executor working on an approved/executing request holds this lease and renews it; an
+    # expired lease means it is gone, and the watcher settles the request (see operations.execution).
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = _when(nullable=True)
+    # The last moment this request may stay unsettled before it is failed with the reason.
+    deadline_at: datetime | None = _when(nullable=True)
+    attempts: int = 0  # how often the watcher has tried to settle it
+    # Recorded in the transaction that moves the request to executing, before the sync POST.
+    start_intent: StartIntent | None = Field(default=None, sa_type=JsonRecord(StartIntent))
 
 
 class TrackedTask(SQLModel, table=True):
@@ -147,9 +187,9 @@ class TrackedTask(SQLModel, table=True):
     lease_expires_at: datetime | None = _when(nullable=True)
     attempts: int = 0
     last_step: str | None = None
-    result: dict[str, Any] | None = Field(default=None, sa_type=_JSON)
+    result: TaskOutcome | None = Field(default=None, sa_type=JsonRecord(TaskOutcome))
     notify: str | None = None  # where to tell the result (e.g. "user:U123"), if anyone asked
-    context: dict[str, Any] | None = Field(default=None, sa_type=_JSON)
+    context: SyncPlan | None = Field(default=None, sa_type=JsonRecord(SyncPlan))
     created_at: datetime = _when()
     finished_at: datetime | None = _when(nullable=True)
 
@@ -166,7 +206,7 @@ class OutboxRow(SQLModel, table=True):
     id: int = _serial()
     kind: str
     destination: str
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=_JSON)
+    payload: NoticePayload = Field(sa_type=JsonRecord(NoticePayload))
     dedupe_key: str
     attempts: int = 0
     # None = never retried (given up); see Store.mark_failed.

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from alm_bot.actor import Actor
+from alm_bot.records import NoticePayload, SyncPlan, TaskOutcome
 from alm_bot.store.states import REQUESTED, TaskKind, check_transition
 from alm_bot.store.tables import (
     ApprovalRequest,
@@ -42,7 +43,19 @@ AUDIT: Final = metadata.tables["audit_event"]
 # Fields a caller may set after insert. Identity, requester and parameters never change;
 # state and decided_* change only through transition().
 _MUTABLE_FIELDS: Final = frozenset(
-    {"plan", "slack_channel", "slack_ts", "anaplan_task_id", "result", "expires_at", "reason"}
+    {
+        "plan",
+        "card_ref",
+        "anaplan_task_id",
+        "result",
+        "expires_at",
+        "reason",
+        "lease_owner",
+        "lease_expires_at",
+        "deadline_at",
+        "attempts",
+        "start_intent",
+    }
 )
 _TRANSITION_FIELDS: Final = _MUTABLE_FIELDS | {"decided_by_id", "decided_by_name", "decided_at"}
 _ID_ATTEMPTS: Final = 8
@@ -70,29 +83,101 @@ class Transaction:
         raise RuntimeError("no free request id after several attempts")  # ~10⁹ ids: a broken RNG
 
     async def transition(
-        self, request_id: str, from_states: Collection[str], to_state: str, **fields: Any
+        self,
+        request_id: str,
+        from_states: Collection[str],
+        to_state: str,
+        *,
+        held_by: str | None = None,
+        **fields: Any,
     ) -> ApprovalRequest | None:
         """Move a request to ``to_state`` if it is in one of ``from_states``; None if it was not.
 
-        ``fields`` may set ``decided_by_id``/``decided_by_name``/``decided_at``, ``reason``,
-        ``result`` and the other non-state fields. Refuses (``ValueError``) an edge not in
-        ``TRANSITIONS`` or a field it may not set. Record the step with ``audit()`` in the same
-        transaction.
+        ``held_by``: only if that owner holds the request's lease. ``fields`` may set
+        ``decided_by_id``/``decided_by_name``/``decided_at``, ``reason``, ``result`` and the other
+        non-state fields. Refuses (``ValueError``) an edge not in ``TRANSITIONS`` or a field it may
+        not set. Record the step with ``audit()`` in the same transaction.
         """
         check_transition(from_states, to_state)
         _check_fields(fields, _TRANSITION_FIELDS)
         where = [REQUESTS.c.id == normalise_request_id(request_id), REQUESTS.c.state.in_(list(from_states))]
+        if held_by is not None:
+            where.append(REQUESTS.c.lease_owner == held_by)
         rows = await self.update_rows(
             REQUESTS, where, {**fields, "state": to_state, "updated_at": self._clock()}
         )
         return row_to(ApprovalRequest, rows[0]) if rows else None
 
-    async def update_request(self, request_id: str, **fields: Any) -> ApprovalRequest | None:
-        """Set non-state fields (plan, slack_channel/slack_ts, anaplan_task_id, result, …)."""
+    async def update_request(
+        self, request_id: str, *, held_by: str | None = None, **fields: Any
+    ) -> ApprovalRequest | None:
+        """Set non-state fields (plan, card_ref, anaplan_task_id, result, lease, …).
+
+        ``held_by``: only if that owner holds the request's lease (None: whoever holds it).
+        """
         _check_fields(fields, _MUTABLE_FIELDS)
         where = [REQUESTS.c.id == normalise_request_id(request_id)]
+        if held_by is not None:
+            where.append(REQUESTS.c.lease_owner == held_by)
         rows = await self.update_rows(REQUESTS, where, {**fields, "updated_at": self._clock()})
         return row_to(ApprovalRequest, rows[0]) if rows else None
+
+    async def claim_request(
+        self, request_id: str, states: Collection[str], owner: str, lease_until: datetime
+    ) -> ApprovalRequest | None:
+        """Take (or renew) the lease of a request in one of ``states``: free, expired, or ours already."""
+        now = self._clock()
+        where = [
+            REQUESTS.c.id == normalise_request_id(request_id),
+            REQUESTS.c.state.in_(list(states)),
+            sa.or_(lease_free(REQUESTS, now), REQUESTS.c.lease_owner == owner),
+        ]
+        values = {"lease_owner": owner, "lease_expires_at": lease_until}
+        rows = await self.update_rows(REQUESTS, where, values)
+        return row_to(ApprovalRequest, rows[0]) if rows else None
+
+    async def task_owners(self, anaplan_task_ids: Collection[str]) -> dict[str, str]:
+        """Which request, if any, claims each of these Anaplan task ids."""
+        if not anaplan_task_ids:
+            return {}
+        query = sa.select(REQUESTS.c.anaplan_task_id, REQUESTS.c.id).where(
+            REQUESTS.c.anaplan_task_id.in_(list(anaplan_task_ids))
+        )
+        return {row.anaplan_task_id: row.id for row in await self._connection.execute(query)}
+
+    async def expire_due(self, now: datetime) -> list[ApprovalRequest]:
+        """Move pending requests whose ``expires_at <= now`` to expired; return exactly those rows.
+
+        Each row is returned to exactly one of several concurrent callers.
+        """
+        where = [REQUESTS.c.state == "pending", REQUESTS.c.expires_at <= now]
+        rows = await self.update_rows(REQUESTS, where, {"state": "expired", "updated_at": now})
+        return sorted((row_to(ApprovalRequest, row) for row in rows), key=lambda r: (r.created_at, r.id))
+
+    async def finish_task(self, task_id: int, owner: str, result: TaskOutcome | None) -> TrackedTask | None:
+        """Mark a task ``owner`` holds finished with ``result``; None if it does not hold it (any more)."""
+        where = [TASKS.c.id == task_id, TASKS.c.state == "active", TASKS.c.lease_owner == owner]
+        values = {
+            "state": "finished",
+            "result": result,
+            "finished_at": self._clock(),
+            "lease_owner": None,
+            "lease_expires_at": None,
+        }
+        rows = await self.update_rows(TASKS, where, values)
+        return row_to(TrackedTask, rows[0]) if rows else None
+
+    async def mark_sent(self, row_id: int, owner: str, receipt: Mapping[str, Any] | None) -> OutboxRow | None:
+        """Record the delivery of a notice ``owner`` holds; None if the lease was lost."""
+        where = [OUTBOX.c.id == row_id, OUTBOX.c.sent_at.is_(None), OUTBOX.c.lease_owner == owner]
+        values = {
+            "sent_at": self._clock(),
+            "receipt": dict(receipt) if receipt is not None else None,
+            "lease_owner": None,
+            "lease_expires_at": None,
+        }
+        rows = await self.update_rows(OUTBOX, where, values)
+        return row_to(OutboxRow, rows[0]) if rows else None
 
     async def get_request(self, request_id: str) -> ApprovalRequest | None:
         return await get_request(self._connection, request_id)
@@ -106,7 +191,7 @@ class Transaction:
         first_poll_at: datetime | None = None,
         poll_interval_seconds: float = 1.0,
         notify: str | None = None,
-        context: Mapping[str, Any] | None = None,
+        context: SyncPlan | None = None,
     ) -> TrackedTask:
         """Start watching an Anaplan task; returns the existing row if it is already watched.
 
@@ -121,7 +206,7 @@ class Transaction:
             next_poll_at=first_poll_at or now,
             poll_interval_seconds=poll_interval_seconds,
             notify=notify,
-            context=dict(context) if context is not None else None,
+            context=context,
             created_at=now,
         ).model_dump(exclude={"id"})
         inserted = await self._insert_new(TASKS, values, ["kind", "model_id", "anaplan_task_id"])
@@ -134,18 +219,17 @@ class Transaction:
 
     async def enqueue(
         self,
-        kind: str,
         destination: str,
-        payload: Mapping[str, Any],
+        payload: NoticePayload,
         dedupe_key: str,
         not_before: datetime | None = None,
     ) -> bool:
         """Queue a notice for delivery; False (and nothing queued) if ``dedupe_key`` was used before."""
         now = self._clock()
         values = OutboxRow(
-            kind=kind,
+            kind=payload.kind,
             destination=destination,
-            payload=dict(payload),
+            payload=payload,
             dedupe_key=dedupe_key,
             next_attempt_at=not_before or now,
             created_at=now,

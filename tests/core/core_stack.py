@@ -54,7 +54,7 @@ class RecordingNotifier:
             raise ConnectionError("Slack is down")
         self.delivered.append(notice)
         if notice.kind == "approval_needed":
-            return DeliveryReceipt(card_channel="C0APPROVALS", card_ts=f"1700000000.{notice.id:06d}")
+            return DeliveryReceipt(card_ref=f"C0APPROVALS 1700000000.{notice.id:06d}")
         return None
 
     def kinds(self, destination: str | None = None) -> list[str]:
@@ -74,7 +74,7 @@ class CoreStack:
 
     def new_watcher(self, **options: Any) -> Watcher:
         """A watcher with its own lease owner, as a second process (or a restarted one) would have."""
-        return Watcher(self.services.ops, self.notifier, clock=self.clock, **options)
+        return Watcher(self.services.ops.watching, self.notifier, clock=self.clock, **options)
 
     @property
     def watcher(self) -> Watcher:

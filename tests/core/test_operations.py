@@ -52,20 +52,20 @@ async def test_a_sync_into_a_protected_model_waits_for_approval_and_posts_a_card
 
     assert outcome.status == "awaiting_approval"
     assert outcome.request.state == "pending"
-    assert outcome.request.plan["source_revision_name"] == seed.R4_NAME
-    assert outcome.request.plan["target_revision_id"] == seed.R2_ID
+    assert outcome.request.plan.source_revision.name == seed.R4_NAME
+    assert outcome.request.plan.target.revision.id == seed.R2_ID
     assert core.sync_posts() == 0
     await core.watcher.tick()
     assert core.notifier.kinds("approvals") == ["approval_needed"]
     stored = await core.ops.get_request(outcome.request.id)
-    assert stored.slack_ts is not None
+    assert stored.card_ref is not None
 
 
 async def test_the_plan_gets_the_change_summary_when_anaplan_has_computed_it(core: CoreStack) -> None:
     outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
     await core.settle(2)
     request = await core.ops.get_request(outcome.request.id)
-    assert request.plan["summary"]["totals"]["created"] > 0
+    assert request.plan.target.summary.totals.created > 0
     assert "request_updated" in core.notifier.kinds("card")
 
 
@@ -133,7 +133,11 @@ async def test_approval_of_a_stale_plan_is_refused_and_changes_nothing(core: Cor
 
     decided = await core.ops.decide(outcome.request.id, actor=OTHER_APPROVER, approve=True)
     assert decided.state == "failed"
-    assert "stale" in decided.result["message"]
+    assert decided.result is not None
+    assert decided.result.cause == "stale_plan"
+    assert decided.result.stale is not None
+    assert (decided.result.stale.planned, decided.result.stale.current) == (seed.R2_NAME, seed.R4_NAME)
+    assert "stale" in str(decided.result.message)
     assert core.sync_posts() == 1
 
 
@@ -244,4 +248,4 @@ async def test_a_comparison_asked_for_by_someone_is_reported_to_them(core: CoreS
     await core.settle(2)
     ready = [n for n in core.notifier.delivered if n.kind == "comparison_ready"]
     assert len(ready) == 1
-    assert ready[0].payload["result"]["summary"]["totals"]["created"] > 0
+    assert ready[0].payload.outcome.summary.totals.created > 0

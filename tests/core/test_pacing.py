@@ -8,9 +8,11 @@ from datetime import timedelta
 
 import pytest
 from core_stack import ADA, APPROVER, CoreStack, open_core
+from store_builders import finish
 
 from alm_bot.backoff import Backoff
 from alm_bot.pacing import FinishedTask, Pacing, TaskHistory, Window, expected_window, observed_duration
+from alm_bot.records import TaskOutcome
 from alm_bot.sandbox import seed
 
 pytestmark = pytest.mark.anyio
@@ -127,7 +129,7 @@ async def _a_past_sync_into_prod(core: CoreStack, seconds: float) -> None:
     assert [t.id for t in claimed] == [past.id]
     await store.reschedule_task(past.id, "past", core.clock(), 0.0, "IN_PROGRESS")
     await store.claim_due_tasks("past", core.clock(), timedelta(minutes=1), 10)
-    assert await store.finish_task(past.id, "past", {"successful": True})
+    assert await finish(store, past.id, "past", TaskOutcome(successful=True))
 
 
 def _polls_of(core: CoreStack, task_id: str) -> list[float]:

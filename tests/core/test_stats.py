@@ -11,6 +11,7 @@ from alm_bot.slack.stats import stats_message
 from alm_bot.stats import Delivery, delivery_figures, format_duration, parse_period
 from alm_bot.stats_cli import report_json, report_text
 from tests.core.store_builders import new_request
+from tests.legacy_rows import plan_from_flat
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday
 UNTIL = T0 + timedelta(weeks=4)
@@ -63,7 +64,7 @@ def test_a_stored_request_becomes_a_delivery_only_when_it_is_a_sync_that_ended()
     done = new_request(
         state="succeeded",
         anaplan_task_id="T1",
-        plan={"target_model_name": "FP&A PROD"},
+        plan=plan_from_flat("sync", {"target_model_name": "FP&A PROD"}),
         updated_at=datetime(2025, 3, 1, 11, 0, tzinfo=UTC),
     )
     delivery = Delivery.of(done)

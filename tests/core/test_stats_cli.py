@@ -12,6 +12,7 @@ import pytest
 from alm_bot.sandbox import seed
 from alm_bot.store import EXECUTING, REQUESTED, Store
 from tests.core.store_builders import new_request
+from tests.legacy_rows import plan_from_flat
 from tests.processes import clean_env, run_alm_bot, sandbox_config
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -37,7 +38,11 @@ async def seed_history(url: str) -> None:
         for model_id, name, asked, lead, outcome in history:
             async with store.transaction() as tx:
                 request = await tx.insert_request(
-                    new_request(target_model_id=model_id, plan={"target_model_name": name}, created_at=asked)
+                    new_request(
+                        target_model_id=model_id,
+                        plan=plan_from_flat("sync", {"target_model_name": name}),
+                        created_at=asked,
+                    )
                 )
                 await tx.transition(request.id, [REQUESTED], EXECUTING, anaplan_task_id=f"T{request.id}")
                 moment[0] = asked + lead

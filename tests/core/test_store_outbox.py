@@ -7,8 +7,9 @@ from functools import partial
 
 import pytest
 from concurrently import run_concurrently
-from store_builders import T0, add_pending
+from store_builders import T0, add_pending, mark_sent
 
+from alm_bot.records import RequestUpdated
 from alm_bot.store import OutboxRow, Store, Transaction
 
 pytestmark = pytest.mark.anyio
@@ -18,7 +19,7 @@ LEASE = timedelta(seconds=30)
 
 async def enqueue(store: Store, key: str, **kwargs: object) -> bool:
     async with store.transaction() as tx:
-        return await tx.enqueue("request_updated", "card", {"request_id": "R1"}, key, **kwargs)  # type: ignore[arg-type]
+        return await tx.enqueue("card", RequestUpdated(request_id="R1"), key, **kwargs)  # type: ignore[arg-type]
 
 
 async def test_a_notice_with_a_used_dedupe_key_is_not_queued_again(store: Store) -> None:
@@ -43,7 +44,11 @@ async def test_a_notice_is_claimed_with_its_payload_once_it_is_due(store: Store)
 
     (row,) = await store.claim_due_outbox("w1", T0 + timedelta(minutes=1), LEASE, limit=10)
 
-    assert (row.kind, row.destination, row.payload) == ("request_updated", "card", {"request_id": "R1"})
+    assert (row.kind, row.destination, row.payload) == (
+        "request_updated",
+        "card",
+        RequestUpdated(request_id="R1"),
+    )
     assert (row.lease_owner, row.lease_expires_at, row.attempts) == (
         "w1",
         T0 + timedelta(minutes=1) + LEASE,
@@ -65,8 +70,8 @@ async def test_a_sent_notice_records_its_receipt_and_is_never_claimed_again(stor
     await enqueue(store, "k", not_before=T0)
     (row,) = await store.claim_due_outbox("w1", T0, LEASE, limit=1)
 
-    assert await store.mark_sent(row.id, "w1", {"ts": "171.1"}) is True
-    assert await store.mark_sent(row.id, "w1", {"ts": "171.2"}) is False
+    assert await mark_sent(store, row.id, "w1", {"ts": "171.1"}) is True
+    assert await mark_sent(store, row.id, "w1", {"ts": "171.2"}) is False
 
     (sent,) = await store.list_outbox(sent=True)
     assert (sent.receipt, sent.lease_owner) == ({"ts": "171.1"}, None)
@@ -75,19 +80,19 @@ async def test_a_sent_notice_records_its_receipt_and_is_never_claimed_again(stor
     assert await store.claim_due_outbox("w2", T0 + timedelta(days=1), LEASE, limit=1) == []
 
 
-async def test_on_sent_remembers_the_card_in_the_same_transaction(store: Store) -> None:
+async def test_the_card_is_remembered_in_the_transaction_that_marks_it_sent(store: Store) -> None:
     request = await add_pending(store)
     await enqueue(store, "card", not_before=T0)
     (row,) = await store.claim_due_outbox("w1", T0, LEASE, limit=1)
 
     async def remember_card(tx: Transaction, sent: OutboxRow) -> None:
-        await tx.update_request(request.id, slack_channel="C0APPROVALS", slack_ts=sent.receipt["ts"])  # type: ignore[index]
+        await tx.update_request(request.id, card_ref=f"C0APPROVALS {sent.receipt['ts']}")  # type: ignore[index]
 
-    assert await store.mark_sent(row.id, "w1", {"ts": "171.1"}, on_sent=remember_card) is True
-    assert await store.find_request_by_card("C0APPROVALS", "171.1") is not None
+    assert await mark_sent(store, row.id, "w1", {"ts": "171.1"}, then=remember_card) is True
+    assert await store.find_request_by_card("C0APPROVALS 171.1") is not None
 
 
-async def test_when_on_sent_fails_the_notice_stays_unsent(store: Store) -> None:
+async def test_when_remembering_fails_the_notice_stays_unsent(store: Store) -> None:
     await enqueue(store, "k", not_before=T0)
     (row,) = await store.claim_due_outbox("w1", T0, LEASE, limit=1)
 
@@ -95,7 +100,7 @@ async def test_when_on_sent_fails_the_notice_stays_unsent(store: Store) -> None:
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        await store.mark_sent(row.id, "w1", None, on_sent=broken)
+        await mark_sent(store, row.id, "w1", None, then=broken)
     assert [r.id for r in await store.list_outbox(sent=False)] == [row.id]
 
 
@@ -105,9 +110,9 @@ async def test_a_deliverer_whose_lease_ran_out_cannot_mark_the_notice(store: Sto
     (again,) = await store.claim_due_outbox("w2", T0 + LEASE, LEASE, limit=1)
 
     assert again.attempts == 2
-    assert await store.mark_sent(row.id, "slow", None) is False
+    assert await mark_sent(store, row.id, "slow", None) is False
     assert await store.mark_failed(row.id, "slow", T0, "late") is False
-    assert await store.mark_sent(row.id, "w2", None) is True
+    assert await mark_sent(store, row.id, "w2", None) is True
 
 
 async def test_a_failed_delivery_is_retried_at_the_given_time(store: Store) -> None:

@@ -39,7 +39,7 @@ async def test_upgrade_brings_a_new_database_to_the_shipped_head(database_url: s
     try:
         assert await store.schema_revision() is None
         await store.upgrade()
-        assert await store.schema_revision() == head_revision() == "0004"
+        assert await store.schema_revision() == head_revision()
     finally:
         await store.dispose()
 

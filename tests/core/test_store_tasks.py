@@ -10,9 +10,10 @@ import pytest
 import sqlalchemy as sa
 from concurrently import run_concurrently
 from sqlalchemy.ext.asyncio import create_async_engine
-from store_builders import T0, add_pending
+from store_builders import OK, SYNC_PLAN, T0, add_pending, finish
 
 from alm_bot.config import async_database_url
+from alm_bot.records import ApprovalNeeded, TaskFinished
 from alm_bot.store import APPROVED, EXECUTING, PENDING, SUCCEEDED, Store, TrackedTask, Transaction
 
 pytestmark = pytest.mark.anyio
@@ -30,12 +31,12 @@ async def test_tracking_the_same_task_twice_returns_the_first_row(store: Store) 
     request = await add_pending(store)
     async with store.transaction() as tx:
         first = await tx.track_task(
-            "sync", MODEL, "T1", request_id=request.id, first_poll_at=T0, notify="user:U1", context={"a": 1}
+            "sync", MODEL, "T1", request_id=request.id, first_poll_at=T0, notify="user:U1", context=SYNC_PLAN
         )
         again = await tx.track_task("sync", MODEL, "T1", first_poll_at=T0 + timedelta(hours=1))
         summary = await tx.track_task("comparison_summary", MODEL, "T1", first_poll_at=T0)
     assert again == first
-    assert (first.request_id, first.notify, first.context) == (request.id, "user:U1", {"a": 1})
+    assert (first.request_id, first.notify, first.context) == (request.id, "user:U1", SYNC_PLAN)
     assert (first.state, first.attempts, first.lease_owner) == ("active", 0, None)
     assert summary.id != first.id
     assert [t.id for t in await store.list_tasks()] == [first.id, summary.id]
@@ -77,7 +78,7 @@ async def test_a_leased_task_is_not_claimed_again_until_its_lease_expires(store:
 
     assert [(t.id, t.lease_owner, t.attempts) for t in reclaimed] == [(task.id, "w2", 2)]
     assert await store.reschedule_task(task.id, "crashed", T0, 1.0, None) is False
-    assert await store.finish_task(task.id, "crashed", {"successful": True}) is False
+    assert await finish(store, task.id, "crashed") is False
 
 
 async def test_concurrent_claimers_never_get_the_same_task(store: Store) -> None:
@@ -115,19 +116,19 @@ async def test_finishing_a_task_succeeds_for_exactly_one_caller(store: Store) ->
         calls.append(finished.id)
 
     outcomes = await run_concurrently(
-        [lambda: store.finish_task(task.id, "w1", {"successful": True}, on_finish) for _ in range(10)]
+        [lambda: finish(store, task.id, "w1", OK, on_finish) for _ in range(10)]
     )
 
     assert outcomes.count(True) == 1
     assert calls == [task.id]
     stored = await store.get_task(task.id)
     assert stored is not None
-    assert (stored.state, stored.result, stored.lease_owner) == ("finished", {"successful": True}, None)
+    assert (stored.state, stored.result, stored.lease_owner) == ("finished", OK, None)
     assert stored.finished_at is not None
     assert await store.claim_due_tasks("w1", T0 + timedelta(days=1), LEASE, limit=1) == []
 
 
-async def test_on_finish_moves_the_request_in_the_same_transaction(store: Store) -> None:
+async def test_finishing_moves_the_request_in_the_same_transaction(store: Store) -> None:
     request = await add_pending(store)
     async with store.transaction() as tx:
         await tx.transition(request.id, [PENDING], APPROVED)
@@ -138,25 +139,25 @@ async def test_on_finish_moves_the_request_in_the_same_transaction(store: Store)
     async def record(tx: Transaction, finished: TrackedTask) -> None:
         assert finished.request_id is not None
         await tx.transition(finished.request_id, [EXECUTING], SUCCEEDED, result=finished.result)
-        await tx.enqueue("task_finished", "card", {"request_id": finished.request_id}, f"done:{finished.id}")
+        await tx.enqueue("card", TaskFinished(request_id=finished.request_id), f"done:{finished.id}")
 
-    assert await store.finish_task(task.id, "w1", {"successful": True}, record) is True
+    assert await finish(store, task.id, "w1", OK, record) is True
     stored = await store.get_request(request.id)
     assert stored is not None
-    assert (stored.state, stored.result) == (SUCCEEDED, {"successful": True})
+    assert (stored.state, stored.result) == (SUCCEEDED, OK)
     assert [row.kind for row in await store.list_outbox()] == ["task_finished"]
 
 
-async def test_when_on_finish_fails_the_task_stays_active_and_nothing_is_recorded(store: Store) -> None:
+async def test_when_recording_fails_the_task_stays_active_and_nothing_is_recorded(store: Store) -> None:
     (task,) = await track(store, 1)
     await store.claim_due_tasks("w1", T0, LEASE, limit=1)
 
     async def broken(tx: Transaction, finished: TrackedTask) -> None:
-        await tx.enqueue("task_finished", "card", {}, "done")
+        await tx.enqueue("card", TaskFinished(request_id="R1"), "done")
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        await store.finish_task(task.id, "w1", {"successful": True}, broken)
+        await finish(store, task.id, "w1", OK, broken)
     stored = await store.get_task(task.id)
     assert stored is not None
     assert (stored.state, stored.lease_owner) == ("active", "w1")
@@ -166,7 +167,7 @@ async def test_when_on_finish_fails_the_task_stays_active_and_nothing_is_recorde
 async def test_releasing_leases_makes_the_work_claimable_at_once(store: Store) -> None:
     await track(store, 2)
     async with store.transaction() as tx:
-        await tx.enqueue("card", "approvals", {}, "k1", not_before=T0)
+        await tx.enqueue("approvals", ApprovalNeeded(request_id="R1"), "k1", not_before=T0)
     await store.claim_due_tasks("w1", T0, LEASE, limit=1)
     await store.claim_due_tasks("other", T0, LEASE, limit=1)
     await store.claim_due_outbox("w1", T0, LEASE, limit=1)

@@ -181,18 +181,18 @@ async def test_an_execution_interrupted_before_the_sync_post_is_failed_never_ret
     await core.new_watcher().tick()
     request = await core.ops.get_request(request_id)
     assert request.state == "failed"
-    assert "Check the target model" in request.result["message"]
+    assert request.result is not None
+    assert request.result.cause == "start_unconfirmed"
+    assert request.result.considered_task_ids == ()
+    assert "cannot prove whether it started" in str(request.result.message)
     assert core.sync_posts() == 0
 
 
 async def test_an_execution_interrupted_after_the_sync_post_adopts_the_task(core: CoreStack) -> None:
     request_id = await _orphaned_execution(core)
     plan = (await core.ops.get_request(request_id)).plan
-    await core.services.client.alm(plan["target_model_id"]).sync_models(
-        plan["source_revision_id"],
-        plan["source_model_id"],
-        plan["target_revision_id"],
-        wait_for_completion=False,
+    await core.services.client.alm(plan.target.model.id).sync_models(
+        plan.source_revision.id, plan.source.id, plan.target.revision.id, wait_for_completion=False
     )
     core.clock.advance(6 * 60)
     await core.watcher.tick()

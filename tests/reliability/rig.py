@@ -25,6 +25,7 @@ import anyio
 import httpx2
 
 from alm_bot.slack.buttons import APPROVE, button_value
+from alm_bot.slack.card_ref import card_location
 from alm_bot.store import ApprovalRequest, Store
 from tests.live import WAIT, eventually
 from tests.processes import Spawned, clean_env, sandbox_config, spawn_alm_bot
@@ -54,14 +55,14 @@ class Serve:
 
     async def approve(self, request: ApprovalRequest, *, user: str = APPROVER) -> httpx2.Response:
         """``user`` clicks Approve on the request's card."""
-        assert request.slack_channel, f"no card for {request.id} yet"
-        assert request.slack_ts, f"no card for {request.id} yet"
+        posted = card_location(request)
+        assert posted is not None, f"no card for {request.id} yet"
         body = block_actions_body(
             APPROVE,
             button_value(request.id),
             user_id=user,
-            channel_id=request.slack_channel,
-            message_ts=request.slack_ts,
+            channel_id=posted.channel,
+            message_ts=posted.ts,
             response_url=self.fake.response_url(f"click-{request.id}-{user}"),
         )
         return await self._post(body)

@@ -40,7 +40,7 @@ def is_thread_reply(params: dict[str, Any]) -> bool:
 
 async def card_posted(bot: Rig, first: Serve) -> ApprovalRequest:
     assert (await first.slash("sync dev prod")).status_code == 200
-    return await bot.request_where(lambda r: r.slack_ts is not None, "the approval card")
+    return await bot.request_where(lambda r: r.card_ref is not None, "the approval card")
 
 
 async def kill_while_posting_the_card(bot: Rig, first: Serve) -> None:
@@ -102,4 +102,7 @@ async def test_a_notice_in_flight_when_serve_is_killed_is_posted_once_after_the_
         ) == 1
         assert bot.fake.repeated_posts() == []
         (request,) = await bot.store.list_requests()
-        assert request.slack_ts == next(c.reply["ts"] for c in bot.posts(lambda c: is_card(c.params)))
+        assert request.card_ref is not None
+        assert request.card_ref.split()[1] == next(
+            c.reply["ts"] for c in bot.posts(lambda c: is_card(c.params))
+        )

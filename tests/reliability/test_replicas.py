@@ -25,6 +25,7 @@ import pytest
 from alm_bot.anaplan import AnaplanClient, BasicAuth
 from alm_bot.sandbox import seed
 from alm_bot.store import ApprovalRequest, Store
+from tests.legacy_rows import plan_from_flat
 from tests.live import WAIT, eventually
 from tests.reliability.rig import APPROVALS, Rig, Serve, rig
 
@@ -58,7 +59,7 @@ async def _executing_request(store: Store, number: int, task_id: str) -> str:
             ApprovalRequest(
                 operation="sync",
                 parameters={"source": "dev", "target": "test", "revision": None},
-                plan={"protected": False, "source_revision_name": seed.R4_NAME},
+                plan=plan_from_flat("sync", {"protected": False, "source_revision_name": seed.R4_NAME}),
                 target_model_id=seed.TEST_MODEL_ID,
                 requester_id=requester(number),
                 requester_name=f"Requester {number}",
@@ -87,7 +88,7 @@ async def double_clicked_syncs(bot: Rig, first: Serve, second: Serve) -> list[st
     for number in range(DOUBLE_CLICKED):
         assert (await first.slash("sync dev prod", user=asker(number))).status_code == 200
         request = await bot.request_where(
-            lambda r: r.slack_ts is not None, "the approval card", requester_id=asker(number)
+            lambda r: r.card_ref is not None, "the approval card", requester_id=asker(number)
         )
         async with anyio.create_task_group() as both:
             both.start_soon(first.approve, request)

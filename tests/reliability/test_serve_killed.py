@@ -33,7 +33,7 @@ async def test_a_serve_killed_mid_sync_reports_the_result_once_after_a_restart(
     async with rig(tmp_path, sqlite_url, task_duration=TASK_SECONDS) as bot:
         async with bot.serve() as first:
             assert (await first.slash("sync dev prod")).status_code == 200
-            pending = await bot.request_where(lambda r: r.slack_ts is not None, "the approval card")
+            pending = await bot.request_where(lambda r: r.card_ref is not None, "the approval card")
             assert (await first.approve(pending)).status_code == 200
             running = await bot.request_where(
                 lambda r: r.state == "executing" and r.anaplan_task_id is not None, "the sync to start"
@@ -62,7 +62,7 @@ async def test_notices_waiting_in_the_outbox_when_serve_is_killed_are_delivered_
     async with rig(tmp_path, sqlite_url, task_duration=TASK_SECONDS) as bot:
         async with bot.serve() as first:
             assert (await first.slash("sync dev prod")).status_code == 200
-            pending = await bot.request_where(lambda r: r.slack_ts is not None, "the approval card")
+            pending = await bot.request_where(lambda r: r.card_ref is not None, "the approval card")
             assert (await first.approve(pending)).status_code == 200
             await bot.request_where(lambda r: r.state == "executing", "the sync to start")
             await bot.outbox_empty()

@@ -23,7 +23,7 @@ async def test_results_refused_by_slack_with_500s_and_a_429_are_posted_once_when
 ) -> None:
     async with rig(tmp_path, sqlite_url, task_duration=TASK_SECONDS) as bot, bot.serve() as serve:
         assert (await serve.slash("sync dev prod")).status_code == 200
-        pending = await bot.request_where(lambda r: r.slack_ts is not None, "the approval card")
+        pending = await bot.request_where(lambda r: r.card_ref is not None, "the approval card")
         assert (await serve.approve(pending)).status_code == 200
         await bot.request_where(lambda r: r.state == "executing", "the sync to start")
         await bot.outbox_empty()

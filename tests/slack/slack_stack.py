@@ -29,6 +29,7 @@ from alm_bot.sandbox import Sandbox
 from alm_bot.sandbox.fidelity import Fidelity
 from alm_bot.services import Services, open_services, sandbox_defaults
 from alm_bot.slack import SlackNotifier, build_slack_app, slack_events_route
+from alm_bot.slack.card_ref import card_location
 from alm_bot.store import ApprovalRequest
 from alm_bot.watcher import Watcher
 from tests.live import drain_bolt_listeners, serving
@@ -113,8 +114,9 @@ class SlackStack:
         name: str | None = None,
     ) -> httpx2.Response:
         """Click a button on the card of ``request`` (or on some message in the approvals channel)."""
-        channel = (request.slack_channel if request else None) or APPROVALS
-        ts = (request.slack_ts if request else None) or "1700000000.000001"
+        posted = card_location(request)
+        channel = posted.channel if posted else APPROVALS
+        ts = posted.ts if posted else "1700000000.000001"
         body = block_actions_body(
             action_id,
             value,
@@ -177,9 +179,9 @@ class SlackStack:
     # --- what Slack shows ------------------------------------------------------------------------
 
     def card(self, request: ApprovalRequest) -> dict[str, Any]:
-        assert request.slack_channel, f"no card for {request.id}"
-        assert request.slack_ts, f"no card for {request.id}"
-        message = self.fake.message(request.slack_channel, request.slack_ts)
+        posted = card_location(request)
+        assert posted is not None, f"no card for {request.id}"
+        message = self.fake.message(posted.channel, posted.ts)
         assert message is not None
         return message
 

@@ -25,9 +25,15 @@ from slack_stack import (
     text_of,
 )
 
+from alm_bot.slack.card_ref import CardLocation, card_location
 from alm_bot.store import ApprovalRequest
 
 pytestmark = pytest.mark.anyio
+
+
+def card_ts(request: ApprovalRequest) -> str | None:
+    posted = card_location(request)
+    return posted.ts if posted else None
 
 
 async def requested_with_card(stack: SlackStack, *, user: str = REQUESTER) -> ApprovalRequest:
@@ -35,7 +41,7 @@ async def requested_with_card(stack: SlackStack, *, user: str = REQUESTER) -> Ap
     await stack.ask("sync dev prod", user=user)
     await stack.settle()
     request = await stack.only_request()
-    assert request.slack_ts is not None
+    assert card_location(request) is not None
     return request
 
 
@@ -82,7 +88,7 @@ async def test_approve_syncs_updates_the_card_replies_in_its_thread_and_tells_th
     assert "Succeeded: FP&amp;A PROD now has revision Capex module." in card
     assert button_values(stack.card(done)) == {}
 
-    thread = [c for c in stack.fake.of("chat.postMessage") if c.params.get("thread_ts") == done.slack_ts]
+    thread = [c for c in stack.fake.of("chat.postMessage") if c.params.get("thread_ts") == card_ts(done)]
     assert len(thread) == 1
     assert "Succeeded" in text_of(thread[0].params)
 
@@ -111,7 +117,7 @@ async def test_approve_shows_syncing_on_the_card_while_anaplan_works(tmp_path: P
         stack.advance(5)
         await stack.settle()
         thread = [
-            c for c in stack.fake.of("chat.postMessage") if c.params.get("thread_ts") == syncing.slack_ts
+            c for c in stack.fake.of("chat.postMessage") if c.params.get("thread_ts") == card_ts(syncing)
         ]
         assert any(text_of(c.params).startswith("🔄") for c in thread), "a progress reply in the thread"
 
@@ -282,7 +288,7 @@ async def test_buttons_keep_working_after_a_restart(tmp_path: Path) -> None:
         assert (await after.request(request.id)).state == "succeeded"
         assert after.sync_posts() == 1
         (update, *_) = after.fake.of("chat.update")
-        assert (update.params["channel"], update.params["ts"]) == (request.slack_channel, request.slack_ts)
+        assert card_location(request) == CardLocation(update.params["channel"], update.params["ts"])
 
 
 async def test_approving_a_stale_plan_changes_nothing_and_the_card_says_why(stack: SlackStack) -> None:

@@ -140,7 +140,7 @@ async def test_sync_into_a_protected_model_waits_for_approval_and_posts_a_card(s
 
 async def test_sync_of_a_named_revision_plans_that_revision(stack: SlackStack) -> None:
     await stack.ask(f'sync dev prod "{seed.R3_NAME}"')
-    assert (await stack.only_request()).plan["source_revision_id"] == seed.R3_ID
+    assert (await stack.only_request()).plan.source_revision.id == seed.R3_ID
 
 
 async def test_sync_without_arguments_opens_a_form_with_model_pickers(stack: SlackStack) -> None:
@@ -169,7 +169,7 @@ async def test_sync_without_arguments_opens_a_form_with_model_pickers(stack: Sla
     shown = text_of(await stack.answer(name))
     request = await stack.only_request()
     assert f"request *{request.id}* is waiting" in shown
-    assert request.plan["source_revision_id"] == seed.R4_ID
+    assert request.plan.source_revision.id == seed.R4_ID
 
 
 async def test_compare_sends_the_summary_by_direct_message_when_anaplan_has_it(stack: SlackStack) -> None:

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_stack import APPROVALS, APPROVER, BOT_TOKEN, REQUESTER, WAIT, SlackStack, card_payload
 
 from alm_bot.slack import SlackNotifier
+from alm_bot.slack.card_ref import card_location
 from alm_bot.slack.once import NOTICE_EVENT
 from alm_bot.watcher import Watcher
 from tools.fake_slack import Call
@@ -33,7 +34,7 @@ def impatient_watcher(stack: SlackStack) -> Watcher:
     """A watcher whose Slack client times out long before the slow Slack answers."""
     client = AsyncWebClient(token=BOT_TOKEN, base_url=stack.fake.api_url, timeout=GIVE_UP)
     notifier = SlackNotifier(client, stack.services.settings, stack.services.ops)
-    return Watcher(stack.services.ops, notifier, clock=stack.clock.now)
+    return Watcher(stack.services.ops.watching, notifier, clock=stack.clock.now)
 
 
 async def settle(watcher: Watcher) -> None:
@@ -82,7 +83,9 @@ async def test_a_post_that_timed_out_after_slack_took_it_is_not_posted_again(
     assert stack.fake.repeated_posts() == []
     done = await stack.request(request_id)
     assert done.state == "succeeded"
-    assert done.slack_ts == next(c.reply["ts"] for c in posted(stack) if c.params["channel"] == APPROVALS)
+    card = card_location(done)
+    assert card is not None
+    assert card.ts == next(c.reply["ts"] for c in posted(stack) if c.params["channel"] == APPROVALS)
     looked_up = stack.fake.of("conversations.history") + stack.fake.of("conversations.replies")
     assert looked_up, "the retry asked Slack first"
     assert all(c.params.get("include_all_metadata") in ("1", "true", True) for c in looked_up)

@@ -10,9 +10,11 @@ import pytest
 from slack_stack import APPROVALS, REQUESTER, SlackStack, text_of
 
 from alm_bot.notify import CARD, Notice, channel_destination, user_destination
+from alm_bot.records import ComparisonReady, RequestUpdated, TaskOutcome
 from alm_bot.slack import SlackNotifier
 from alm_bot.slack.notifier import CardNotPostedYet
 from alm_bot.store import ApprovalRequest
+from tests.legacy_rows import plan_from_flat
 
 pytestmark = pytest.mark.anyio
 
@@ -36,14 +38,14 @@ async def test_a_slack_outage_delays_the_card_but_never_loses_or_doubles_it(stac
     stack.fake.fail_next("chat.postMessage", status=500)
     request = await pending_request(stack)
     await stack.settle()
-    assert (await stack.request(request.id)).slack_ts is None
+    assert (await stack.request(request.id)).card_ref is None
     assert cards_posted(stack) == []
 
     stack.advance(60)
     await stack.settle()
     posted = await stack.request(request.id)
     assert len(cards_posted(stack)) == 1
-    assert posted.slack_ts is not None
+    assert posted.card_ref is not None
     # The summary update that could not find the card earlier has been delivered since.
     assert "*Total:* 8 created, 5 modified, 1 deleted" in text_of(stack.card(posted))
 
@@ -79,15 +81,19 @@ async def test_a_repeated_approval_notice_redraws_the_card_instead_of_posting_an
     again = Notice(id=99, kind="approval_needed", destination="approvals", payload={}, request=posted)
     receipt = await notifier(stack).deliver(again)
     assert receipt is not None
-    assert (receipt.card_channel, receipt.card_ts) == (posted.slack_channel, posted.slack_ts)
+    assert receipt.card_ref == posted.card_ref
     assert len(cards_posted(stack)) == 1
-    assert stack.fake.of("chat.update")[-1].params["ts"] == posted.slack_ts
+    assert stack.fake.of("chat.update")[-1].params["ts"] == posted.card_ref.split()[1]
 
 
 async def test_a_channel_destination_gets_a_message_about_the_request(stack: SlackStack) -> None:
     request = await pending_request(stack)
     notice = Notice(
-        id=7, kind="request_updated", destination=channel_destination("C0OPS"), payload={}, request=request
+        id=7,
+        kind="request_updated",
+        destination=channel_destination("C0OPS"),
+        payload=RequestUpdated(request_id=request.id),
+        request=request,
     )
     await notifier(stack).deliver(notice)
     (post,) = [c for c in stack.fake.of("chat.postMessage") if c.params["channel"] == "C0OPS"]
@@ -95,7 +101,12 @@ async def test_a_channel_destination_gets_a_message_about_the_request(stack: Sla
 
 
 async def test_a_notice_about_a_vanished_request_is_dropped_quietly(stack: SlackStack) -> None:
-    notice = Notice(id=8, kind="request_updated", destination=user_destination(REQUESTER), payload={})
+    notice = Notice(
+        id=8,
+        kind="request_updated",
+        destination=user_destination(REQUESTER),
+        payload=RequestUpdated(request_id="R000000"),
+    )
     assert await notifier(stack).deliver(notice) is None
     assert stack.fake.calls == []
 
@@ -107,23 +118,35 @@ async def test_a_notice_about_a_vanished_request_is_dropped_quietly(stack: Slack
             {"successful": False, "title": "Report failed", "message": "Model busy"},
             "The comparison failed: Report failed — Model busy",
         ),
-        ({"successful": True, "summary": {"totals": {}, "differences": {}}}, "No structural differences."),
+        (
+            {
+                "successful": True,
+                "summary": {
+                    "sourceRevisionId": "S",
+                    "targetRevisionId": "T",
+                    "totals": {},
+                    "differences": {},
+                },
+            },
+            "No structural differences.",
+        ),
     ],
 )
 async def test_a_comparison_result_is_sent_to_whoever_asked(
     stack: SlackStack, result: dict[str, object], expected: str
 ) -> None:
-    payload = {
-        "kind": "comparison_summary",
-        "model_id": "0085E9ACE5F908A0582AA6F438CE70FC",
-        "task_id": "T1",
-        "result": result,
-        "context": {
-            "source_revision_name": "Capex module",
-            "source_model_name": "FP&A DEV",
-            "target_model_name": "FP&A PROD",
-        },
+    flat = {
+        "source_revision_name": "Capex module",
+        "source_model_name": "FP&A DEV",
+        "target_model_name": "FP&A PROD",
     }
+    payload = ComparisonReady(
+        task_kind="comparison_summary",
+        model_id="0085E9ACE5F908A0582AA6F438CE70FC",
+        task_id="T1",
+        outcome=TaskOutcome.model_validate(result),
+        plan=plan_from_flat("sync", flat),
+    )
     notice = Notice(id=9, kind="comparison_ready", destination=user_destination(REQUESTER), payload=payload)
     await notifier(stack).deliver(notice)
     (dm,) = stack.fake.of("chat.postMessage")

@@ -15,11 +15,13 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from alm_bot.directory import ModelInfo
+from alm_bot.records import TaskOutcome
 from alm_bot.slack.buttons import APPROVE, REJECT, button_value
 from alm_bot.slack.cards import approval_card
 from alm_bot.slack.message import Message
 from alm_bot.slack.replies import help_message, model_list
 from alm_bot.store import ApprovalRequest
+from tests.legacy_rows import plan_from_flat
 
 CREATED = datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
 DECIDED = CREATED + timedelta(minutes=12)
@@ -61,20 +63,22 @@ def sync_request(state: str = "pending", **changes: Any) -> ApprovalRequest:
         "protected": True,
     }
     plan |= changes.pop("plan", {})
+    operation = changes.pop("operation", "sync")
+    result = changes.pop("result", None)
     fields: dict[str, Any] = {
         "id": "R7K3QX2",
-        "operation": "sync",
+        "operation": operation,
         "parameters": {"source": "dev", "target": "prod", "revision": None},
-        "plan": plan,
-        "target_model_id": plan["target_model_id"],
+        "plan": plan_from_flat(operation, plan),
+        "result": TaskOutcome.model_validate(result) if result is not None else None,
+        "target_model_id": "0085E9ACE5F908A0582AA6F438CE70FC",
         "requester_id": "U0REQUESTER",
         "requester_name": "Ada Lovelace",
         "origin": "slack",
         "state": state,
         "created_at": CREATED,
         "expires_at": CREATED + timedelta(hours=24),
-        "slack_channel": "C0APPROVALS",
-        "slack_ts": "1700000000.000001",
+        "card_ref": "C0APPROVALS 1700000000.000001",
     }
     if state not in ("requested", "pending", "expired"):
         fields |= {"decided_by_id": "U0APPROVER1", "decided_by_name": "Grace Hopper", "decided_at": DECIDED}
@@ -159,17 +163,19 @@ def test_names_from_people_cannot_ping_the_channel() -> None:
 
 def huge(request: ApprovalRequest) -> ApprovalRequest:
     long = "x" * 5000
-    request.plan = request.plan | {
+    flat = {
         "source_model_name": long,
         "target_model_name": long,
         "source_revision_name": long,
         "source_revision_description": long,
         "source_revision_created_by": long,
+        "model_name": long,
         "summary": SUMMARY | {"differences": {f"category{i}": {"created": i} for i in range(200)}},
     }
-    request.reason = long
-    request.result = {"successful": False, "title": long, "message": long}
-    return request
+    huge_request = sync_request(request.state, operation=request.operation, plan=flat)
+    huge_request.reason = long
+    huge_request.result = TaskOutcome(successful=False, title=long, message=long)
+    return huge_request
 
 
 @pytest.mark.parametrize("name", sorted(CARDS))

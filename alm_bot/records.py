@@ -1,0 +1,227 @@
+"""The typed records that cross the layers: a request's plan, an outcome, the notice payloads.
+
+They are stored as JSON (``alm_bot.store.tables.JsonRecord`` validates on the way in and out), read
+by the core, the watcher and every front end as attributes — never as ``dict`` look-ups.
+
+- `SyncPlan | StatusPlan` (`Plan`, told apart by ``operation``): what was planned and approved. A sync
+  carries its targets as a tuple, one today, so a release into several targets fits the same shape.
+- `TaskOutcome`: how an Anaplan task, or a whole request, ended; failures alm-bot decides itself carry
+  their facts (`cause`, `stale`, `considered_task_ids`) for each front end to word.
+- One payload model per notice kind (`NoticePayload`, told apart by ``kind``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from alm_bot.anaplan.models import SummaryReport
+
+__all__ = [
+    "ApprovalNeeded",
+    "CardRefused",
+    "ComparisonReady",
+    "DecidedOutsideSlack",
+    "FailureCause",
+    "ModelRef",
+    "NoticePayload",
+    "NoticesRecovered",
+    "Plan",
+    "RequestCancelled",
+    "RequestDecided",
+    "RequestExpired",
+    "RequestUpdated",
+    "RevisionRef",
+    "StalePlanFacts",
+    "StartIntent",
+    "StatusPlan",
+    "SyncPlan",
+    "SyncTarget",
+    "TaskFinished",
+    "TaskOutcome",
+    "TaskProgress",
+]
+
+
+class Record(BaseModel):
+    """Immutable; unknown keys are ignored so an older process reads a newer row."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class ModelRef(Record):
+    id: str
+    name: str
+    alias: str | None = None
+
+
+class RevisionRef(Record):
+    id: str
+    name: str
+    description: str | None = None
+    created_by: str | None = None
+    created_on: datetime | None = None
+
+
+class SyncTarget(Record):
+    """One target of a sync: the model, the revision it was at when planned, and its change summary."""
+
+    model: ModelRef
+    revision: RevisionRef
+    summary_task_id: str | None = None
+    summary: SummaryReport | None = None
+    summary_error: str | None = None
+
+
+class SyncPlan(Record):
+    """Sync ``source_revision`` of ``source`` into each target."""
+
+    operation: Literal["sync"] = "sync"
+    source: ModelRef
+    source_revision: RevisionRef
+    targets: tuple[SyncTarget, ...] = Field(min_length=1)
+    protected: bool = False
+
+    @property
+    def target(self) -> SyncTarget:
+        """The target (requests have one target today)."""
+        return self.targets[0]
+
+
+class StatusPlan(Record):
+    """Take ``model`` from ``from_state`` online or offline."""
+
+    operation: Literal["change_status"] = "change_status"
+    model: ModelRef
+    from_state: str
+    status: Literal["online", "offline"]
+    protected: bool = False
+
+
+Plan = Annotated[SyncPlan | StatusPlan, Field(discriminator="operation")]
+
+
+class StartIntent(Record):
+    """What alm-bot was about to ask Anaplan to start, and when: the evidence for proving ownership later."""
+
+    sent_at: datetime
+    target_model_id: str
+    source_revision_id: str
+    target_revision_id: str
+
+
+FailureCause = Literal[
+    "stale_plan",  # the target moved since the plan was made (see `stale`)
+    "start_refused",  # Anaplan refused to start the change (see `title`/`message`)
+    "check_failed",  # the plan could not be re-checked, after retries
+    "start_unconfirmed",  # alm-bot stopped while starting and cannot prove whether it started
+]
+
+
+class StalePlanFacts(Record):
+    """The target moved from ``planned`` to ``current`` (revision names, or model states) since planning."""
+
+    model_id: str
+    model_name: str
+    planned: str
+    current: str
+
+
+class TaskOutcome(Record):
+    """How an Anaplan task (or a request) ended. ``summary`` is set for a finished comparison summary."""
+
+    successful: bool
+    task_state: str | None = None
+    title: str | None = None
+    message: str | None = None
+    summary: SummaryReport | None = None
+    summary_error: str | None = None
+    cause: FailureCause | None = None
+    stale: StalePlanFacts | None = None
+    considered_task_ids: tuple[str, ...] | None = None
+
+
+class _AboutRequest(Record):
+    request_id: str
+
+
+class ApprovalNeeded(_AboutRequest):
+    kind: Literal["approval_needed"] = "approval_needed"
+
+
+class RequestUpdated(_AboutRequest):
+    kind: Literal["request_updated"] = "request_updated"
+
+
+class RequestDecided(_AboutRequest):
+    kind: Literal["request_decided"] = "request_decided"
+
+
+class RequestExpired(_AboutRequest):
+    kind: Literal["request_expired"] = "request_expired"
+
+
+class RequestCancelled(_AboutRequest):
+    kind: Literal["request_cancelled"] = "request_cancelled"
+
+
+class TaskFinished(_AboutRequest):
+    kind: Literal["task_finished"] = "task_finished"
+
+
+class TaskProgress(_AboutRequest):
+    kind: Literal["task_progress"] = "task_progress"
+    step: str
+    progress: float | None = None
+
+
+class DecidedOutsideSlack(_AboutRequest):
+    """A break-glass decision (CLI): the approvers review it in the card's thread."""
+
+    kind: Literal["decided_outside_slack"] = "decided_outside_slack"
+
+
+class CardRefused(_AboutRequest):
+    """Slack keeps refusing this request's card: the requester is told (``error``: Slack's code)."""
+
+    kind: Literal["card_refused"] = "card_refused"
+    error: str
+
+
+class NoticesRecovered(Record):
+    """Slack accepts notices again after refusing ``count`` of them from ``since`` to ``until``."""
+
+    kind: Literal["notices_recovered"] = "notices_recovered"
+    count: int
+    since: str  # ISO 8601, to the second
+    until: str
+    error: str
+
+
+class ComparisonReady(Record):
+    """A comparison someone asked for finished: where to read it, and how it ended."""
+
+    kind: Literal["comparison_ready"] = "comparison_ready"
+    task_kind: Literal["comparison_report", "comparison_summary"]
+    model_id: str
+    task_id: str
+    outcome: TaskOutcome
+    plan: SyncPlan
+
+
+NoticePayload = Annotated[
+    ApprovalNeeded
+    | RequestUpdated
+    | RequestDecided
+    | RequestExpired
+    | RequestCancelled
+    | TaskFinished
+    | TaskProgress
+    | DecidedOutsideSlack
+    | CardRefused
+    | NoticesRecovered
+    | ComparisonReady,
+    Field(discriminator="kind"),
+]
