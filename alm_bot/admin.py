@@ -1,26 +1,33 @@
 """The operator's commands: ``alm-bot requests …`` (break-glass), ``alm-bot db upgrade``, ``alm-bot check``.
 
 ``requests`` goes through the same `Operations` and policy as Slack and MCP: ``--as`` names the
-person acting, who must be a configured approver to decide. A deployment pipeline can call
-``alm-bot requests sync SOURCE TARGET --as U… --json`` and read the request id (or the started
-task) from the output. Every subcommand prints a readable table, or JSON with ``--json``.
+person acting, who must be a configured approver to decide. ``--as`` is a claim nobody verified,
+so beside it the CLI records who really ran it (OS user and host), and a decision taken here is
+break-glass: it needs a reason. ``requests list`` and ``show`` read the database only (no Anaplan
+credentials needed). A deployment pipeline can call ``alm-bot requests sync SOURCE TARGET --as U…
+--json`` and read the request id (or the started task) from the output. Every subcommand prints a
+readable table, or JSON with ``--json``.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import anyio
+from sqlalchemy.engine import make_url
 
 from alm_bot.actor import Actor
 from alm_bot.config import Settings
-from alm_bot.errors import AlmBotError, ConfigError
+from alm_bot.errors import AlmBotError, ConfigError, InvalidArgument, RequestNotFound
 from alm_bot.services import open_services
-from alm_bot.store import ApprovalRequest
+from alm_bot.store import REQUEST_STATES, ApprovalRequest, Store
 
 __all__ = ["RequestsCommand", "run_check", "run_db_upgrade", "run_requests"]
 
@@ -85,21 +92,80 @@ def _details(view: dict[str, Any]) -> str:
     return "\n".join(f"{key:>16}: {value}" for key, value in view.items() if value not in (None, "", {}))
 
 
+def operator() -> str:
+    """Who really runs this command: the OS user and host (``ada@build-7``)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid (some containers)
+        user = "unknown-user"
+    return f"{user}@{socket.gethostname()}"
+
+
 def _actor(command: RequestsCommand) -> Actor:
-    if not command.actor_id:
+    """The claimed identity (``--as``), with who really ran the command beside it."""
+    claimed = (command.actor_id or "").strip()
+    if not claimed:
         raise ConfigError(
             [f"requests {command.action}: --as USER is required (a Slack user id, e.g. U0123ABCD)"]
         )
-    return Actor(command.actor_id, command.actor_id, "cli")
+    return Actor(claimed, claimed, "cli", run_by=operator())
+
+
+def _states(command: RequestsCommand) -> list[str] | None:
+    unknown = [state for state in command.states if state not in REQUEST_STATES]
+    if unknown:
+        raise InvalidArgument(
+            "--state",
+            f"--state {unknown[0]!r} is not a request state; choose from: {', '.join(REQUEST_STATES)}",
+        )
+    return list(command.states) or None
+
+
+async def _read(settings: Settings, command: RequestsCommand) -> str:
+    """``requests list`` / ``show``: the database only — no Anaplan login, no migrations."""
+    states = _states(command)
+    missing = missing_sqlite_file(settings)
+    if missing is not None:
+        raise AlmBotError(f"{missing}: nothing to show yet")
+    store = Store(settings.database_url)
+    try:
+        if await store.schema_revision() is None:
+            raise AlmBotError(f"the database {database_name(settings)} has no alm-bot tables yet")
+        if command.action == "list":
+            views = [request_view(r) for r in await store.list_requests(states=states)]
+            return json.dumps(views, indent=2) if command.as_json else _table(views, _LIST_COLUMNS)
+        request_id = (command.request_id or "").strip().upper()
+        request = await store.get_request(request_id)
+        if request is None:
+            raise RequestNotFound(
+                f"There is no request {command.request_id}. List them: alm-bot requests list"
+            )
+        view = request_view(request)
+        return json.dumps(view, indent=2) if command.as_json else _details(view)
+    finally:
+        await store.dispose()
+
+
+def database_name(settings: Settings) -> str:
+    """The database URL as it may be shown: without its password."""
+    return make_url(settings.database_url.get_secret_value()).render_as_string(hide_password=True)
+
+
+def missing_sqlite_file(settings: Settings) -> str | None:
+    """``no database at PATH yet …`` when the SQLite file does not exist (opening it would create it)."""
+    url = make_url(settings.database_url.get_secret_value())
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    if Path(url.database).exists():
+        return None
+    return f"no database at {url.database} yet (alm-bot serve or alm-bot db upgrade creates it)"
 
 
 async def _requests(settings: Settings, command: RequestsCommand) -> str:
+    if command.action in ("list", "show"):
+        return await _read(settings, command)
     async with open_services(settings) as services:
         ops = services.ops
-        if command.action == "list":
-            requests = await ops.list_requests(states=command.states or None)
-            views = [request_view(r) for r in requests]
-            return json.dumps(views, indent=2) if command.as_json else _table(views, _LIST_COLUMNS)
         result: dict[str, Any]
         if command.action == "sync":
             outcome = await ops.request_sync(
@@ -111,9 +177,7 @@ async def _requests(settings: Settings, command: RequestsCommand) -> str:
             }
         else:
             request_id = command.request_id or ""
-            if command.action == "show":
-                request = await ops.get_request(request_id)
-            elif command.action == "cancel":
+            if command.action == "cancel":
                 request = await ops.cancel(request_id, actor=_actor(command))
             else:
                 approve = command.action == "approve"
@@ -147,64 +211,15 @@ def run_db_upgrade(settings: Settings) -> int:
     return 0
 
 
-async def _checks(settings: Settings) -> list[tuple[str, bool, str]]:
-    results: list[tuple[str, bool, str]] = [("configuration", True, "valid")]
-    from alm_bot.store import Store
-
-    store = Store(settings.database_url)
-    try:
-        await store.ping()
-        results.append(
-            ("database", True, f"{store.dialect}, schema {await store.schema_revision() or 'empty'}")
-        )
-    except ConnectionError as exc:
-        results.append(("database", False, str(exc)))
-    finally:
-        await store.dispose()
-    results.append(await _check_anaplan(settings))
-    results.append(_check_approvals(settings))
-    return results
-
-
-async def _check_anaplan(settings: Settings) -> tuple[str, bool, str]:
-    if not settings.anaplan_credentials_present:
-        return (
-            "anaplan login",
-            False,
-            "no credentials: set ANAPLAN_USERNAME/ANAPLAN_PASSWORD, a certificate, or an OAuth client",
-        )
-    from alm_bot.services import open_anaplan_client
-
-    try:
-        async with open_anaplan_client(settings) as client:
-            await client.login()
-    except AlmBotError as exc:
-        return ("anaplan login", False, str(exc))
-    return ("anaplan login", True, f"logged in at {settings.anaplan_auth_url}")
-
-
-def _check_approvals(settings: Settings) -> tuple[str, bool, str]:
-    approval = settings.approval
-    if not approval.configured:
-        return ("approvers", False, "none configured: protected changes will be refused")
-    who = len(approval.approvers) + len(approval.approver_groups)
-    return ("approvers", True, f"{who} approver(s)/group(s), cards in {approval.channel}")
-
-
 def run_check(load: Any) -> int:
-    """``alm-bot check``: configuration, database, Anaplan login, approvers — a table; exit 1 on problems."""
+    """``alm-bot check``: a table of what works and what does not; exit 1 on any problem."""
+    from alm_bot.checks import CheckRow, check_rows, check_table
+
     try:
         settings = load()
     except ConfigError as exc:
-        print(_check_table([("configuration", False, "; ".join(exc.problems))]))
+        print(check_table([CheckRow("configuration", False, problem) for problem in exc.problems]))
         return 1
-    results = anyio.run(_checks, settings)
-    print(_check_table(results))
-    return 0 if all(ok for _, ok, _ in results) else 1
-
-
-def _check_table(results: list[tuple[str, bool, str]]) -> str:
-    width = max(len(name) for name, _, _ in results)
-    return "\n".join(
-        f"{'ok  ' if ok else 'FAIL'}  {name.ljust(width)}  {detail}" for name, ok, detail in results
-    )
+    rows = anyio.run(check_rows, settings)
+    print(check_table(rows))
+    return 0 if all(row.ok for row in rows) else 1

@@ -80,6 +80,7 @@ __all__ = [
     "TaskFailed",
     "TaskTimeout",
     "Wording",
+    "approvers_in_words",
 ]
 
 

@@ -43,6 +43,9 @@ NoticeKind = Literal[
     "task_progress",  # an Anaplan task moved to a new step
     "task_finished",  # an Anaplan task ended (successfully or not)
     "comparison_ready",  # a comparison summary/report someone asked for is ready
+    "decided_outside_slack",  # a break-glass decision (CLI): the approvers review it
+    "card_refused",  # Slack keeps refusing this request's card: tell the requester (DM)
+    "notices_recovered",  # Slack accepts notices again after refusing some: tell the approvals channel
 ]
 NOTICE_KINDS: Final[tuple[str, ...]] = NoticeKind.__args__  # type: ignore[attr-defined]
 

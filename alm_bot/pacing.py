@@ -127,7 +127,7 @@ class Pacing:
         if elapsed < window.early - self.near_end / 2:
             return min(self.longest, window.early - elapsed)
         if elapsed <= window.late:
-            return self.near_end * (1 + window.deviations(elapsed) / 2)
+            return min(self.longest, self.near_end * (1 + window.deviations(elapsed) / 2))
         return min(self.longest, max(self.near_end, previous * self.cold.factor))
 
     def wait_before_first_poll(self, elapsed: float, window: Window | None) -> float:

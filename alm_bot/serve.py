@@ -2,16 +2,21 @@
 
 One Starlette app under uvicorn serves ``POST /slack/events`` (Slack HTTP mode), ``/mcp`` (MCP
 streamable HTTP), ``GET /healthz`` and, with ``--sandbox``, the Anaplan emulator under ``/sandbox``.
-Its lifespan runs the watcher, the MCP session manager and, with ``SLACK_APP_TOKEN``, the Socket
-Mode connection. On SIGTERM uvicorn stops accepting, lets in-flight requests finish, then the
-lifespan ends: the watcher stops and releases its leases, and the process exits 0.
+Its lifespan runs, under a `Supervisor`, the watcher, the MCP session manager and the Slack link
+(`alm_bot.slack.link`: Socket Mode connection or bot-token check, in the background — Slack never
+holds up start-up). A task that stops is restarted; one that cannot be kept running stops serve
+with exit code 1, so that an orchestrator restarts it. On SIGTERM uvicorn stops accepting, lets
+in-flight requests finish, then the lifespan ends: the watcher stops and releases its leases, and
+the process exits 0.
+
+Refusals come before side effects: `run_serve` checks the MCP exposure and binds the port before
+the database is opened (migrations), so a wrong ``--host`` or a busy ``--port`` is one line, exit 1.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import logging
 import signal
 import socket
@@ -20,27 +25,33 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 import anyio
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from alm_bot.banner import SLACK_OFF_NOTE, banner, slack_mode
 from alm_bot.config import Settings
 from alm_bot.errors import AlmBotError
+from alm_bot.health import Health
 from alm_bot.logs import new_request_id
 from alm_bot.notify import Notice
 from alm_bot.services import Services, open_services
+from alm_bot.supervisor import Supervisor
 
-__all__ = ["ServeOptions", "build_app", "run_serve", "serve", "settle_heap"]
+if TYPE_CHECKING:
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+    from alm_bot.slack.link import SlackLink
+    from alm_bot.slack.refusals import RefusalWatch
+
+__all__ = ["ServeOptions", "ServeStopped", "build_app", "listen", "run_serve", "serve", "settle_heap"]
 
 log = logging.getLogger("alm_bot.serve")
-
-_ANAPLAN_CHECK_SECONDS = 60.0
-_WATCHER_STALE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -50,20 +61,24 @@ class ServeOptions:
     sandbox: bool = False
 
 
+class ServeStopped(AlmBotError):
+    """serve stopped itself because part of it could not be kept running (exit code 1)."""
+
+
 class SlackOff:
-    """The notifier while Slack is not configured: notices stay in the outbox until it is."""
+    """The notifier while Slack is not configured. The watcher is told not to deliver at all."""
 
     async def deliver(self, notice: Notice) -> None:
-        raise RuntimeError("Slack is not configured (SLACK_BOT_TOKEN); the notice waits in the outbox")
+        raise RuntimeError(f"Slack is not configured (SLACK_BOT_TOKEN): {SLACK_OFF_NOTE}")
 
 
-def slack_mode(settings: Settings) -> str:
-    """``socket``, ``http`` or ``off``, from which Slack secrets are set."""
-    if settings.slack_bot_token is None:
-        return "off"
-    if settings.slack_app_token is not None:
-        return "socket"
-    return "http" if settings.slack_signing_secret is not None else "off"
+class DemoNotices:
+    """``serve --sandbox`` without Slack: each notice is one line on stdout, so the demo shows its end."""
+
+    async def deliver(self, notice: Notice) -> None:
+        request = notice.request
+        about = f"request {request.id} ({request.state})" if request is not None else "—"
+        print(f"notice to {notice.destination}: {notice.kind.replace('_', ' ')}: {about}", flush=True)
 
 
 class RequestIds:
@@ -101,69 +116,55 @@ class RequestIds:
             log.info("%s %s %d (%.0f ms)", scope.get("method", "?"), path, status, elapsed)
 
 
-class Health:
-    """``GET /healthz``: database, Anaplan login (cached a minute) and watcher heartbeat; 200 or 503."""
+def build_app(
+    services: Services,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    on_fatal: Callable[[str], None] | None = None,
+) -> Starlette:
+    """The one ASGI app. Open the services first; the app's lifespan runs the background work.
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
-        self._anaplan: tuple[float, str] | None = None
-
-    async def respond(self, request: Request) -> JSONResponse:
-        checks = {
-            "database": await self._database(),
-            "anaplan": await self._anaplan_login(),
-            "watcher": self._watcher(),
-        }
-        healthy = all(value == "ok" for value in checks.values())
-        return JSONResponse(
-            {"status": "ok" if healthy else "unhealthy", **checks}, status_code=200 if healthy else 503
-        )
-
-    async def _database(self) -> str:
-        try:
-            await self._services.store.ping()
-        except ConnectionError as exc:
-            return f"error: {exc}"
-        return "ok"
-
-    async def _anaplan_login(self) -> str:
-        now = time.monotonic()
-        if self._anaplan is None or now - self._anaplan[0] > _ANAPLAN_CHECK_SECONDS:
-            try:
-                await self._services.client.login()
-                verdict = "ok"
-            except AlmBotError as exc:
-                verdict = f"error: {exc}"
-            self._anaplan = (now, verdict)
-        return self._anaplan[1]
-
-    def _watcher(self) -> str:
-        watcher = self._services.watcher
-        if watcher is None or watcher.heartbeat is None:
-            return "starting"
-        age = time.monotonic() - watcher.heartbeat
-        return "ok" if age < _WATCHER_STALE_SECONDS else f"error: last pass {age:.0f}s ago"
-
-
-def build_app(services: Services, *, host: str = "127.0.0.1", port: int | None = None) -> Starlette:
-    """The one ASGI app. Open the services first; the app's lifespan runs the background work."""
+    ``on_fatal(reason)`` is called when a background task cannot be kept running (`serve` stops
+    then); without it, the reason is only logged.
+    """
     from alm_bot.mcp.http import mcp_http_app
 
     settings = services.settings
     mode = slack_mode(settings)
+    supervisor = Supervisor(on_fatal or (lambda _reason: None))
     mcp_app = mcp_http_app(services, settings, host=host, port=port)
-    routes: list[BaseRoute] = [Route("/healthz", Health(services).respond, methods=["GET"]), *mcp_app.routes]
-    slack_app = None
+    link: SlackLink | None = None
+    refusals: RefusalWatch | None = None
+    slack_routes: list[BaseRoute] = []
+    slack_client = None
     if mode != "off":
         from alm_bot.slack.app import build_slack_app, slack_events_route
+        from alm_bot.slack.link import SlackLink
         from alm_bot.slack.notifier import SlackNotifier
+        from alm_bot.slack.refusals import RefusalWatch
 
         slack_app = build_slack_app(services)
-        services.start_watcher(SlackNotifier(slack_app.client, settings, services.ops))
+        slack_client = slack_app.client
+        app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+        link = SlackLink(slack_app.client, app=slack_app, app_token=app_token if mode == "socket" else None)
+        # Deliveries wait while Slack refuses the token or is out of reach: no warning per notice.
+        services.start_watcher(
+            SlackNotifier(slack_app.client, settings, services.ops), deliver=lambda: link.accepts_posts
+        )
+        refusals = RefusalWatch(services)
         if mode == "http":
-            routes.append(slack_events_route(slack_app, services))
+            slack_routes.append(slack_events_route(slack_app, services))
+    elif services.sandbox is not None:
+        services.start_watcher(DemoNotices())
     else:
-        services.start_watcher(SlackOff())
+        services.start_watcher(SlackOff(), deliver=False)
+    health = Health(services, link)
+    routes: list[BaseRoute] = [Route("/healthz", health.respond, methods=["GET"]), *mcp_app.routes]
+    routes += slack_routes
+    from alm_bot.metrics import metrics_route
+
+    routes.append(metrics_route(services, slack_client))  # after the watcher exists: it hooks into it
     if services.sandbox is not None:
         from alm_bot.sandbox import create_app
 
@@ -171,28 +172,44 @@ def build_app(services: Services, *, host: str = "127.0.0.1", port: int | None =
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        assert services.watcher is not None
-        async with anyio.create_task_group() as tasks, mcp_app.state.session_manager.run():
-            tasks.start_soon(services.watcher.run)
-            socket_mode = None
-            if mode == "socket" and slack_app is not None:
-                from alm_bot.slack.app import socket_mode_handler
-
-                socket_mode = socket_mode_handler(slack_app, settings)
-                await socket_mode.connect_async()  # type: ignore[no-untyped-call]
+        watcher = services.watcher
+        assert watcher is not None
+        if mode == "off" and services.sandbox is None:
+            log.info("Slack is off: %s", SLACK_OFF_NOTE)
+        async with anyio.create_task_group() as tasks:
+            await tasks.start(_mcp_sessions, mcp_app.state.session_manager, supervisor)
+            tasks.start_soon(supervisor.keep, "watcher", watcher.run)
+            if link is not None:
+                tasks.start_soon(supervisor.keep, "Slack link", link.run)
+            if refusals is not None:
+                tasks.start_soon(supervisor.keep, "refused-notice watch", refusals.run)
             try:
                 yield
             finally:
-                if socket_mode is not None:
-                    await socket_mode.close_async()  # type: ignore[no-untyped-call]
                 tasks.cancel_scope.cancel()
 
-    from alm_bot.metrics import metrics_route
-
-    routes.append(metrics_route(services, slack_app.client if slack_app is not None else None))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestIds)
+    app.state.supervisor = supervisor
+    app.state.slack_link = link
+    app.state.refusals = refusals
     return app
+
+
+async def _mcp_sessions(
+    session_manager: StreamableHTTPSessionManager,
+    supervisor: Supervisor,
+    *,
+    task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    """The MCP session manager, for as long as serve runs. It runs once: if it stops, serve stops."""
+
+    async def run() -> None:
+        async with session_manager.run():
+            task_status.started()
+            await anyio.sleep_forever()
+
+    await supervisor.once("MCP session manager", run)
 
 
 class _Server(uvicorn.Server):
@@ -232,39 +249,14 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def banner(settings: Settings, base_url: str, *, sandbox: bool) -> str:
-    """What a newcomer needs to start using it, printed once at start-up."""
-    mcp_url = f"{base_url}/mcp"
-    snippet = json.dumps({"mcpServers": {"alm-bot": {"type": "http", "url": mcp_url}}})
-    lines = [
-        f"alm-bot is running on {base_url}",
-        f"  health:        {base_url}/healthz",
-        f"  MCP (HTTP):    {mcp_url}",
-        f"  MCP client:    {snippet}",
-    ]
-    if settings.mcp_oauth_issuer is not None:
-        lines.append(f"  MCP auth:      OAuth, access tokens from {settings.mcp_oauth_issuer}")
-    elif not settings.mcp_tokens:
-        lines.append(
-            "  MCP auth:      none (no ALM_BOT_MCP_TOKENS) — allowed because the bind is loopback only"
-        )
-    mode = slack_mode(settings)
-    if mode == "off":
-        lines.append(
-            "  Slack:         off — set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN "
-            "(Socket Mode); everything else works without it"
-        )
-    elif mode == "http":
-        lines.append(f"  Slack:         HTTP mode — set the app's request URLs to {base_url}/slack/events")
-    else:
-        lines.append("  Slack:         Socket Mode (no public URL needed)")
-    if sandbox:
-        lines += [
-            f"  sandbox:       Anaplan emulator — ANAPLAN_API_URL={base_url}/sandbox/2/0 "
-            f"ANAPLAN_AUTH_URL={base_url}/sandbox",
-            "                 login admin@sandbox.example / sandbox; models dev, test, prod (prod protected)",
-        ]
-    return "\n".join(lines)
+def listen(host: str, port: int) -> socket.socket:
+    """`bind`, with a busy port or a wrong host as a one-line refusal (`AlmBotError`)."""
+    try:
+        return bind(host, port)
+    except OSError as exc:
+        raise AlmBotError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc} — choose another --port or --host"
+        ) from None
 
 
 async def serve(
@@ -272,31 +264,53 @@ async def serve(
     options: ServeOptions,
     *,
     started: Callable[[str], Awaitable[None] | None] | None = None,
+    listener: socket.socket | None = None,
 ) -> None:
-    """Open the services, bind, print the banner and serve until SIGTERM/SIGINT."""
+    """Open the services and serve on ``listener`` (bound here if not given) until SIGTERM/SIGINT.
+
+    Raises `ServeStopped` when serve stopped itself because a background task could not be kept up.
+    """
     sandbox = None
     if options.sandbox:
         from alm_bot.sandbox import Sandbox
 
         sandbox = Sandbox()
-    async with open_services(settings, sandbox=sandbox) as services:
-        app = build_app(services, host=options.host, port=options.port)
-        settle_heap()
-        # Closed here too: uvicorn closes it after serving, but not when start-up fails before that.
-        with bind(options.host, options.port) as sock:
+    # Closed here too: uvicorn closes it after serving, but not when start-up fails before that.
+    with listener or listen(options.host, options.port) as sock:
+        stop = _Stop()
+        async with open_services(settings, sandbox=sandbox) as services:
+            bound_port = sock.getsockname()[1]  # the real one, also with --port 0
+            app = build_app(services, host=options.host, port=bound_port, on_fatal=stop)
+            # In-flight requests get 8 s to finish: with the lifespan's own end, SIGTERM exits within 10 s.
+            config = uvicorn.Config(
+                app, lifespan="on", log_config=None, access_log=False, timeout_graceful_shutdown=8
+            )
+            stop.server = server = _Server(config)
+            settle_heap()
             host, port = sock.getsockname()[:2]
             shown = f"[{host}]" if ":" in host else host
             base_url = f"http://{shown}:{port}"
-            config = uvicorn.Config(
-                app, lifespan="on", log_config=None, access_log=False, timeout_graceful_shutdown=20
-            )
-            server = _Server(config)
             print(banner(settings, base_url, sandbox=options.sandbox), flush=True)
             if started is not None:
                 outcome = started(base_url)
                 if outcome is not None:
                     await outcome
             await server.serve(sockets=[sock])
+        if stop.reason is not None:
+            raise ServeStopped(f"serve stopped: {stop.reason}")
+
+
+class _Stop:
+    """``on_fatal`` for `build_app`: remember why, and make uvicorn stop as on SIGTERM."""
+
+    def __init__(self) -> None:
+        self.server: uvicorn.Server | None = None
+        self.reason: str | None = None
+
+    def __call__(self, reason: str) -> None:
+        self.reason = self.reason or reason
+        if self.server is not None:
+            self.server.should_exit = True
 
 
 def settle_heap() -> None:
@@ -313,6 +327,13 @@ def settle_heap() -> None:
 
 
 def run_serve(settings: Settings, options: ServeOptions) -> int:
-    """Entry point of ``alm-bot serve``; returns the exit code."""
-    anyio.run(serve, settings, options)
+    """Entry point of ``alm-bot serve``; returns the exit code.
+
+    The refusals that need no database come first (MCP exposure of ``--host``, the ``--port``),
+    before `serve` opens it and applies migrations.
+    """
+    from alm_bot.mcp.auth import check_http_exposure
+
+    check_http_exposure(options.host, settings)
+    anyio.run(partial(serve, settings, options, listener=listen(options.host, options.port)))
     return 0

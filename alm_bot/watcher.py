@@ -86,7 +86,7 @@ class Watcher:
         batch: int = 50,
         concurrency: int = 8,
         idle_seconds: float = 0.25,
-        deliver: bool = True,
+        deliver: bool | Callable[[], bool] = True,
         pacing: Pacing | None = None,
     ) -> None:
         watcher_cfg = ops.settings.watcher
@@ -104,7 +104,9 @@ class Watcher:
         self._batch = batch
         self._concurrency = concurrency
         self._idle = idle_seconds
-        self._deliver_notices = deliver  # False: follow tasks only, leave notices for a process with Slack
+        # False: follow tasks only, leave notices for a process with Slack. A check: deliver only while
+        # it answers True (serve pauses deliveries while Slack refuses its token or cannot be reached).
+        self._deliver_notices = deliver
         self._wake = anyio.Event()
         self._last_recovery = float("-inf")
         self.heartbeat: float | None = None  # time.monotonic() of the last finished tick
@@ -159,7 +161,7 @@ class Watcher:
         report.expired = await self._expire_requests()
         await self._recover_orphans()
         await self._poll_tasks(report)
-        if self._deliver_notices:
+        if self._deliver_notices is True or (callable(self._deliver_notices) and self._deliver_notices()):
             await self._deliver_outbox(report)
         self.heartbeat = time.monotonic()
         self.observer.ticked()

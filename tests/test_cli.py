@@ -127,7 +127,8 @@ async def test_ten_simultaneous_approvals_start_exactly_one_sync(
     outcomes: list[Finished] = []
 
     async def approve() -> None:
-        outcomes.append(await cli("requests", "approve", request["id"], "--as", APPROVER))
+        approval = ("requests", "approve", request["id"], "--as", APPROVER, "--reason", "hotfix")
+        outcomes.append(await cli(*approval))
 
     async with anyio.create_task_group() as tg:
         for _ in range(10):
@@ -176,7 +177,7 @@ async def test_reject_without_a_reason_is_refused_with_a_clear_message(cli: Cli)
     )
     still = json.loads((await cli("requests", "show", request["id"], "--json")).stdout)
 
-    assert no_reason.code == 2  # argparse's usage error
+    assert no_reason.code == 1  # a usage error: exit 1 (2 is the code for a bug)
     assert "--reason" in no_reason.stderr
     assert blank_reason.code == 1
     assert "needs a reason" in blank_reason.stderr
@@ -186,7 +187,7 @@ async def test_reject_without_a_reason_is_refused_with_a_clear_message(cli: Cli)
 async def test_a_reason_rejects_and_a_second_decision_says_it_was_already_rejected(cli: Cli) -> None:
     request = await pending_request(cli)
     rejected = await cli("requests", "reject", request["id"], "--as", APPROVER, "--reason", "not in freeze")
-    again = await cli("requests", "approve", request["id"], "--as", "U0APPROVER2")
+    again = await cli("requests", "approve", request["id"], "--as", "U0APPROVER2", "--reason", "go")
 
     assert rejected.code == 0, rejected
     assert json.loads((await cli("requests", "show", request["id"], "--json")).stdout)["reason"] == (
@@ -202,18 +203,22 @@ async def test_approving_as_someone_who_is_not_an_approver_exits_1_with_the_poli
     request = await pending_request(cli)
     outsider, own = await together(
         cli,
-        ("requests", "approve", request["id"], "--as", "U0OUTSIDER"),
-        ("requests", "approve", request["id"], "--as", REQUESTER),
+        ("requests", "approve", request["id"], "--as", "U0OUTSIDER", "--reason", "go"),
+        ("requests", "approve", request["id"], "--as", REQUESTER, "--reason", "go"),
     )
 
     assert outsider.code == 1
     assert f"You are not an approver, so you cannot decide request {request['id']}" in outsider.stderr
+    assert "Who can approve: U0APPROVER1 or U0APPROVER2." in outsider.stderr  # plain ids, no Slack markup
+    assert "<@" not in outsider.stderr
     assert own.code == 1
     assert "four-eyes" in own.stderr
+    assert f"run `alm-bot requests cancel {request['id']}`" in own.stderr
     assert await sync_tasks_started(control) == 0
 
 
 async def test_an_unknown_request_exits_1_with_a_message(cli: Cli) -> None:
+    assert (await cli("db", "upgrade")).code == 0
     shown = await cli("requests", "show", "R000000")
 
     assert shown.code == 1
@@ -227,8 +232,16 @@ async def test_check_prints_a_table_and_exits_0_when_all_is_fine(cli: Cli) -> No
     checked = await cli("check")
 
     assert checked.code == 0, checked
-    rows = {line.split()[1]: line.split()[0] for line in checked.stdout.splitlines()}
-    assert rows == {"configuration": "ok", "database": "ok", "anaplan": "ok", "approvers": "ok"}
+    rows = {line[6:].split("  ")[0]: line.split()[0] for line in checked.stdout.splitlines()}
+    assert rows == {
+        "configuration": "ok",
+        "database": "ok",
+        "anaplan api url": "ok",
+        "anaplan login": "ok",
+        "anaplan models": "ok",
+        "approvers": "ok",
+        "slack": "ok",
+    }, checked.stdout
 
 
 async def test_check_exits_1_and_says_fail_when_the_anaplan_login_fails(tmp_path: Path, anaplan: str) -> None:

@@ -1,4 +1,7 @@
-"""``GET /metrics`` after a real request → approval → sync story, read with prometheus_client's own parser."""
+"""``GET /metrics`` after a real request → approval → sync story, read with prometheus_client's own parser.
+
+The same story then asks ``/alm stats prod``: the delivery figures count that one sync.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from prometheus_client.samples import Sample
 
 from alm_bot.slack.buttons import APPROVE
 from tests.live import WAIT
+from tests.slack.slack_stack import text_of
 from tests.story_stack import APPROVALS, APPROVER, REQUESTER, running, story_world
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -54,6 +58,10 @@ async def test_metrics_after_a_prod_sync_approved_in_slack(tmp_path: Path) -> No
         await bot.state_becomes(request.id, "succeeded")
         await world.direct_messages(REQUESTER, containing=f"Your request {request.id} succeeded")
         after = await scrape(bot.http)
+        await bot.slash("stats prod", user=REQUESTER, reply_to="stats")
+        (stats,) = await world.fake.wait_for(
+            "response_url", where=lambda c: c.path == "/response/stats", timeout=WAIT
+        )
 
     target = request.target_model_id
     assert value(after, "alm_bot_requests", operation="sync", state="succeeded") == 1
@@ -67,3 +75,7 @@ async def test_metrics_after_a_prod_sync_approved_in_slack(tmp_path: Path) -> No
     assert value(after, "alm_bot_watcher_ticks_total") > value(before, "alm_bot_watcher_ticks_total")
     assert value(after, "alm_bot_outbox_depth") >= 0
     assert value(after, "alm_bot_slack_api_errors_total", error="internal_error") == 1
+    shown = text_of(stats.params)
+    assert "Delivery figures into FP&amp;A PROD (prod), last 90 days" in shown
+    assert "1 sync succeeded" in shown
+    assert "change failure rate 0% (0 of 1)" in shown

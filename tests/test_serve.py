@@ -116,7 +116,7 @@ async def test_serve_with_the_sandbox_is_healthy_and_offers_every_tool_over_mcp(
         tools = {tool.name for tool in (await client.list_tools()).tools}
         models = await ok(client, "alm_list_models")
 
-    assert body == {"status": "ok", "database": "ok", "anaplan": "ok", "watcher": "ok"}
+    assert body == {"status": "ok", "database": "ok", "anaplan": "ok", "watcher": "ok", "slack": "off"}
     assert tools == ALL_TOOLS
     assert {m["alias"] for m in models["models"] if m.get("alias")} >= {"dev", "test", "prod"}
 
@@ -218,7 +218,7 @@ async def test_after_a_database_outage_the_watcher_carries_on_and_health_recover
 
     assert status == 503
     assert during["database"].startswith("error: The database sqlite+aiosqlite:///")
-    assert after == {"status": "ok", "database": "ok", "anaplan": "ok", "watcher": "ok"}
+    assert after == {"status": "ok", "database": "ok", "anaplan": "ok", "watcher": "ok", "slack": "off"}
 
 
 # --- logs ----------------------------------------------------------------------------------------

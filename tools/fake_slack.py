@@ -295,6 +295,18 @@ class FakeSlack:
             while not self._sockets:
                 await self._changed.wait()
 
+    async def drop_sockets(self) -> int:
+        """Close every Socket Mode connection from Slack's side (a mid-session drop); how many."""
+        dropped = list(self._sockets)
+        for ws in dropped:
+            await ws.close()
+        return len(dropped)
+
+    @property
+    def sockets_opened(self) -> int:
+        """How many Socket Mode connections were opened so far (``apps.connections.open`` answered ok)."""
+        return sum(1 for call in self.of("apps.connections.open") if call.reply.get("ok"))
+
     async def socket_send(
         self,
         envelope_type: str,

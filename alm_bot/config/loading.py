@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import DotEnvSettingsSource
 
@@ -88,6 +89,8 @@ def _read_toml(path: Path, problems: list[str]) -> dict[str, Any]:
         problems.append(f"{path}: cannot be read: {exc.strerror or exc}")
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"{path}: is not valid TOML: {exc}")
+    except UnicodeDecodeError:
+        problems.append(f"{path}: is not a TOML text file (it is not UTF-8 text; binary?)")
     return {}
 
 
@@ -145,10 +148,37 @@ def _key_path(loc: tuple[str | int, ...]) -> str:
 def _what(detail: ErrorDetails) -> str:
     kind = detail["type"]
     if kind == "extra_forbidden":
-        return "unknown key (check the spelling)"
+        return f"unknown key{_did_you_mean(detail['loc'])}"
     if kind == "missing":
         return "is required"
     if kind == "string_pattern_mismatch":
         return f"{detail['input']!r} is not a valid alias (letters, digits, '-', '_' and '.')"
     message = detail["msg"]
     return message.removeprefix("Value error, ")
+
+
+def _did_you_mean(loc: tuple[str | int, ...]) -> str:
+    """`` (did you mean 'approvers'?)`` for a misspelt key, else `` (check the spelling)``."""
+    known = _keys_at(loc[:-1])
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1) if loc else []
+    return f" (did you mean {close[0]!r}?)" if close else " (check the spelling)"
+
+
+def _keys_at(parent: tuple[str | int, ...]) -> list[str]:
+    """The TOML keys a section at ``parent`` accepts (top level: the sections themselves)."""
+    model: type[BaseModel] = Settings
+    expect_key = False  # inside a table of models: the next part is an alias, not a field
+    for part in parent:
+        if expect_key:
+            expect_key = False
+            continue
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        args = getattr(annotation, "__args__", ())
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+        elif args and isinstance(args[-1], type) and issubclass(args[-1], BaseModel):
+            model, expect_key = args[-1], True
+        else:
+            return []
+    return [name for name, field in model.model_fields.items() if field.alias is None]

@@ -106,6 +106,10 @@ class Requests:
             raise InvalidArgument(
                 "reason", "A rejection needs a reason, so the requester knows what to change."
             )
+        if actor.break_glass and not (reason or "").strip():
+            raise InvalidArgument(
+                "reason", "A decision taken outside Slack (break-glass) needs a reason for the reviewers."
+            )
         new_state = "approved" if approve else "rejected"
         async with self.store.transaction() as tx:
             decided = await tx.transition(
@@ -113,7 +117,7 @@ class Requests:
                 {"pending"},
                 new_state,
                 decided_by_id=actor.id,
-                decided_by_name=actor.name,
+                decided_by_name=actor.decider_name,
                 decided_at=now,
                 reason=(reason or "").strip() or None,
             )
@@ -124,12 +128,14 @@ class Requests:
                 actor,
                 request_id=request.id,
                 model_id=request.target_model_id,
-                detail={"reason": decided.reason},
+                detail={"reason": decided.reason, **_break_glass(actor)},
             )
             await self.lifecycle.enqueue(
                 tx, decided, "request_decided", user_destination(decided.requester_id)
             )
             await self.lifecycle.enqueue(tx, decided, "request_updated", CARD)
+            if actor.break_glass:  # the approvers review what was decided around them
+                await self.lifecycle.enqueue(tx, decided, "decided_outside_slack", CARD)
         self.lifecycle.published()
         if not approve:
             return decided
@@ -208,3 +214,8 @@ class Requests:
         if request.state == "pending":
             return RequestOutcome(request, "awaiting_approval", self.execution.approvers)
         return await self.execution.execute(request, target)
+
+
+def _break_glass(actor: Actor) -> dict[str, object]:
+    """The audit's record of a decision taken outside Slack: marked, with who ran the command."""
+    return {"break_glass": True, "run_by": actor.run_by} if actor.break_glass else {}

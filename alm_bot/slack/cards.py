@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from alm_bot.actor import break_glass_by
 from alm_bot.anaplan.verdict import reason_text
 from alm_bot.slack.buttons import APPROVE, REJECT, button_value
 from alm_bot.slack.formatting import clip, code, escape, person, when
@@ -86,12 +87,17 @@ def request_title(request: ApprovalRequest) -> str:
     return f"Take {model} {plan.get('status', '?')}"
 
 
+def _break_glass_note(request: ApprovalRequest) -> str:
+    ran = break_glass_by(request.decided_by_name)
+    return f" · ⚠️ break-glass (CLI, run by {escape(ran)})" if ran else ""
+
+
 def state_line(request: ApprovalRequest) -> str:
     """Where the request stands, in mrkdwn: ``✅ Approved by @grace at … · syncing``."""
     icon = _STATE_ICONS.get(request.state, "•")
     decider = person(request.decided_by_id, request.decided_by_name)
     at = f" at {when(request.decided_at)}" if request.decided_at else ""
-    approved = f"Approved by {decider}{at}"
+    approved = f"Approved by {decider}{at}{_break_glass_note(request)}"
     result = request.result or {}
     match request.state:
         case "requested":
@@ -113,7 +119,7 @@ def state_line(request: ApprovalRequest) -> str:
             return f"{icon} {by}Failed: {_failure(result)}"
         case "rejected":
             reason = f"\n> {escape(clip(request.reason, 500))}" if request.reason else ""
-            return f"{icon} Rejected by {decider}{at}{reason}"
+            return f"{icon} Rejected by {decider}{at}{_break_glass_note(request)}{reason}"
         case "expired":
             expired_at = f" at {when(request.expires_at)}" if request.expires_at else ""
             return f"{icon} *EXPIRED*{expired_at} — nobody decided in time. Nothing was changed."

@@ -25,6 +25,7 @@ from alm_bot.slack.edge import after_ack
 from alm_bot.slack.message import Message
 from alm_bot.slack.modals import sync_modal
 from alm_bot.slack.parsing import Invocation, UsageError, parse
+from alm_bot.slack.stats import stats_command
 
 __all__ = ["ALM_COMMAND", "register_commands"]
 
@@ -211,4 +212,5 @@ _HANDLERS: Final[dict[str, Handler]] = {
     "requests": _requests,
     "cancel": _cancel,
     "audit": _audit,
+    "stats": stats_command,
 }

@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import HeaderBlock, PlainTextObject
 
+from alm_bot.actor import break_glass_by
 from alm_bot.anaplan.verdict import reason_text
 from alm_bot.slack.cards import change_summary, request_title, state_line
 from alm_bot.slack.formatting import clip, code, escape, person, when
@@ -44,6 +45,40 @@ def finished_reply(request: ApprovalRequest) -> Message:
     """The outcome in the card's thread."""
     line = state_line(request)
     return Message(f"{request_title(request)} ({request.id}): {request.state}", (section(line),))
+
+
+def recovered_message(payload: Mapping[str, Any]) -> Message:
+    """To the approvals channel: Slack refused notices for a while; they have been delivered since."""
+    count, error = payload.get("count", 0), escape(str(payload.get("error") or "refused"))
+    text = (
+        f"ℹ️ Slack refused {count} alm-bot notice(s) (`{error}`) from {escape(str(payload.get('since')))} "
+        f"to {escape(str(payload.get('until')))}. They have been delivered now: cards and replies above "
+        "may have arrived late."
+    )
+    return Message(f"Slack refused {count} notice(s) for a while; they are delivered now.", (section(text),))
+
+
+def card_refused_dm(request: ApprovalRequest, error: str) -> Message:
+    """To the requester: the approvers cannot see the request's card, because Slack refuses it."""
+    text = (
+        f"⚠️ Your request *{request.id}* ({escape(request_title(request))}) cannot be shown in the "
+        f"approvals channel: Slack answers `{escape(error)}`. The approvers may not know it is waiting — "
+        "ask an admin to check the bot's channel (`alm-bot check`). The card is posted once Slack accepts it."
+    )
+    return Message(f"Your request {request.id} cannot be shown to the approvers yet.", (section(text),))
+
+
+def break_glass_reply(request: ApprovalRequest) -> Message:
+    """In the card's thread: this request was decided outside Slack — the approvers should review it."""
+    decider = person(request.decided_by_id, request.decided_by_name)
+    verb = "rejected" if request.state == "rejected" else "approved"
+    ran = break_glass_by(request.decided_by_name) or "unknown"
+    reason = f"\n> {escape(clip(request.reason, 500))}" if request.reason else ""
+    text = (
+        f"⚠️ *Decided outside Slack — review.* {decider} {verb} {request.id} with the break-glass CLI "
+        f"(`alm-bot requests`, run by {escape(ran)}).{reason}"
+    )
+    return Message(f"Request {request.id} was decided outside Slack: review it.", (section(text),))
 
 
 def decided_dm(request: ApprovalRequest) -> Message:

@@ -45,7 +45,7 @@ log = logging.getLogger("alm_bot.slack.notifier")
 _CARD_REDRAWS: Final = frozenset(
     {"approval_needed", "request_updated", "request_decided", "request_expired", "request_cancelled"}
 )
-_THREAD_REPLIES: Final = frozenset({"task_progress", "task_finished"})
+_THREAD_REPLIES: Final = frozenset({"task_progress", "task_finished", "decided_outside_slack"})
 
 
 class CardNotPostedYet(RuntimeError):
@@ -65,6 +65,9 @@ class SlackNotifier:
         if notice.kind == "comparison_ready":
             await self._comparison(notice)
             return None
+        if notice.kind == "notices_recovered":
+            await self._to_approvals_channel(notice, notices.recovered_message(notice.payload))
+            return None
         request = notice.request
         if request is None:
             log.warning(
@@ -81,10 +84,19 @@ class SlackNotifier:
             return None
         channel = await self._channel_for(notice.destination)
         message = (
-            approval_card(request) if notice.kind == "approval_needed" else _personal(notice.kind, request)
+            approval_card(request)
+            if notice.kind == "approval_needed"
+            else _personal(notice.kind, request, notice.payload)
         )
         await self._poster.post(notice.id, channel, message)
         return None
+
+    async def _to_approvals_channel(self, notice: Notice, message: Message) -> None:
+        channel = self._settings.approval.channel
+        if channel is None:
+            log.info("no approvals channel configured: %s", message.text)
+            return
+        await self._poster.post(notice.id, channel, message)
 
     async def _post_card(self, notice: Notice, request: ApprovalRequest) -> DeliveryReceipt:
         card = approval_card(request)
@@ -102,11 +114,12 @@ class SlackNotifier:
         if not (request.slack_channel and request.slack_ts):
             raise CardNotPostedYet(f"the card of request {request.id} is not posted yet")
         if notice.kind in _THREAD_REPLIES:
-            reply = (
-                notices.progress_reply(notice.payload)
-                if notice.kind == "task_progress"
-                else notices.finished_reply(request)
-            )
+            if notice.kind == "task_progress":
+                reply = notices.progress_reply(notice.payload)
+            elif notice.kind == "decided_outside_slack":
+                reply = notices.break_glass_reply(request)
+            else:
+                reply = notices.finished_reply(request)
             await self._poster.post(notice.id, request.slack_channel, reply, thread_ts=request.slack_ts)
             return
         if notice.kind not in _CARD_REDRAWS:
@@ -146,7 +159,9 @@ def _reachable(destination: str) -> bool:
     return kind != "user" or is_slack_user(target)
 
 
-def _personal(kind: str, request: ApprovalRequest) -> Message:
+def _personal(kind: str, request: ApprovalRequest, payload: dict[str, Any]) -> Message:
+    if kind == "card_refused":
+        return notices.card_refused_dm(request, str(payload.get("error") or "refused"))
     if kind == "request_decided":
         return notices.decided_dm(request)
     if kind == "request_expired":

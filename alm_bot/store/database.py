@@ -27,6 +27,32 @@ __all__ = ["Database"]
 _Row = TypeVar("_Row", bound=SQLModel)
 
 
+# What a lost, restarting or locked database looks like from inside an open connection: the
+# operation at hand fails with `StoreUnavailable` (retried by the watcher), not as a bug.
+_OUTAGE_SIGNS = (
+    "database is locked",  # SQLite: another process held the write lock past the busy timeout
+    "database is busy",
+    "connection was closed",  # asyncpg: the server or a proxy dropped the connection mid-operation
+    "connection is closed",
+    "connection_lost",
+    "terminating connection",  # PostgreSQL shutting down or a failover (57P01 admin shutdown)
+    "the database system is",  # … starting up / shutting down / in recovery mode
+    "server closed the connection",
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when ``exc`` says the database went away or is locked, rather than that a statement is wrong."""
+    if isinstance(exc, OSError):
+        return True
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa.exc.InterfaceError):
+        return True
+    text = f"{type(getattr(exc, 'orig', exc)).__name__} {getattr(exc, 'orig', exc)}".lower()
+    return "connectiondoesnotexist" in text or any(sign in text for sign in _OUTAGE_SIGNS)
+
+
 class Database:
     """The connection to alm-bot's database. Creating it does no I/O; call ``upgrade()`` before use."""
 
@@ -87,15 +113,16 @@ class Database:
             async with self._engine.connect() as connection:
                 opened = True
                 yield connection
-        except (OSError, sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-            dropped = isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
-            if opened and not dropped:
+        except (OSError, sa.exc.DBAPIError) as exc:
+            if opened and not is_outage(exc):
                 raise
             raise self._unavailable(exc) from exc
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
         where = self._engine.url.render_as_string(hide_password=True)
-        return StoreUnavailable(f"The database {where} does not answer: {exc}")
+        cause = getattr(exc, "orig", None) or exc  # the driver's words, without SQLAlchemy's SQL dump
+        said = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        return StoreUnavailable(f"The database {where} does not answer: {said}")
 
     async def dispose(self) -> None:
         await self._engine.dispose()

@@ -348,7 +348,7 @@ def test_every_problem_is_listed_in_one_error_naming_its_source_and_key(tmp_path
             f"{f}: approval.approvers[1]: '@ada' is not a Slack user id (like U0123ABCD)",
             f"{f}: approval.approver_groups[0]: 'admins' is not a Slack user-group id (like S0123ABCD)",
             f"{f}: approval.expires_after: '1 day' is not a duration: write it like 90m, 24h, 2d or 3600s",
-            f"{f}: approval.allow_self_aproval: unknown key (check the spelling)",
+            f"{f}: approval.allow_self_aproval: unknown key (did you mean 'allow_self_approval'?)",
             f"{f}: approval.channel: is missing: approval cards need a channel when approvers are configured",
             f"{f}: models.fpa-prod.id: '123' is not an Anaplan model id (32 hexadecimal characters)",
             f"{f}: models.fpa-prod.protected: Input should be a valid boolean, unable to interpret input",
@@ -404,3 +404,29 @@ def test_the_error_message_lists_the_problems_one_per_line(tmp_path: Path) -> No
         "  - environment: ANAPLAN_API_URL: 'nope' is not an http(s) URL\n"
         "  - environment: ALM_BOT_LOG_FORMAT: Input should be 'text' or 'json'"
     )
+
+
+def test_a_misspelt_key_is_answered_with_the_key_it_was_probably_meant_to_be(tmp_path: Path) -> None:
+    file = write(
+        tmp_path,
+        '[aproval]\nchannel = "C0APPROVALS"\n'
+        '[models.prod]\nid = "1497B2A3711C8A3E75250696C910CFBA"\nprotectd = true\n'
+        "[watcher]\nzebra = 1\n",
+    )
+    problems = problems_of(env={}, config_file=file)
+
+    assert sorted(problems) == sorted(
+        [
+            f"{file}: aproval: unknown key (did you mean 'approval'?)",
+            f"{file}: models.prod.protectd: unknown key (did you mean 'protected'?)",
+            f"{file}: watcher.zebra: unknown key (check the spelling)",
+        ]
+    )
+
+
+def test_a_binary_config_file_is_one_problem_not_a_crash(tmp_path: Path) -> None:
+    file = tmp_path / "alm-bot.toml"
+    file.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    assert problems_of(env={}, config_file=file) == [
+        f"{file}: is not a TOML text file (it is not UTF-8 text; binary?)"
+    ]

@@ -84,4 +84,4 @@ def test_alm_bot_sandbox_refuses_a_negative_task_duration(capsys: pytest.Capture
     code = main(["sandbox", "--port", "0", "--task-duration", "-1"])
 
     assert code == 1
-    assert "--task-duration cannot be negative" in capsys.readouterr().err
+    assert "'-1' is not a number of seconds" in capsys.readouterr().err

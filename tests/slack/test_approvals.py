@@ -195,7 +195,9 @@ async def test_an_expired_request_says_expired_and_its_buttons_explain_why_they_
 async def test_a_non_approver_is_told_why_and_the_card_stays(stack: SlackStack) -> None:
     request = await requested_with_card(stack)
     updates = len(stack.fake.of("chat.update"))
-    assert "You are not an approver" in await refused(stack, request, OUTSIDER)
+    told = await refused(stack, request, OUTSIDER)
+    assert "You are not an approver" in told
+    assert "Who can approve: <@U0APPROVER1> or <@U0APPROVER2>" in told  # mentions, not escaped text
     assert "You are not an approver" in await refused(stack, request, OUTSIDER, "alm_reject")
     await stack.settle()
     assert (await stack.request(request.id)).state == "pending"
@@ -206,7 +208,9 @@ async def test_a_non_approver_is_told_why_and_the_card_stays(stack: SlackStack) 
 async def test_an_approver_cannot_approve_their_own_request(stack: SlackStack) -> None:
     request = await requested_with_card(stack, user=APPROVER)
     updates = len(stack.fake.of("chat.update"))
-    assert "someone else must approve" in await refused(stack, request, APPROVER)
+    told = await refused(stack, request, APPROVER)
+    assert "someone else must approve" in told
+    assert f"To withdraw it: `/alm cancel {request.id}`" in told
     await stack.settle()
     assert (await stack.request(request.id)).state == "pending"
     assert len(stack.fake.of("chat.update")) == updates
