@@ -137,9 +137,7 @@ async def _read(settings: Settings, command: RequestsCommand) -> str:
         request_id = (command.request_id or "").strip().upper()
         request = await store.get_request(request_id)
         if request is None:
-            raise RequestNotFound(
-                f"There is no request {command.request_id}. List them: alm-bot requests list"
-            )
+            raise RequestNotFound(command.request_id or "")
         view = request_view(request)
         return json.dumps(view, indent=2) if command.as_json else _details(view)
     finally:

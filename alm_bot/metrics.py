@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from alm_bot.metrics_hooks import LeaseQueue
-from alm_bot.metrics_store import StoreCollector, StoreFigures
+from alm_bot.metrics_store import StoreCollector
 
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
@@ -97,7 +97,7 @@ class Metrics:
 
     async def respond(self, request: Request) -> Response:
         async with self._scrape:
-            self._store_figures.figures = await StoreFigures.read(self._store, SCRAPE_STORE_TIMEOUT)
+            await self._store_figures.refresh(self._store, SCRAPE_STORE_TIMEOUT)
             body = generate_latest(self.registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 

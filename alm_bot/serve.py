@@ -45,6 +45,7 @@ from alm_bot.supervisor import Supervisor
 
 if TYPE_CHECKING:
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+    from slack_bolt.async_app import AsyncApp
 
     from alm_bot.slack.link import SlackLink
     from alm_bot.slack.refusals import RefusalWatch
@@ -136,6 +137,7 @@ def build_app(
     mcp_app = mcp_http_app(services, settings, host=host, port=port)
     link: SlackLink | None = None
     refusals: RefusalWatch | None = None
+    slack_app: AsyncApp | None = None
     slack_routes: list[BaseRoute] = []
     slack_client = None
     if mode != "off":

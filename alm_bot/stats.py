@@ -53,8 +53,12 @@ class Delivery:
     ran: bool  # Anaplan started a sync task for it
 
     @classmethod
-    def of(cls, request: ApprovalRequest) -> Delivery | None:
-        """The delivery a stored request stands for; None unless it is a sync that ended."""
+    def of(cls, request: ApprovalRequest, ended_at: datetime | None = None) -> Delivery | None:
+        """The delivery a stored request stands for; None unless it is a sync that ended.
+
+        ``ended_at`` is when its outcome was recorded (the audit's ``sync_succeeded``/``sync_failed``);
+        without it, the request's last update stands in (later writes, e.g. a verification, move it).
+        """
         if request.operation != "sync" or request.state not in _ENDED:
             return None
         name = request.plan.get("target_model_name") or request.target_model_id
@@ -63,7 +67,7 @@ class Delivery:
             model_id=request.target_model_id,
             model_name=str(name),
             requested_at=request.created_at,
-            ended_at=request.updated_at,
+            ended_at=ended_at or request.updated_at,
             succeeded=request.state == "succeeded",
             ran=request.anaplan_task_id is not None,
         )

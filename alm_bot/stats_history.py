@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Final
 
 import sqlalchemy as sa
 
 from alm_bot.stats import Delivery, DeliveryReport, delivery_figures
-from alm_bot.store import ApprovalRequest, Store
-from alm_bot.store.transaction import REQUESTS
+from alm_bot.store import ApprovalRequest, AuditEvent, Store
+from alm_bot.store.transaction import AUDIT, REQUESTS
 
 __all__ = ["delivery_report"]
+
+_OUTCOMES: Final = ("sync_succeeded", "sync_failed")  # the audit actions of alm_bot.operations.recording
 
 
 async def delivery_report(
@@ -26,5 +29,15 @@ async def delivery_report(
     if model_id is not None:
         query = query.where(REQUESTS.c.target_model_id == model_id)
     requests = await store.select(ApprovalRequest, query)
-    deliveries = [d for d in map(Delivery.of, requests) if d is not None]
+    ended = await _outcomes_recorded(store, since)
+    deliveries = [d for r in requests if (d := Delivery.of(r, ended.get(r.id))) is not None]
     return delivery_figures(deliveries, since=since, until=now, model_id=model_id)
+
+
+async def _outcomes_recorded(store: Store, since: datetime) -> dict[str, datetime]:
+    """When each sync's outcome was recorded, by request id, from the audit log (it is never edited)."""
+    query = (
+        sa.select(AUDIT).where(AUDIT.c.action.in_(_OUTCOMES), AUDIT.c.at >= since).order_by(AUDIT.c.id.desc())
+    )
+    # Oldest last, so the first record of an outcome wins.
+    return {event.request_id: event.at for event in await store.select(AuditEvent, query) if event.request_id}

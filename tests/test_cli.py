@@ -8,7 +8,9 @@ C0APPROVALS; the database is a SQLite file of the test's own. No error may print
 
 from __future__ import annotations
 
+import getpass
 import json
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -262,3 +264,14 @@ async def test_db_upgrade_twice_is_fine(cli: Cli) -> None:
     assert (first.code, second.code) == (0, 0), (first, second)
     assert first.stdout == second.stdout
     assert first.stdout.startswith("database at schema revision ")
+
+
+async def test_an_approval_through_the_cli_is_break_glass_and_names_who_ran_it(cli: Cli) -> None:
+    request = await pending_request(cli)
+    approved = await cli("requests", "approve", request["id"], "--as", APPROVER, "--reason", "Slack outage")
+    shown = json.loads((await cli("requests", "show", request["id"], "--json")).stdout)
+
+    assert approved.code == 0, approved
+    ran_by = f"{getpass.getuser()}@{socket.gethostname()}"
+    assert shown["decided_by"] == f"{APPROVER} [break-glass, run by {ran_by}]"
+    assert shown["reason"] == "Slack outage"
