@@ -91,7 +91,7 @@ async def _anaplan(settings: Settings) -> list[CheckRow]:
         ]
     from alm_bot.services import open_anaplan_client
 
-    async with open_anaplan_client(settings) as client:
+    async with open_anaplan_client(settings) as client:  # with the database an OAuth login lives in
         try:
             with anyio.fail_after(_CALL_TIMEOUT):
                 await client.login()

@@ -17,9 +17,8 @@ CLI: CLI commands). ``str(error)`` is that sentence in plain words (`PLAIN`), fo
     ├── StoreUnavailable             the database does not answer (also a ConnectionError)
     ├── InvalidArgument              a value refused before any request was sent (bad id, name too long)
     ├── AnaplanError                 Anaplan answered with an error, or could not be reached
-    │   │                            .status (HTTP code or None), .anaplan_message, .path
-    │   ├── AuthenticationFailed     401 on login/refresh, or bad credentials
-    │   │   └── LoginRequired        the stored OAuth login is gone (revoked/expired): log in again
+    │   │                            .status (HTTP code or None), .anaplan_message, .path, .model_id
+    │   ├── AuthenticationFailed     401 on login/refresh, bad credentials; └ LoginRequired: log in again
     │   ├── PermissionDenied         403; 424 on report endpoints (Workspace Administrator missing)
     │   ├── NotFound                 404: unknown or inaccessible model, revision, task or report
     │   ├── ModelArchived            422: the model is archived
@@ -242,15 +241,17 @@ class AnaplanError(AlmBotError):
         self.path = path
         super().__init__(message)
 
+    @property
+    def model_id(self) -> str:  # the model in the request path /models/{id}/… (the target), or ""
+        return self.path.split("/models/", 1)[1].split("/", 1)[0] if "/models/" in self.path else ""
+
 
 class AuthenticationFailed(AnaplanError):
     """Anaplan refused the credentials or the token (401 from the auth service)."""
 
 
 class LoginRequired(AuthenticationFailed):
-    """alm-bot has no usable OAuth login: none was made yet, or Anaplan refused the stored refresh
-    token (revoked, expired, used twice). Only a person can fix it, by logging in again; alm-bot
-    does not retry until the stored login changes."""
+    """No usable OAuth login (none yet, or its refresh token was refused): only a person can log in again."""
 
 
 class PermissionDenied(AnaplanError):
@@ -270,16 +271,7 @@ class InvalidRequest(AnaplanError):
 
 
 class ModelBusy(AnaplanError):
-    """409: the model is busy — another sync or a conflicting action is running on it.
-
-    ``model_id`` is the model in the request path (the target). Nothing was started; the request may
-    be sent again once the other action finished, but never automatically: a task-creating POST is
-    not retried on it.
-    """
-
-    def __init__(self, message: str, *, model_id: str = "", **kwargs: Any) -> None:
-        self.model_id = model_id
-        super().__init__(message, **kwargs)
+    """409: another sync or a conflicting action runs on the model; a task-creating POST is not retried."""
 
 
 class RateLimited(AnaplanError):
@@ -295,11 +287,7 @@ class AnaplanUnavailable(AnaplanError):
 
 
 class TaskCreationUncertain(AnaplanUnavailable):
-    """A task-creating POST failed ambiguously (e.g. timed out after sending) and no task is visible
-    that is provably the one asked for. ``candidates`` are new task ids that might be it.
-
-    It was deliberately not retried, so that Anaplan never runs the same sync twice.
-    """
+    """A task-creating POST failed ambiguously; not retried (no sync twice). ``candidates`` might be it."""
 
     def __init__(self, message: str, *, candidates: tuple[str, ...] = (), **kwargs: Any) -> None:
         self.candidates = candidates

@@ -10,7 +10,7 @@ polls it under the client's ``PollPolicy`` and raises ``TaskFailed`` unless it s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
@@ -18,7 +18,6 @@ from alm_bot.anaplan import creation
 from alm_bot.anaplan import validation as check
 from alm_bot.anaplan.envelopes import (
     AppliedToModels,
-    Paging,
     ReportTaskInfo,
     RevisionList,
     Summary,
@@ -37,10 +36,9 @@ from alm_bot.anaplan.models import (
     SyncTask,
     TaskSummary,
 )
-from alm_bot.anaplan.paging import PageRequest, iter_items
 from alm_bot.anaplan.polling import PollPolicy, require_success, wait_for_task
+from alm_bot.anaplan.revision_history import revision_history
 from alm_bot.anaplan.transport import OCTET_STREAM
-from alm_bot.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from alm_bot.anaplan.transport import AnaplanHttp
@@ -91,16 +89,13 @@ class AlmClient:
         applied_before: date | None = None,
         limit: int | None = None,
     ) -> list[Revision]:
-        """The model's revisions (all, or the first ``limit``); ``sort_by`` becomes ``sort=±field``.
-
-        ``applied_after`` (that day included) and ``applied_before`` (excluded) filter by the day a
-        revision reached this model, on Anaplan's side. Histories can be near 1 MB: narrow them here
-        rather than downloading everything, or use ``iter_revisions`` to stop early.
-        """
-        revisions = self.iter_revisions(
+        """The model's revisions (all, or the first ``limit``); ``sort_by`` becomes ``sort=±field``;
+        ``applied_after`` (that day included) and ``applied_before`` (excluded) filter on Anaplan's side.
+        Histories can be near 1 MB: narrow them, or stop early with ``iter_revisions``."""
+        history = self.iter_revisions(
             sort_by, descending, applied_after=applied_after, applied_before=applied_before, limit=limit
         )
-        return [revision async for revision in revisions]
+        return [revision async for revision in history]
 
     def iter_revisions(
         self,
@@ -112,18 +107,13 @@ class AlmClient:
         limit: int | None = None,
     ) -> AsyncIterator[Revision]:
         """Like ``get_revisions``, yielding revisions as pages arrive; a page is fetched only when needed."""
-        query: dict[str, str | int] = check.revision_window(applied_after, applied_before)
-        sort = check.sort_parameter(sort_by, descending)
-        if sort is not None:
-            query["sort"] = sort
-        endpoint = Endpoint(f"{self._alm}/revisions", f"list the revisions of model {self._model_id}")
-
-        async def fetch_page(at: PageRequest) -> tuple[Sequence[Revision], Paging | None]:
-            params = {**query, "limit": at.limit, "offset": at.offset}
-            page = await self._http.get_json(endpoint, RevisionList, params=params, link=at.link)
-            return page.revisions, page.meta.paging if page.meta else None
-
-        return iter_items(fetch_page, limit=check.positive_limit(limit))
+        return revision_history(
+            self._http,
+            self._model_id,
+            sort=check.sort_parameter(sort_by, descending),
+            window=check.revision_window(applied_after, applied_before),
+            limit=check.positive_limit(limit),
+        )
 
     async def get_latest_revision(self) -> Revision | None:
         """The model's latest revision, or None when it has none."""
@@ -215,7 +205,7 @@ class AlmClient:
         wait_for_completion: bool = True,
     ) -> SyncTask:
         """Apply a source revision to this (target) model; never starts the same sync twice."""
-        body = self._task_body(source_revision_id, source_model_id, target_revision_id)
+        body = check.task_body(source_revision_id, source_model_id, target_revision_id)
         endpoint = Endpoint(
             f"{self._alm}/syncTasks",
             f"sync revision {source_revision_id} of model {source_model_id} into model {self._model_id}",
@@ -265,7 +255,7 @@ class AlmClient:
         wait_for_completion: bool = True,
     ) -> ReportTask:
         """Start (and by default await) a full comparison report between two revisions."""
-        body = self._task_body(source_revision_id, source_model_id, target_revision_id)
+        body = check.task_body(source_revision_id, source_model_id, target_revision_id)
         created = await self._start_report("/comparisonReportTasks", _REPORT, body)
         if not wait_for_completion:
             return created
@@ -282,7 +272,7 @@ class AlmClient:
 
     async def get_comparison_report(self, task: ReportTask) -> bytes:
         """The tab-separated report file of a finished comparison-report task (kept 48 h)."""
-        target, source = self._report_revisions(task, "get_comparison_report")
+        target, source = check.finished_report_revisions(task, "get_comparison_report")
         endpoint = Endpoint(
             f"{self._alm}/comparisonReports/{target}/{source}",
             f"download the comparison report of revision {source} against revision {target} "
@@ -331,7 +321,7 @@ class AlmClient:
         wait_for_completion: bool = True,
     ) -> ReportTask | SummaryReport:
         """Start a comparison summary; when waiting, return the summary itself."""
-        body = self._task_body(source_revision_id, source_model_id, target_revision_id)
+        body = check.task_body(source_revision_id, source_model_id, target_revision_id)
         created = await self._start_report("/summaryReportTasks", _SUMMARY, body)
         if not wait_for_completion:
             return created
@@ -350,7 +340,7 @@ class AlmClient:
 
     async def get_comparison_summary(self, task: ReportTask) -> SummaryReport:
         """The change counts of a finished comparison-summary task (kept 48 h)."""
-        target, source = self._report_revisions(task, "get_comparison_summary")
+        target, source = check.finished_report_revisions(task, "get_comparison_summary")
         endpoint = Endpoint(
             f"{self._alm}/summaryReports/{target}/{source}",
             f"read the comparison summary of revision {source} against revision {target} "
@@ -362,15 +352,6 @@ class AlmClient:
         return (await self._http.get_json(endpoint, Summary)).summary_report
 
     # --- shared steps ----------------------------------------------------------------------------
-
-    def _task_body(
-        self, source_revision_id: str, source_model_id: str, target_revision_id: str
-    ) -> dict[str, str]:
-        return {
-            "sourceRevisionId": check.anaplan_id("source_revision_id", source_revision_id),
-            "sourceModelId": check.anaplan_id("source_model_id", source_model_id),
-            "targetRevisionId": check.anaplan_id("target_revision_id", target_revision_id),
-        }
 
     def _latest_revision_endpoint(self) -> Endpoint:
         return Endpoint(f"{self._alm}/latestRevision", f"read the latest revision of model {self._model_id}")
@@ -412,19 +393,3 @@ class AlmClient:
             what=what,
             path=path,
         )
-
-    def _report_revisions(self, task: ReportTask, operation: str) -> tuple[str, str]:
-        """Target and source revision ids of a finished, successful report task (target first)."""
-        if not isinstance(task, CompletedReportTask) or not task.result.successful:
-            state = "failed" if isinstance(task, CompletedReportTask) else f"is {task.task_state}"
-            raise InvalidArgument(
-                "task",
-                f"{operation} needs a successfully finished report task, but task {task.task_id} {state}. "
-                "Wait for it to complete first.",
-            )
-        target, source = task.result.target_revision_id, task.result.source_revision_id
-        if target is None or source is None:
-            raise InvalidArgument(
-                "task", f"Report task {task.task_id} does not name its target and source revisions."
-            )
-        return check.anaplan_id("target_revision_id", target), check.anaplan_id("source_revision_id", source)

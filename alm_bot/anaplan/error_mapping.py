@@ -89,12 +89,6 @@ def _not_found_message(endpoint: Endpoint) -> str:
     return f"Could not {endpoint.action}: {_sentence(reason)}"
 
 
-def _path_model(path: str) -> str:
-    """The model id of a ``/models/{id}/…`` path (the target of ALM calls), or ""."""
-    parts = path.split("/")
-    return parts[parts.index("models") + 1] if "models" in parts[:-1] else ""
-
-
 def error_for_response(response: httpx2.Response, endpoint: Endpoint) -> AnaplanError:
     """The error for a non-2xx answer to ``endpoint`` (after any retries and the one re-login)."""
     status = response.status_code
@@ -114,11 +108,10 @@ def error_for_response(response: httpx2.Response, endpoint: Endpoint) -> Anaplan
     if status == 404:
         return NotFound(_not_found_message(endpoint), **context)
     if status == 409:
-        model_id = _path_model(endpoint.path)
+        busy = endpoint.path.split("/models/", 1)[-1].split("/", 1)[0]
         return ModelBusy(
-            f"Could not {endpoint.action}: model {model_id} is busy — another sync or change is running "
+            f"Could not {endpoint.action}: model {busy} is busy — another sync or change is running "
             "on it. Try again when it finishes.",
-            model_id=model_id,
             **context,
         )
     if status == 422:

@@ -12,6 +12,7 @@ import re
 from datetime import date, datetime
 from typing import Final, Literal
 
+from alm_bot.anaplan.models import CompletedReportTask
 from alm_bot.errors import InvalidArgument
 
 __all__ = [
@@ -19,12 +20,14 @@ __all__ = [
     "MAX_REVISION_NAME_LENGTH",
     "SORT_FIELDS",
     "anaplan_id",
+    "finished_report_revisions",
     "online_status",
     "positive_limit",
     "revision_description",
     "revision_name",
     "revision_window",
     "sort_parameter",
+    "task_body",
 ]
 
 MAX_REVISION_NAME_LENGTH: Final = 60
@@ -134,3 +137,31 @@ def positive_limit(limit: object) -> int | None:
     raise InvalidArgument(
         "limit", f"limit {_shown(limit)} is not usable: give a positive whole number or None."
     )
+
+
+def finished_report_revisions(task: object, operation: str) -> tuple[str, str]:
+    """Target and source revision ids of a finished, successful report task (target first)."""
+    if not isinstance(task, CompletedReportTask) or not task.result.successful:
+        state = (
+            "failed" if isinstance(task, CompletedReportTask) else f"is {getattr(task, 'task_state', '?')}"
+        )
+        raise InvalidArgument(
+            "task",
+            f"{operation} needs a successfully finished report task, but task "
+            f"{getattr(task, 'task_id', '?')} {state}. Wait for it to complete first.",
+        )
+    target, source = task.result.target_revision_id, task.result.source_revision_id
+    if target is None or source is None:
+        raise InvalidArgument(
+            "task", f"Report task {task.task_id} does not name its target and source revisions."
+        )
+    return anaplan_id("target_revision_id", target), anaplan_id("source_revision_id", source)
+
+
+def task_body(source_revision_id: str, source_model_id: str, target_revision_id: str) -> dict[str, str]:
+    """The body of the sync and both report-task POSTs: three ids, all required (reference §4.7)."""
+    return {
+        "sourceRevisionId": anaplan_id("source_revision_id", source_revision_id),
+        "sourceModelId": anaplan_id("source_model_id", source_model_id),
+        "targetRevisionId": anaplan_id("target_revision_id", target_revision_id),
+    }

@@ -12,8 +12,9 @@ Module map: `sandbox` (the tenant: world, clock, sessions, faults, rate limit, l
 ASGI app and the choices made where the reference is uncertain), `seed` (fixed ids and data),
 `state` (the world's dataclasses), `alm` (ALM rules), `lineage` (compatibility), `tasks` (task
 progress and effects), `reports` (summary and comparison contents), `changes` (synthetic change
-sets), `routes_auth` / `routes_discovery` / `routes_alm` / `control` (HTTP), `tokens` and
-`certificates` (auth), `gate` / `faults` / `ratelimit` (what stands in front of the routes),
+sets), `routes_auth` / `routes_oauth` / `routes_discovery` / `routes_alm` / `control` (HTTP),
+`tokens`, `certificates` and `oauth` (auth), `fidelity` (the strictness switches), `gate` /
+`faults` / `ratelimit` / `media` (what stands in front of the routes),
 `inputs` / `views` / `envelopes` / `paging` / `urls` / `formats` (wire formats), `server`
 (`alm-bot sandbox`).
 """
