@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alm_bot.metrics_store import StoreFigures
+from alm_bot.records import RequestUpdated, TaskOutcome
 from alm_bot.stats_history import delivery_report
 from alm_bot.store import EXECUTING, PENDING, REQUESTED, Store
 from tests.core.store_builders import ADA, PROD, new_request
@@ -23,9 +24,7 @@ async def test_delivery_report_and_scrape_figures_read_the_same_history(database
     try:
         async with store.transaction() as tx:
             asked = moment[0] - timedelta(hours=2)
-            done = await tx.insert_request(
-                new_request(created_at=asked, plan={"target_model_name": "FP&A PROD"})
-            )
+            done = await tx.insert_request(new_request(created_at=asked))
             await tx.transition(done.id, [REQUESTED], PENDING)
             await tx.transition(
                 done.id,
@@ -39,10 +38,10 @@ async def test_delivery_report_and_scrape_figures_read_the_same_history(database
             await tx.transition(done.id, [EXECUTING], "succeeded")
             await tx.audit("sync_succeeded", None, done.id, PROD)
             await tx.insert_request(new_request(created_at=NOW))  # still requested
-            await tx.enqueue("request_updated", "card", {"request_id": done.id}, "k1")
+            await tx.enqueue("card", RequestUpdated(request_id=done.id), "k1")
         moment[0] = NOW - timedelta(days=1)
         async with store.transaction() as tx:  # a later write (say, a verification) moves updated_at
-            await tx.update_request(done.id, result={"verified": True})
+            await tx.update_request(done.id, result=TaskOutcome(successful=True))
         report = await delivery_report(store, period=timedelta(days=90), now=NOW, model_id=PROD)
         figures = await StoreFigures.read(store)
     finally:

@@ -15,6 +15,7 @@ from mcp import Client
 from alm_bot.changes import Changes
 from alm_bot.errors import AnaplanUnavailable
 from alm_bot.mcp.waiting import Waited, progress_message, wait_for_task
+from alm_bot.records import TaskOutcome
 from alm_bot.sandbox import Sandbox
 from alm_bot.services import Services
 from alm_bot.store import TrackedTask
@@ -147,7 +148,7 @@ def running(step: str | None = "Merging") -> TrackedTask:
 
 
 def finished(successful: bool) -> TrackedTask:
-    result = {"successful": successful, "task_state": "COMPLETE"}
+    result = TaskOutcome(successful=successful, task_state="COMPLETE")
     return TrackedTask(id=1, kind="sync", model_id="M", anaplan_task_id="T1", state="finished", result=result)
 
 

@@ -10,6 +10,7 @@ from slack_stack import APPROVER, button_values, card_payload, open_stack, text_
 
 from alm_bot.sandbox import seed
 from alm_bot.sandbox.fidelity import Fidelity
+from alm_bot.slack.card_ref import card_location
 
 pytestmark = pytest.mark.anyio
 
@@ -27,7 +28,9 @@ async def test_an_approved_sync_with_a_minimal_result_updates_the_card_and_threa
         await stack.settle()
         done = await stack.request(request.id)
         card = text_of(stack.card(done))
-        thread = [c for c in stack.fake.of("chat.postMessage") if c.params.get("thread_ts") == done.slack_ts]
+        posted = card_location(done)
+        assert posted is not None
+        thread = [c for c in stack.fake.of("chat.postMessage") if c.params.get("thread_ts") == posted.ts]
 
     assert done.state == "succeeded"
     assert "Succeeded: FP&amp;A PROD now has revision Capex module." in card
