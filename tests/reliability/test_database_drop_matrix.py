@@ -154,7 +154,9 @@ async def test_a_database_drop_at_any_transaction_of_an_approval_is_settled_once
         final_after = time.monotonic() - back
         await bot.outbox_empty()
         drained_after = time.monotonic() - back
-        print(f"\n{window}: {done.state} {final_after:.1f}s, outbox empty {drained_after:.1f}s after the drop")
+        print(
+            f"\n{window}: {done.state} {final_after:.1f}s, outbox empty {drained_after:.1f}s after the drop"
+        )
 
         assert bot.proxy is not None
         assert bot.proxy.refused >= 1  # something did meet the dropped database
@@ -168,4 +170,3 @@ async def test_a_database_drop_at_any_transaction_of_an_approval_is_settled_once
         assert len(approved) == 1
         told = bot.posts(lambda c: c.params.get("channel") == DM and "succeeded" in c.params["text"])
         assert len(told) == 1
-
