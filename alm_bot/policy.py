@@ -65,13 +65,16 @@ def check_may_decide(
     actor_groups: Collection[str],
     approval: ApprovalConfig,
     now: datetime,
+    *,
+    approvers: Approvers | None = None,
 ) -> None:
     """Refuse unless ``actor`` may approve or reject ``request`` now.
 
-    ``actor_groups`` are the Slack user groups the actor belongs to.
+    ``actor_groups`` are the Slack user groups the actor belongs to. ``approvers``: who may decide
+    under the request's policy (`alm_bot.approval_policy`); by default those of ``[approval]``.
     """
     require_pending(request, now)
-    approvers = approvers_of(approval)
+    approvers = approvers if approvers is not None else approvers_of(approval)
     if actor.origin == "mcp":
         raise NotAllowed(
             f"Request {request.id} must be approved or rejected by a person in Slack, not through an "
@@ -89,8 +92,8 @@ def check_may_decide(
             approvers=approvers,
             next_step=NextStep(Action.CANCEL_REQUEST, request.id),
         )
-    is_named = actor.id in approval.approvers
-    in_group = not set(actor_groups).isdisjoint(approval.approver_groups)
+    is_named = actor.id in approvers.users
+    in_group = not set(actor_groups).isdisjoint(approvers.groups)
     if not (is_named or in_group):
         raise NotAllowed(
             f"You are not an approver, so you cannot decide request {request.id}.",

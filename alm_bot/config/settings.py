@@ -195,6 +195,10 @@ class Settings(BaseSettings):
             return None
         return ModelConfig(id=matches[0].id, protected=any(m.protected for m in matches))
 
+    def model_configs(self, model_id: str) -> dict[str, ModelConfig]:
+        """Every alias configured for a model id, with its configuration (the policy reads them all)."""
+        return {a: m for a, m in self.models.items() if m.id.upper() == model_id.upper()}
+
     def alias_of(self, model_id: str) -> str | None:
         """The first configured alias of a model id, for display."""
         return next((a for a, m in self.models.items() if m.id.upper() == model_id.upper()), None)

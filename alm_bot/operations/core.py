@@ -17,6 +17,7 @@ from alm_bot.anaplan import AnaplanClient, Revision
 from alm_bot.changes import Changes
 from alm_bot.config import Settings
 from alm_bot.directory import ModelDirectory
+from alm_bot.operations.approvals import Approvals
 from alm_bot.operations.execution import Execution
 from alm_bot.operations.immediate import ImmediateChanges
 from alm_bot.operations.lifecycle import Lifecycle
@@ -53,11 +54,14 @@ class Operations(Reads):
         self.lifecycle = Lifecycle(store, clock, self.changes)
         self.ownership = Ownership(store, clock, owner or default_owner())
         self.execution = Execution(client, self.directory, self.lifecycle, self.ownership, settings)
-        self.requests = Requests(self, self.lifecycle, self.execution, self.ownership)
+        self.approvals = Approvals(store, settings, self.lifecycle)
+        self.requests = Requests(self, self.lifecycle, self.execution, self.ownership, self.approvals)
         self.immediate = ImmediateChanges(self, clock)
         recording = Recording(self.lifecycle, self.directory)
         recovery = Recovery(client, store, self.directory, self.execution)
-        self.watching = WatchedWork(client, store, settings, self.lifecycle, recording, recovery)
+        self.watching = WatchedWork(
+            client, store, settings, self.lifecycle, recording, recovery, self.approvals
+        )
 
     @property
     def approvers(self) -> list[str]:
