@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from alm_bot.config import ApprovalConfig, ModelConfig
+from alm_bot.config import ApprovalConfig, ModelConfig, Settings
 from alm_bot.config.sections import StageConfig
 from alm_bot.errors import Approvers
 
@@ -27,6 +27,7 @@ __all__ = [
     "Stage",
     "StageProgress",
     "effective_policy",
+    "groups_named",
     "progress",
     "split_approvers",
     "target_policy",
@@ -148,6 +149,18 @@ class ApprovalProgress:
         if self.escalated and not self.met:
             parts.append(self.policy.escalate_to)
         return _union(parts)
+
+
+def groups_named(settings: Settings) -> tuple[str, ...]:
+    """Every user group any policy names (stages, escalation): the groups whose members to look up."""
+    approval = settings.approval
+    named: list[str] = [*approval.approver_groups, *approval.escalate_to]
+    stages = [*approval.stages]
+    for model in settings.models.values():
+        stages += model.stages or ()
+        named += model.escalate_to or ()
+    named += [a for stage in stages for a in stage.approvers]
+    return tuple(dict.fromkeys(g for g in named if g.startswith("S")))
 
 
 def split_approvers(ids: Iterable[str]) -> Approvers:
