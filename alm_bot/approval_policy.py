@@ -24,6 +24,7 @@ __all__ = [
     "Approval",
     "ApprovalProgress",
     "EffectivePolicy",
+    "PolicyExplained",
     "Stage",
     "StageProgress",
     "effective_policy",
@@ -87,6 +88,19 @@ class EffectivePolicy:
 
     def strictness(self) -> tuple[int, int]:
         return (self.required, len(self.stages))
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyExplained:
+    """The rules a change into one model is decided under, for ``policy explain`` everywhere.
+
+    ``protected``: whether changes need approval now (None: not known — Anaplan was not asked).
+    """
+
+    label: str
+    model_id: str | None
+    protected: bool | None
+    policy: EffectivePolicy
 
 
 @dataclass(frozen=True, slots=True)

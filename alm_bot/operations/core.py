@@ -14,6 +14,7 @@ from typing import Literal
 
 from alm_bot.actor import Actor
 from alm_bot.anaplan import AnaplanClient, Revision
+from alm_bot.approval_policy import PolicyExplained
 from alm_bot.changes import Changes
 from alm_bot.config import Settings
 from alm_bot.directory import ModelDirectory
@@ -111,6 +112,12 @@ class Operations(Reads):
         self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()
     ) -> ApprovalRequest:
         return await self.requests.check_may_decide(request_id, actor=actor, actor_groups=actor_groups)
+
+    async def explain_policy(self, model: str) -> PolicyExplained:
+        """The approval rules for changes into ``model`` (resolved in Anaplan: name, protection)."""
+        info = await self.resolve(model)
+        policy = self.approvals.policy_for({info.alias or info.name: info.id})
+        return PolicyExplained(info.label, info.id, info.protected, policy)
 
     async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
         return await self.requests.cancel(request_id, actor=actor)

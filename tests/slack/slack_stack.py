@@ -228,6 +228,7 @@ async def open_stack(
     tmp_path: Path,
     *,
     approval: dict[str, Any] | None = None,
+    models: dict[str, dict[str, Any]] | None = None,
     task_duration: float = 0.0,
     fidelity: Fidelity | None = None,
 ) -> AsyncIterator[SlackStack]:
@@ -237,6 +238,8 @@ async def open_stack(
         fake.add_user(OUTSIDER, "mallory", real_name="Mallory Example")
         defaults = sandbox_defaults()
         defaults["approval"] = defaults["approval"] | (approval or {})
+        for alias, keys in (models or {}).items():
+            defaults["models"][alias] = defaults["models"].get(alias, {}) | keys
         env = {
             "ALM_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'alm-bot.db'}",
             "SLACK_BOT_TOKEN": BOT_TOKEN,
