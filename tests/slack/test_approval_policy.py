@@ -101,7 +101,8 @@ async def test_one_reminder_and_one_escalation_reach_the_thread_and_the_boss(two
     two_of.advance(0.5 * HOUR)
     await two_of.settle()
     (reminder,) = [t for t in thread_replies(two_of, request) if "Reminder" in t]
-    assert "<@U0APPROVER1>" in reminder and "<@U0APPROVER2>" in reminder
+    assert "<@U0APPROVER1>" in reminder
+    assert "<@U0APPROVER2>" in reminder
 
     two_of.advance(4 * HOUR)
     await two_of.settle()
@@ -140,7 +141,8 @@ async def test_stages_come_from_user_groups_and_are_shown_stage_by_stage(tmp_pat
 async def test_alm_policy_explains_the_rules_of_a_model(two_of: SlackStack) -> None:
     shown = text_of(await two_of.ask("policy prod"))
     assert "Approval policy for FP&amp;A PROD (prod)" in shown
-    assert "2 approvals" in shown and "[models.prod]" in shown
+    assert "2 approvals" in shown
+    assert "[models.prod]" in shown
     assert "Reminder in the card's thread after 2h" in shown
     assert "Escalation after 6h: <@U0BOSS>" in shown
 
