@@ -40,7 +40,7 @@ def prod(**policy: Any) -> dict[str, dict[str, Any]]:
 @pytest.fixture
 async def two_of(tmp_path: Path) -> AsyncIterator[SlackStack]:
     models = prod(approvals_required=2, escalate_after="6h", escalate_to=[BOSS])
-    async with open_stack(tmp_path, approval={"remind_after": "2h"}, models=models) as stack:
+    async with open_stack(tmp_path, approval={"remind_after": "2h"}, config={"models": models}) as stack:
         stack.fake.add_user(BOSS, "barbara", real_name="Barbara Liskov")
         yield stack
 
@@ -119,7 +119,7 @@ async def test_one_reminder_and_one_escalation_reach_the_thread_and_the_boss(two
 
 async def test_stages_come_from_user_groups_and_are_shown_stage_by_stage(tmp_path: Path) -> None:
     stages = [{"approvers": ["S0PEERS"], "name": "peers"}, {"approvers": ["S0FINANCE"], "name": "finance"}]
-    async with open_stack(tmp_path, models=prod(stages=stages)) as stack:
+    async with open_stack(tmp_path, config={"models": prod(stages=stages)}) as stack:
         stack.fake.usergroups["S0PEERS"] = [SECOND_APPROVER]
         stack.fake.usergroups["S0FINANCE"] = [APPROVER]
         request = await carded(stack)
