@@ -28,7 +28,9 @@ __all__ = [
     "Stage",
     "StageProgress",
     "effective_policy",
+    "explain_configured",
     "groups_named",
+    "policy_for",
     "progress",
     "split_approvers",
     "target_policy",
@@ -236,6 +238,24 @@ def effective_policy(
             label, chosen = other_label, other
     labels = tuple(targets)
     return replace(chosen, strictest=label if len(labels) > 1 else None, targets=labels)
+
+
+def policy_for(settings: Settings, model_ids: Mapping[str, str]) -> EffectivePolicy:
+    """The effective policy for targets (label → model id), from every alias configured for each."""
+    targets = {label: list(settings.model_configs(mid).items()) for label, mid in model_ids.items()}
+    return effective_policy(settings.approval, targets)
+
+
+def explain_configured(settings: Settings, model: str) -> PolicyExplained:
+    """The policy of a model named by a configured alias or a model id, from the configuration alone.
+
+    ``protected`` is True when configured so, else unknown (Anaplan decides: deployed models are).
+    """
+    config = settings.models.get(model)
+    model_id = config.id if config is not None else model.strip().upper()
+    configured = settings.model_configs(model_id)
+    protected = True if any(c.protected for c in configured.values()) else None
+    return PolicyExplained(model, model_id, protected, policy_for(settings, {model: model_id}))
 
 
 def progress(

@@ -22,8 +22,7 @@ from alm_bot.approval_policy import (
     Approval,
     ApprovalProgress,
     EffectivePolicy,
-    PolicyExplained,
-    effective_policy,
+    policy_for,
     progress,
 )
 from alm_bot.config import Settings
@@ -61,19 +60,7 @@ class Approvals:
 
     def policy_for(self, model_ids: Mapping[str, str]) -> EffectivePolicy:
         """The effective policy for targets (label → model id): the strictest of theirs."""
-        targets = {label: list(self.settings.model_configs(mid).items()) for label, mid in model_ids.items()}
-        return effective_policy(self.settings.approval, targets)
-
-    def explain_configured(self, model: str) -> PolicyExplained:
-        """The policy of a model named by a configured alias or a model id, from the configuration alone.
-
-        An unconfigured id gets the ``[approval]`` defaults (which apply once Anaplan deploys it).
-        """
-        config = self.settings.models.get(model)
-        model_id = config.id if config is not None else model.strip().upper()
-        configured = self.settings.model_configs(model_id)
-        protected = True if any(c.protected for c in configured.values()) else None
-        return PolicyExplained(model, model_id, protected, self.policy_for({model: model_id}))
+        return policy_for(self.settings, model_ids)
 
     def policy_of(self, request: ApprovalRequest) -> EffectivePolicy:
         plan = request.plan
