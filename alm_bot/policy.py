@@ -45,9 +45,12 @@ def needs_approval(model_config: ModelConfig | None, active_state: str) -> bool:
     return protected or active_state in DEPLOYED_STATES
 
 
-def require_approvers(approval: ApprovalConfig) -> None:
-    """Fail closed: a protected change with nobody to approve it is refused."""
-    if not approval.configured:
+def require_approvers(approval: ApprovalConfig, approvers: Approvers | None = None) -> None:
+    """Fail closed: a protected change with nobody to approve it is refused.
+
+    ``approvers``: who the target's policy names (`alm_bot.approval_policy`); by default ``[approval]``'s.
+    """
+    if not (approvers.anyone if approvers is not None else approval.configured):
         raise ApprovalNotConfigured(
             f"This model is protected, so the change needs approval, but no approvers are configured. "
             f"{HOW_TO_CONFIGURE}"

@@ -43,6 +43,13 @@ class StageConfig(_Section):
     count: int = Field(default=1, ge=1)
     name: str = ""
 
+    @model_validator(mode="after")
+    def _enough_people(self) -> Self:
+        named_people = [a for a in self.approvers if not a.startswith("S")]
+        if len(named_people) == len(self.approvers) and self.count > len(named_people):
+            raise ValueError(f"count is {self.count} but the stage names only {len(named_people)} people")
+        return self
+
 
 class _PolicyKeys(_Section):
     """The approval policy keys, checked for the combinations that cannot mean anything."""
@@ -92,6 +99,15 @@ class ApprovalConfig(_PolicyKeys):
         if value is None and any(named):
             raise ValueError("is missing: approval cards need a channel when approvers are configured")
         return value
+
+    @model_validator(mode="after")
+    def _enough_approvers(self) -> Self:
+        if not self.approver_groups and self.approvers and self.approvals_required > len(self.approvers):
+            raise ValueError(
+                f"approvals_required is {self.approvals_required} but approvers names only "
+                f"{len(self.approvers)} people (and approver_groups no groups)"
+            )
+        return self
 
     @property
     def configured(self) -> bool:

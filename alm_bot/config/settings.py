@@ -124,6 +124,28 @@ class Settings(BaseSettings):
     # Declared after models: its validator reads them.
     windows: tuple[WindowConfig, ...] = ()
 
+    @field_validator("models")
+    @classmethod
+    def _policies_can_be_met(
+        cls, models: dict[str, ModelConfig], info: ValidationInfo
+    ) -> dict[str, ModelConfig]:
+        approval = info.data.get("approval")
+        if not isinstance(approval, ApprovalConfig):
+            return models  # [approval] failed its own validation
+        problems = []
+        for alias, model in models.items():
+            if (model.stages or model.escalate_to) and approval.channel is None:
+                problems.append(f"{alias}: its policy names approvers, so [approval] needs a channel")
+            wanted = model.approvals_required or 0
+            if not approval.approver_groups and wanted > len(approval.approvers):
+                problems.append(
+                    f"{alias}: approvals_required is {wanted} but [approval] names only "
+                    f"{len(approval.approvers)} approvers (and no groups)"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return models
+
     @field_validator("windows")
     @classmethod
     def _windows_name_known_models(

@@ -59,7 +59,7 @@ class Requests:
         """
         plan = await plan_sync(self.reads.client, self.directory, source, target, revision)
         if plan.target.protected:
-            require_approvers(self.settings.approval)
+            self._require_approvers({plan.target.alias or plan.target.name: plan.target.id})
         summary_task_id = await start_plan_summary(self.reads.client, plan)
         parameters = {"source": source, "target": target, "revision": revision}
         record = plan_record(plan, summary_task_id=summary_task_id)
@@ -83,7 +83,7 @@ class Requests:
             raise InvalidArgument("status", f"status must be 'online' or 'offline', not {status!r}.")
         info = await self.directory.refresh_one((await self.reads.resolve(model)).id)
         if info.protected:
-            require_approvers(self.settings.approval)
+            self._require_approvers({info.alias or info.name: info.id})
         plan = StatusPlan(
             model=model_ref(info), from_state=info.active_state, status=status, protected=info.protected
         )
@@ -148,6 +148,11 @@ class Requests:
         await self._check_may_decide(request, actor, actor_groups, self.clock())
         return request
 
+    def _require_approvers(self, targets: dict[str, str]) -> None:
+        """Fail closed: the targets' policy must name somebody who can approve."""
+        policy = self.approvals.policy_for(targets)
+        require_approvers(self.settings.approval, policy.approvers())
+
     async def _check_may_decide(
         self, request: ApprovalRequest, actor: Actor, actor_groups: Collection[str], now: datetime
     ) -> None:
@@ -211,7 +216,8 @@ class Requests:
 
     async def _proceed(self, request: ApprovalRequest, target: ModelInfo) -> RequestOutcome:
         if request.state == "pending":
-            return RequestOutcome(request, "awaiting_approval", self.execution.approvers)
+            approvers = self.approvals.policy_of(request).approvers()  # the policy's, stage by stage
+            return RequestOutcome(request, "awaiting_approval", [*approvers.users, *approvers.groups])
         return await self.execution.execute(request, target)
 
 

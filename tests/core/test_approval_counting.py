@@ -15,7 +15,7 @@ from concurrently import run_concurrently
 from core_stack import ADA, APPROVER, OTHER_APPROVER, STRANGER, CoreStack, open_core
 
 from alm_bot.actor import Actor
-from alm_bot.errors import ApprovalNotCounted, NotAllowed, Refusal, RequestNotPending
+from alm_bot.errors import ApprovalNotConfigured, ApprovalNotCounted, NotAllowed, Refusal, RequestNotPending
 from alm_bot.sandbox import seed
 from alm_bot.services import open_services
 from alm_bot.store.approvals import ApprovalRow, approvals_query
@@ -209,3 +209,13 @@ async def test_two_replicas_count_one_approval_per_person_and_approve_once(two_o
         assert results.count("executing") == 1
         assert two_of.sync_posts() == 1
         assert (await actions(two_of, rid)).count("approved") == 1
+
+
+async def test_a_model_whose_stages_name_its_approvers_needs_none_in_approval(database_url: str) -> None:
+    config = prod(stages=[{"approvers": [PEERS]}]) | {"approval": {"approvers": []}}
+    async with open_core(database_url, config=config) as core:
+        outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
+        assert outcome.status == "awaiting_approval"
+        assert outcome.approvers == [PEERS]
+        with pytest.raises(ApprovalNotConfigured):  # test is deployed: the empty defaults apply
+            await core.ops.request_sync("dev", "test", actor=ADA)

@@ -125,3 +125,28 @@ def test_the_readmes_worked_example_loads_and_explains_as_the_readme_shows(tmp_p
     printed = explained_text(explain_configured(settings, "fpa-emea"))
     assert printed == re.sub(r"(?m)^  ", "", shown[1]).rstrip("\n")
     assert explain_configured(settings, "fpa-prod").policy.required == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"models": {"prod": {"id": PROD_ID, "approvals_required": 3}}}, "names only 1 approvers"),
+        (
+            {"models": {"prod": {"id": PROD_ID, "stages": [{"approvers": ["U0A"], "count": 2}]}}},
+            "only 1 people",
+        ),
+        ({"approval": {"approvers": ["U0A"], "approvals_required": 2}}, "names only 1 people"),
+    ],
+)
+def test_a_policy_nobody_could_ever_meet_is_refused(data: dict[str, Any], problem: str) -> None:
+    layers = {"approval": {"channel": "C0A", "approvers": ["U0A"], **data.get("approval", {})}}
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env={}, defaults=layers | {k: v for k, v in data.items() if k != "approval"})
+    assert problem in str(refused.value)
+
+
+def test_a_models_policy_without_an_approvals_channel_is_refused() -> None:
+    data = {"models": {"prod": {"id": PROD_ID, "stages": [{"approvers": ["S0A"]}]}}}
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env={}, defaults=data)
+    assert "needs a channel" in str(refused.value)
