@@ -179,6 +179,10 @@ def _add_requests(sub: Subparsers) -> None:
     listing.add_argument("--state", action="append", default=[], help="only this state (repeatable)")
     show = actions.add_parser("show", help="one request in full (needs only the database)")
     show.add_argument("id")
+    notes = actions.add_parser(
+        "notes", help="a request's release notes in Markdown (needs only the database)"
+    )
+    notes.add_argument("id")
     for name, text in (
         ("approve", "approve a pending request outside Slack (break-glass: marked, announced)"),
         ("reject", "reject a pending request"),

@@ -249,6 +249,9 @@ class Watcher:
             if not verdict.successful:
                 fields["title"] = verdict.title
                 fields["message"] = verdict.detail
+        if task.kind == "sync" and fields["successful"]:
+            async with self._budget.slot():  # the checks after a sync count against the budget too
+                fields["verification"] = await self.work.verify_sync(task)
         if (
             task.kind == "comparison_summary"
             and isinstance(info, CompletedReportTask)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from alm_bot.actor import Actor
 from alm_bot.directory import ModelInfo
 from alm_bot.errors import InvalidArgument
+from alm_bot.evidence.digest import with_plan_digest
 from alm_bot.operations.execution import Execution
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.outcomes import RequestOutcome
@@ -129,7 +130,7 @@ class Requests:
             {"pending"},
             "approved",
             actor=actor,
-            detail=detail,
+            detail=with_plan_digest(detail),
             also=also,
             **decision,
             **self.ownership.taken(),

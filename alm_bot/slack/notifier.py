@@ -42,6 +42,7 @@ from alm_bot.slack import notices
 from alm_bot.slack.card_ref import card_location, card_ref
 from alm_bot.slack.cards import approval_card
 from alm_bot.slack.delivery import dm_channel, update
+from alm_bot.slack.evidence_replies import notes_reply, verified_reply
 from alm_bot.slack.formatting import is_slack_user
 from alm_bot.slack.message import Message
 from alm_bot.slack.once import NoticePoster
@@ -54,7 +55,9 @@ log = logging.getLogger("alm_bot.slack.notifier")
 _CARD_REDRAWS: Final = frozenset(
     {"approval_needed", "request_updated", "request_decided", "request_expired", "request_cancelled"}
 )
-_THREAD_REPLIES: Final = frozenset({"task_progress", "task_finished", "decided_outside_slack"})
+_THREAD_REPLIES: Final = frozenset(
+    {"task_progress", "task_finished", "decided_outside_slack", "sync_verified", "release_notes"}
+)
 
 
 class CardNotPostedYet(RuntimeError):
@@ -130,6 +133,10 @@ class SlackNotifier:
                 reply = notices.progress_reply(payload)
             elif notice.kind == "decided_outside_slack":
                 reply = notices.break_glass_reply(request)
+            elif notice.kind == "sync_verified":
+                reply = verified_reply(request)
+            elif notice.kind == "release_notes":
+                reply = notes_reply(request, await self._ops.release_notes(request.id))
             else:
                 reply = notices.finished_reply(request)
             await self._poster.post(notice.id, posted.channel, reply, thread_ts=posted.ts)

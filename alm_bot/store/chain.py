@@ -91,9 +91,7 @@ async def append_event(connection: AsyncConnection, values: Mapping[str, Any]) -
     event_id = int(inserted.scalar_one())
     chain = AuditChain.__table__  # type: ignore[attr-defined]
     await connection.execute(
-        sa.update(chain)
-        .where(chain.c.name == CHAIN_NAME)
-        .values(head_hash=digest, head_event_id=event_id)
+        sa.update(chain).where(chain.c.name == CHAIN_NAME).values(head_hash=digest, head_event_id=event_id)
     )
     return event_id
 

@@ -91,13 +91,9 @@ def _backfill() -> None:
     head, length, last_id = _GENESIS, 0, None
     for row in bind.execute(sa.select(_audit).order_by(_audit.c.id)).mappings().all():
         digest = _hash(dict(row), head)
-        bind.execute(
-            sa.update(_audit).where(_audit.c.id == row["id"]).values(prev_hash=head, hash=digest)
-        )
+        bind.execute(sa.update(_audit).where(_audit.c.id == row["id"]).values(prev_hash=head, hash=digest))
         head, length, last_id = digest, length + 1, row["id"]
-    bind.execute(
-        sa.insert(_chain).values(name="audit", head_hash=head, length=length, head_event_id=last_id)
-    )
+    bind.execute(sa.insert(_chain).values(name="audit", head_hash=head, length=length, head_event_id=last_id))
 
 
 def _with_updates_allowed(step: Any) -> None:
