@@ -12,10 +12,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final, Literal
 
+from alm_bot.evidence.story import approvals, task_ids
 from alm_bot.records import StatusPlan, SyncPlan
 from alm_bot.store import ApprovalRequest, AuditEvent
 
@@ -83,7 +84,7 @@ def request_record(request: ApprovalRequest, events: Sequence[AuditEvent]) -> di
     """A request and its story (``events``: all of its audit events, oldest first)."""
     plan = request.plan
     sync = plan if isinstance(plan, SyncPlan) else None
-    approvals = [e for e in events if e.action == "approved"]
+    approved = approvals(events)
     digests = {e.action: _digest(e) for e in events if "plan_digest" in e.detail}
     at_approval, at_execution = digests.get("approved"), digests.get("executing")
     verification = request.result.verification if request.result else None
@@ -101,14 +102,14 @@ def request_record(request: ApprovalRequest, events: Sequence[AuditEvent]) -> di
         "requester_id": request.requester_id,
         "requester": request.requester_name,
         "created_at": _iso(request.created_at),
-        "approved_by": [e.actor_name or e.actor_id for e in approvals],
-        "approved_at": [_iso(e.at) for e in approvals],
-        "approver_is_requester": any(e.actor_id == request.requester_id for e in approvals),
+        "approved_by": [e.actor_name or e.actor_id for e in approved],
+        "approved_at": [_iso(e.at) for e in approved],
+        "approver_is_requester": any(e.actor_id == request.requester_id for e in approved),
         "break_glass": any(bool(e.detail.get("break_glass")) for e in events),
         "approval_digest": at_approval,
         "execution_digest": at_execution,
         "approval_covers_execution": (at_approval == at_execution) if at_approval and at_execution else None,
-        "anaplan_task_ids": _task_ids(request, events),
+        "anaplan_task_ids": task_ids(request, events),
         "finished_at": _iso(finished[-1]) if finished else None,
         "verified": verification.verified if verification else None,
         "verification": verification.model_dump(mode="json", exclude_none=True) if verification else None,
@@ -128,13 +129,6 @@ def _step(event: AuditEvent) -> str:
     """``2026-12-02T09:14:03+00:00 approved by Grace`` — one line of a request's story."""
     by = f" by {event.actor_name or event.actor_id}" if event.actor_id or event.actor_name else ""
     return f"{event.at.isoformat(timespec='seconds')} {event.action}{by}"
-
-
-def _task_ids(request: ApprovalRequest, events: Iterable[AuditEvent]) -> list[str]:
-    ids = [str(e.detail["task_id"]) for e in events if e.detail.get("task_id")]
-    if request.anaplan_task_id and request.anaplan_task_id not in ids:
-        ids.append(request.anaplan_task_id)
-    return list(dict.fromkeys(ids))
 
 
 def render(records: Sequence[dict[str, Any]], format: Format, columns: Sequence[str]) -> str:

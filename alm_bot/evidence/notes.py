@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from alm_bot.evidence.story import approvals, task_ids
 from alm_bot.records import StatusPlan, SyncPlan, SyncTarget, Verification
 from alm_bot.store import ApprovalRequest, AuditEvent
 
@@ -112,14 +113,14 @@ def _radar(target: SyncTarget) -> list[str]:
 
 def _people(request: ApprovalRequest, events: Sequence[AuditEvent]) -> list[str]:
     lines = ["## People", "", f"- Requested by {request.requester_name} ({_when(request.created_at)})"]
-    approvals = [e for e in events if e.action == "approved"]
-    for event in approvals:
+    approved = approvals(events)
+    for event in approved:
         how = " — break-glass, outside Slack" if event.detail.get("break_glass") else ""
         reason = f": {event.detail['reason']}" if event.detail.get("reason") else ""
         lines.append(f"- Approved by {event.actor_name or event.actor_id} ({_when(event.at)}){how}{reason}")
-    if not approvals and request.plan.protected:
+    if not approved and request.plan.protected:
         lines.append("- No approval is recorded in the audit log.")
-    elif not approvals:
+    elif not approved:
         lines.append("- No approval needed: the target is not protected.")
     return lines
 
@@ -140,9 +141,7 @@ def _windows(events: Iterable[AuditEvent]) -> list[str]:
 
 
 def _tasks(request: ApprovalRequest, events: Iterable[AuditEvent]) -> list[str]:
-    ids = [str(e.detail["task_id"]) for e in events if e.action == "sync_started" and e.detail.get("task_id")]
-    if request.anaplan_task_id and request.anaplan_task_id not in ids:
-        ids.append(request.anaplan_task_id)
+    ids = task_ids(request, events)
     if not ids:
         return ["## Anaplan tasks", "", "No Anaplan task ran."]
     return ["## Anaplan tasks", "", *(f"- Sync task {task_id}" for task_id in ids)]

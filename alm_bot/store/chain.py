@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, SQLModel
 
@@ -108,8 +109,20 @@ async def _lock_head(connection: AsyncConnection) -> str:
     head = (await connection.execute(bump)).scalar_one_or_none()
     if head is not None:
         return str(head)
-    # Only a database created without migration 0008's row gets here; the primary key settles a race.
-    await connection.execute(sa.insert(chain).values(name=CHAIN_NAME, head_hash=GENESIS, length=0))
+    # Only a database whose head row is gone gets here (migration 0008 writes it): carry on from the
+    # newest event, so appends keep working (a second genesis would break the unique prev_hash).
+    audit = SQLModel.metadata.tables["audit_event"]
+    last = sa.select(audit.c.id, audit.c.hash).order_by(audit.c.id.desc()).limit(1)
+    newest = (await connection.execute(last)).first()
+    count = (await connection.execute(sa.select(sa.func.count()).select_from(audit))).scalar_one()
+    values = {
+        "name": CHAIN_NAME,
+        "head_hash": (newest.hash if newest is not None else None) or GENESIS,
+        "length": count,
+        "head_event_id": newest.id if newest is not None else None,
+    }
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    await connection.execute(insert(chain).values(**values).on_conflict_do_nothing())
     return await _lock_head(connection)
 
 

@@ -111,6 +111,15 @@ async def test_the_newest_events_removed_are_caught_by_the_head(store: Store) ->
     )
 
 
+async def test_appends_carry_on_from_the_newest_event_when_the_head_row_is_gone(store: Store) -> None:
+    await append(store, 3)
+    async with store.engine.begin() as connection:
+        await connection.execute(sa.text("DELETE FROM audit_chain"))
+    await append(store, 2)
+    report = await store.verify_audit()
+    assert (report.events, report.problem) == (5, None)
+
+
 async def test_two_replicas_appending_at_once_keep_one_valid_chain(database_url: str, store: Store) -> None:
     other = Store(database_url)  # a second replica: its own engine and connections
     try:
