@@ -60,11 +60,6 @@ FAULTS: dict[str, dict[str, Any]] = {
 TOKEN_LIFETIME = 35 * 60 + 1
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def card_ready(bot: Bot) -> str:
     """Request a sync into prod; wait until its card and the card's comparison summary are done."""
     assert (await bot.slash("sync dev prod")).status_code == 200
