@@ -66,9 +66,13 @@ from tools.fake_slack import (
 )
 
 __all__ = [
+    "ADA",
     "APPROVALS",
     "APPROVER",
     "BOT_TOKEN",
+    "GRACE",
+    "LINUS",
+    "MALLORY",
     "OUTSIDER",
     "REQUESTER",
     "SECOND_APPROVER",
@@ -103,6 +107,12 @@ _NAMES = {REQUESTER: "Ada Lovelace", APPROVER: "Grace Hopper", SECOND_APPROVER: 
 def actor(user: str = REQUESTER, origin: Origin = "slack") -> Actor:
     """The `Actor` a front end would build for one of the world's people."""
     return Actor(user, _NAMES.get(user, "Mallory Example"), origin)
+
+
+ADA = actor(REQUESTER)
+GRACE = actor(APPROVER)
+LINUS = actor(SECOND_APPROVER)
+MALLORY = actor(OUTSIDER)
 
 
 class Clock:
@@ -281,6 +291,16 @@ class World:
 
         return await self.until(reached, f"request {request_id} to become {' or '.join(states)}")
 
+    def new_watcher(self, **options: Any) -> Watcher:
+        """A watcher with its own lease owner, as a second process (or a restarted one) would have."""
+        return Watcher(self.ops.watching, self.notifier, clock=self.clock, **options)
+
+    async def pass_time(self, ticks: int = 5, seconds: float = 60) -> None:
+        """``ticks`` times: move the clocks ``seconds`` on (sandbox tasks finish) and tick the watcher."""
+        for _ in range(ticks):
+            self.advance(seconds)
+            await self.watcher.tick()
+
     async def settle(self) -> None:
         """Run the watcher until a pass finds nothing more to do (at the current clock)."""
         with anyio.fail_after(WAIT):
@@ -309,7 +329,7 @@ class World:
     def sync_posts(self) -> int:
         """How many sync tasks Anaplan was asked to start."""
         return sum(
-            1 for e in self.sandbox.request_log if e.method == "POST" and e.path.endswith("/alm/syncTasks")
+            1 for e in self.sandbox.request_log if e.method == "POST" and e.path.endswith("/syncTasks")
         )
 
 
@@ -370,6 +390,18 @@ async def migrated_sqlite_copy(path: Path) -> Path:
     return _copy_unless_there(_template[0], path)
 
 
+async def _copied_if_new_sqlite(database_url: str) -> bool:
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix) or _exists(path := Path(database_url.removeprefix(prefix))):
+        return False
+    await migrated_sqlite_copy(path)
+    return True
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()
+
+
 def _new_template_path() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="alm-bot-world-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
@@ -391,7 +423,7 @@ def _defaults(approval: Mapping[str, Any] | None, config: Mapping[str, Mapping[s
 
 @asynccontextmanager
 async def open_world(
-    tmp_path: Path,
+    tmp_path: Path | None = None,
     *,
     database_url: str | None = None,
     slack: bool = True,
@@ -403,12 +435,16 @@ async def open_world(
 ) -> AsyncIterator[World]:
     """Build the world; ``approval``/``config`` overlay sections of the sandbox defaults.
 
-    The defaults are ``alm-bot serve --sandbox``'s: aliases dev/test/prod, prod protected,
+    The database is ``database_url``, else a SQLite file in ``tmp_path``. The defaults are
+    ``alm-bot serve --sandbox``'s: aliases dev/test/prod, prod protected,
     approvers U0APPROVER1/U0APPROVER2, cards in C0APPROVALS.
     """
-    migrate = database_url is not None  # given databases are migrated here; SQLite copies already are
-    if database_url is None:  # a copy of a file migrated once per test process: migrations cost most
-        database_url = f"sqlite:///{await migrated_sqlite_copy(tmp_path / 'alm-bot.db')}"
+    if database_url is None:
+        assert tmp_path is not None, "open_world needs tmp_path or database_url"
+        database_url = f"sqlite:///{tmp_path / 'alm-bot.db'}"
+    # A new SQLite file is a copy of one migrated once per test process (migrations cost most of a
+    # world's set-up); any other database is migrated here.
+    migrate = not await _copied_if_new_sqlite(database_url)
     variables = {
         "ALM_BOT_DATABASE_URL": database_url,
         "ALM_BOT_MCP_ACTOR": f"{REQUESTER}:{_NAMES[REQUESTER]}",
