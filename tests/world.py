@@ -84,6 +84,7 @@ __all__ = [
     "actor",
     "button_values",
     "card_payload",
+    "copied_if_new_sqlite",
     "migrated_sqlite_copy",
     "open_world",
     "text_of",
@@ -243,14 +244,16 @@ class World:
             yield client
 
     @asynccontextmanager
-    async def watching(self, idle_seconds: float = 0.02) -> AsyncIterator[Watcher]:
-        """The watcher running in the background (as in ``serve``) until the block ends."""
+    async def watching(self, **options: Any) -> AsyncIterator[Watcher]:
+        """A watcher (`Watcher` ``options``) running in the background, as in ``serve``, until the
+        block ends; it stops between two passes, never inside one."""
+        watcher = self.services.start_watcher(self.notifier, **{"idle_seconds": 0.02, **options})
         async with anyio.create_task_group() as tg:
-            tg.start_soon(self.watcher.run)
+            tg.start_soon(watcher.run)
             try:
-                yield self.watcher
+                yield watcher
             finally:
-                self.watcher.stop()
+                watcher.stop()
 
     # --- the core ----------------------------------------------------------------------------------
 
@@ -390,7 +393,8 @@ async def migrated_sqlite_copy(path: Path) -> Path:
     return _copy_unless_there(_template[0], path)
 
 
-async def _copied_if_new_sqlite(database_url: str) -> bool:
+async def copied_if_new_sqlite(database_url: str) -> bool:
+    """Whether ``database_url`` named a SQLite file not there yet, now a migrated copy (no upgrade due)."""
     prefix = "sqlite:///"
     if not database_url.startswith(prefix) or _exists(path := Path(database_url.removeprefix(prefix))):
         return False
@@ -444,7 +448,7 @@ async def open_world(
         database_url = f"sqlite:///{tmp_path / 'alm-bot.db'}"
     # A new SQLite file is a copy of one migrated once per test process (migrations cost most of a
     # world's set-up); any other database is migrated here.
-    migrate = not await _copied_if_new_sqlite(database_url)
+    migrate = not await copied_if_new_sqlite(database_url)
     variables = {
         "ALM_BOT_DATABASE_URL": database_url,
         "ALM_BOT_MCP_ACTOR": f"{REQUESTER}:{_NAMES[REQUESTER]}",
