@@ -168,7 +168,7 @@ async def _requests(settings: Settings, command: RequestsCommand) -> str:
         ops = services.ops
         result: dict[str, Any]
         if command.action == "sync":
-            outcome = await ops.request_sync(
+            outcome = await ops.requests.request_sync(
                 command.source or "", command.target or "", command.revision, actor=_actor(command)
             )
             result = request_view(outcome.request) | {
@@ -178,10 +178,10 @@ async def _requests(settings: Settings, command: RequestsCommand) -> str:
         else:
             request_id = command.request_id or ""
             if command.action == "cancel":
-                request = await ops.cancel(request_id, actor=_actor(command))
+                request = await ops.requests.cancel(request_id, actor=_actor(command))
             else:
                 approve = command.action == "approve"
-                request = await ops.decide(
+                request = await ops.requests.decide(
                     request_id, actor=_actor(command), approve=approve, reason=command.reason
                 )
             result = request_view(request)

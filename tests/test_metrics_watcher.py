@@ -40,7 +40,8 @@ def counted(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
 
 async def test_a_lease_taken_over_while_the_watcher_was_paused_is_counted(tmp_path: Path) -> None:
     async with open_world(tmp_path, slack=False) as core:
-        await core.ops.request_sync("dev", "test", actor=ADA)  # unprotected: runs at once, one DM queued
+        # unprotected: runs at once, one DM queued
+        await core.ops.requests.request_sync("dev", "test", actor=ADA)
         paused = PausedNotifier()
         stalled = core.new_watcher(batch=1)
         stalled.notifier = paused

@@ -49,7 +49,9 @@ def register_resources(server: MCPServer, deps: ToolDeps, specs: Sequence[ToolSp
             listed, error = [model_out(m) for m in await ops.list_models()], None
         except AlmBotError as exc:
             listed, error = [], str(exc)
-        registry = Registry(aliases=aliases, approvers=ops.approvers, models=listed, models_error=error)
+        registry = Registry(
+            aliases=aliases, approvers=ops.execution.approvers, models=listed, models_error=error
+        )
         return registry.model_dump_json(indent=2)
 
     @server.resource(

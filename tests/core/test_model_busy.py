@@ -14,12 +14,12 @@ async def test_a_second_sync_into_a_syncing_target_fails_as_busy_and_is_not_retr
     database_url: str,
 ) -> None:
     async with open_world(database_url=database_url, slack=False, task_duration=60.0) as core:
-        first = await core.ops.request_sync("dev", "prod", actor=ADA)
-        second = await core.ops.request_sync("test", "prod", actor=ADA)
+        first = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
+        second = await core.ops.requests.request_sync("test", "prod", actor=ADA)
         await core.watcher.tick()
 
-        started = await core.ops.decide(first.request.id, actor=GRACE, approve=True)
-        refused = await core.ops.decide(second.request.id, actor=GRACE, approve=True)
+        started = await core.ops.requests.decide(first.request.id, actor=GRACE, approve=True)
+        refused = await core.ops.requests.decide(second.request.id, actor=GRACE, approve=True)
         await core.watcher.tick()
         posts_after_ticks = core.sync_posts()
 

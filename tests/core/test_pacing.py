@@ -138,8 +138,8 @@ def _polls_of(core: World, task_id: str) -> list[float]:
 
 async def test_a_sync_into_a_target_with_history_is_polled_near_its_expected_end(core: World) -> None:
     await _a_past_sync_into_prod(core, 30.0)
-    outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
-    approved = await core.ops.decide(outcome.request.id, actor=GRACE, approve=True)
+    outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
+    approved = await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
     task_id = approved.anaplan_task_id
     assert task_id is not None
     started = core.sandbox.now()

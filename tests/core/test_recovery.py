@@ -32,7 +32,7 @@ def later(core: World, seconds: float) -> None:
 
 
 async def pending(core: World) -> ApprovalRequest:
-    return (await core.ops.request_sync("dev", "prod", actor=ADA)).request
+    return (await core.ops.requests.request_sync("dev", "prod", actor=ADA)).request
 
 
 async def died_after(core: World, request: ApprovalRequest, *states: str) -> ApprovalRequest:
@@ -80,7 +80,7 @@ async def post_as_the_dead_process(core: World, request: ApprovalRequest) -> str
 
 async def test_every_transition_writes_its_audit_event_executing_included(core: World) -> None:
     request = await pending(core)
-    await core.ops.decide(request.id, actor=GRACE, approve=True)
+    await core.ops.requests.decide(request.id, actor=GRACE, approve=True)
     await core.pass_time()
     actions = [e.action for e in reversed(await core.services.store.list_audit(request_id=request.id))]
     assert actions == ["requested", "pending", "approved", "executing", "sync_started", "sync_succeeded"]
@@ -89,7 +89,7 @@ async def test_every_transition_writes_its_audit_event_executing_included(core: 
 async def test_the_intent_is_recorded_before_the_post_with_the_plans_revisions(core: World) -> None:
     request = await pending(core)
     before = core.clock()
-    started = await core.ops.decide(request.id, actor=GRACE, approve=True)
+    started = await core.ops.requests.decide(request.id, actor=GRACE, approve=True)
     assert started.start_intent is not None
     assert before <= started.start_intent.sent_at <= core.clock()
     assert (started.start_intent.source_revision_id, started.start_intent.target_revision_id) == (
@@ -118,7 +118,7 @@ async def test_a_failing_plan_check_is_retried_later_instead_of_leaving_the_requ
 ) -> None:
     request = await pending(core)
     core.sandbox.faults.add("GET", LATEST, 400)  # an error the client does not retry itself
-    approved = await core.ops.decide(request.id, actor=GRACE, approve=True)
+    approved = await core.ops.requests.decide(request.id, actor=GRACE, approve=True)
     assert (approved.state, approved.attempts, approved.lease_owner) == ("approved", 1, None)
 
     later(core, 3)
@@ -133,7 +133,7 @@ async def test_a_plan_check_that_keeps_failing_fails_the_request_with_the_reason
 ) -> None:
     request = await pending(core)
     core.sandbox.faults.add("GET", LATEST, 400, times=10_000)
-    await core.ops.decide(request.id, actor=GRACE, approve=True)
+    await core.ops.requests.decide(request.id, actor=GRACE, approve=True)
     for _ in range(20):
         later(core, 60)
         await core.watcher.tick()
@@ -148,11 +148,11 @@ async def test_a_plan_check_that_keeps_failing_fails_the_request_with_the_reason
 
 async def test_a_stale_plan_at_approval_fails_the_request_with_the_facts(core: World) -> None:
     stale = await pending(core)
-    moving = (await core.ops.request_sync("dev", "prod", actor=LINUS)).request
-    await core.ops.decide(moving.id, actor=GRACE, approve=True)
+    moving = (await core.ops.requests.request_sync("dev", "prod", actor=LINUS)).request
+    await core.ops.requests.decide(moving.id, actor=GRACE, approve=True)
     await core.pass_time()
 
-    failed = await core.ops.decide(stale.id, actor=LINUS, approve=True)
+    failed = await core.ops.requests.decide(stale.id, actor=LINUS, approve=True)
     assert failed.state == "failed"
     assert failed.result is not None
     assert failed.result.cause == "stale_plan"
@@ -185,8 +185,8 @@ async def test_a_task_that_proves_ownership_is_adopted_once_it_shows_the_plans_r
 async def test_recovery_never_adopts_another_requests_task(core: World) -> None:
     orphan = await died_after(core, await pending(core), "approved", "executing")
     later(core, 1)
-    other = await core.ops.request_sync("dev", "test", actor=ADA)
-    running = await core.ops.decide(other.request.id, actor=GRACE, approve=True)
+    other = await core.ops.requests.request_sync("dev", "test", actor=ADA)
+    running = await core.ops.requests.decide(other.request.id, actor=GRACE, approve=True)
     assert running.anaplan_task_id is not None
     # A task nobody at alm-bot started, into the orphan's target, after its intent:
     foreign = await core.services.client.alm(seed.PROD_MODEL_ID).sync_models(

@@ -21,8 +21,8 @@ async def core(database_url: str) -> AsyncIterator[World]:
 
 
 async def _approved_sync(core: World) -> str:
-    outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
-    await core.ops.decide(outcome.request.id, actor=GRACE, approve=True)
+    outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
+    await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
     return str(outcome.request.id)
 
 
@@ -53,7 +53,7 @@ async def test_a_watcher_restarted_mid_task_reports_the_result_once(core: World)
 
 
 async def test_a_notice_that_fails_three_times_is_delivered_once_later(core: World) -> None:
-    await core.ops.request_sync("dev", "prod", actor=ADA)
+    await core.ops.requests.request_sync("dev", "prod", actor=ADA)
     core.notifier.fail_times = 3
     for _ in range(6):
         await core.watcher.tick()
@@ -66,7 +66,7 @@ async def test_a_notice_that_fails_three_times_is_delivered_once_later(core: Wor
 
 async def test_two_watchers_deliver_every_notice_exactly_once(core: World) -> None:
     for _ in range(5):
-        await core.ops.request_sync("dev", "prod", actor=ADA)
+        await core.ops.requests.request_sync("dev", "prod", actor=ADA)
     one, two = core.new_watcher(), core.new_watcher()
     async with anyio.create_task_group() as tg:
         tg.start_soon(one.tick)
@@ -168,7 +168,7 @@ async def test_run_stops_cleanly_when_cancelled_and_releases_its_leases(core: Wo
 
 async def _orphaned_execution(core: World) -> str:
     """A request moved to executing by a process that died before it recorded Anaplan's task."""
-    outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
+    outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
     async with core.services.store.transaction() as tx:
         await tx.transition(outcome.request.id, {"pending"}, "approved", decided_by_id=GRACE.id)
         await tx.transition(outcome.request.id, {"approved"}, "executing")
