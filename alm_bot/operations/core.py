@@ -5,9 +5,11 @@ Front ends (Slack, MCP, CLI) parse what a person typed, call the concept that ow
 ``ops.resolve``, ``ops.get_request`` …); changes that need no approval on ``ops.immediate``
 (`ImmediateChanges`: ``create_revision``, ``start_comparison``); requests and decisions on
 ``ops.requests`` (`Requests`: ``request_sync``, ``request_status_change``, ``decide``,
-``check_may_decide``, ``cancel``); who approves on ``ops.execution.approvers``. They share one
-`Lifecycle`; the watcher gets ``ops.watching`` (`WatchedWork`), a narrow interface of its own.
-This class only wires them: no method here repeats a concept's signature.
+``check_may_decide``, ``cancel``); approval policies and counted approvals on ``ops.approvals``
+(`Approvals`); who approves on ``ops.execution.approvers``. They share one `Lifecycle`; the
+watcher gets ``ops.watching`` (`WatchedWork`), a narrow interface of its own. This class wires them;
+its one method of its own, `explain_policy`, is a read that needs two of them (the model's
+resolution and its policy). No method here repeats a concept's signature.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from alm_bot.anaplan import AnaplanClient
+from alm_bot.approval_policy import PolicyExplained
 from alm_bot.changes import Changes
 from alm_bot.config import Settings
 from alm_bot.directory import ModelDirectory
+from alm_bot.operations.approvals import Approvals
 from alm_bot.operations.execution import Execution
 from alm_bot.operations.immediate import ImmediateChanges
 from alm_bot.operations.lifecycle import Lifecycle
@@ -55,8 +59,17 @@ class Operations(Reads):
         self.lifecycle = Lifecycle(store, clock, self.changes)
         self.ownership = Ownership(store, clock, owner or default_owner())
         self.execution = Execution(client, self.directory, self.lifecycle, self.ownership, settings)
-        self.requests = Requests(self, self.lifecycle, self.execution, self.ownership)
+        self.approvals = Approvals(store, settings, self.lifecycle)
+        self.requests = Requests(self, self.lifecycle, self.execution, self.ownership, self.approvals)
         self.immediate = ImmediateChanges(self, clock)
         recording = Recording(self.lifecycle, self.directory)
         recovery = Recovery(client, store, self.directory, self.execution)
-        self.watching = WatchedWork(client, store, settings, self.lifecycle, recording, recovery)
+        self.watching = WatchedWork(
+            client, store, settings, self.lifecycle, recording, recovery, self.approvals
+        )
+
+    async def explain_policy(self, model: str) -> PolicyExplained:
+        """The approval rules for changes into ``model`` (resolved in Anaplan: name, protection)."""
+        info = await self.resolve(model)
+        policy = self.approvals.policy_for({info.alias or info.name: info.id})
+        return PolicyExplained(info.label, info.id, info.protected, policy)
