@@ -44,6 +44,7 @@ from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 
 from alm_bot.actor import Actor, Origin
+from alm_bot.changes import Changes
 from alm_bot.config import load_settings
 from alm_bot.mcp import build_mcp_server
 from alm_bot.notify import DeliveryReceipt, Notice, Notifier
@@ -88,6 +89,7 @@ __all__ = [
     "migrated_sqlite_copy",
     "open_world",
     "text_of",
+    "until_changed",
 ]
 
 T = TypeVar("T")
@@ -268,13 +270,7 @@ class World:
 
     async def until(self, check: Callable[[], Awaitable[T | None]], what: str) -> T:
         """Wait until ``check()`` returns a value (returned), on the lifecycle's change event."""
-        try:
-            with anyio.fail_after(WAIT):
-                found = await self.services.changes.wait_until(check, max_wait=math.inf, recheck=_RECHECK)
-        except TimeoutError:
-            raise AssertionError(f"gave up after {WAIT:g}s waiting for {what}") from None
-        assert found is not None
-        return found
+        return await until_changed(self.services.changes, check, what)
 
     async def eventually(self, check: Callable[[], Awaitable[bool]], what: str) -> None:
         """`until` for a yes/no check."""
@@ -334,6 +330,18 @@ class World:
         return sum(
             1 for e in self.sandbox.request_log if e.method == "POST" and e.path.endswith("/syncTasks")
         )
+
+
+async def until_changed(changes: Changes, check: Callable[[], Awaitable[T | None]], what: str) -> T:
+    """``check()``'s first value, re-checked after each change ``changes`` publishes (and every
+    `_RECHECK` s, for the writes that publish none); `AssertionError` naming ``what`` after `WAIT` s."""
+    try:
+        with anyio.fail_after(WAIT):
+            found = await changes.wait_until(check, max_wait=math.inf, recheck=_RECHECK)
+    except TimeoutError:
+        raise AssertionError(f"gave up after {WAIT:g}s waiting for {what}") from None
+    assert found is not None
+    return found
 
 
 # --- reading what Slack shows ----------------------------------------------------------------------
