@@ -16,6 +16,7 @@ from alm_bot.errors import (
     NextStep,
     NotAllowed,
     NothingToSync,
+    Refusal,
     RequestNotPending,
 )
 from alm_bot.sandbox import seed
@@ -115,8 +116,7 @@ async def test_a_request_nobody_decides_expires_and_is_never_called_rejected(cor
 
     with pytest.raises(RequestNotPending) as refused:
         await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
-    assert "expired" in str(refused.value).lower()
-    assert "rejected" not in str(refused.value).lower()
+    assert (refused.value.state, refused.value.decided_by) == ("expired", None)
 
 
 async def test_an_expired_request_cannot_be_approved_before_the_watcher_notices(core: World) -> None:
@@ -139,24 +139,23 @@ async def test_approval_of_a_stale_plan_is_refused_and_changes_nothing(core: Wor
     assert decided.result.cause == "stale_plan"
     assert decided.result.stale is not None
     assert (decided.result.stale.planned, decided.result.stale.current) == (seed.R2_NAME, seed.R4_NAME)
-    assert "stale" in str(decided.result.message)
     assert core.sync_posts() == 1
 
 
 @pytest.mark.parametrize(
     ("actor", "expected"),
     [
-        (ADA, "someone else must approve"),
-        (MALLORY, "approve"),
-        (Actor("U0APPROVER1", "Grace", "mcp"), "by a person in Slack"),
+        (ADA, Refusal.OWN_REQUEST),
+        (MALLORY, Refusal.NOT_AN_APPROVER),
+        (Actor("U0APPROVER1", "Grace", "mcp"), Refusal.ASSISTANT_CANNOT_DECIDE),
     ],
     ids=["requester", "non-approver", "assistant"],
 )
-async def test_people_who_may_not_decide_are_refused(core: World, actor: Actor, expected: str) -> None:
+async def test_people_who_may_not_decide_are_refused(core: World, actor: Actor, expected: Refusal) -> None:
     outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
     with pytest.raises(NotAllowed) as refused:
         await core.ops.requests.decide(outcome.request.id, actor=actor, approve=True)
-    assert expected in str(refused.value)
+    assert (refused.value.reason, refused.value.request_id) == (expected, outcome.request.id)
     assert (await core.ops.get_request(outcome.request.id)).state == "pending"
 
 
@@ -241,7 +240,7 @@ async def test_taking_a_protected_model_offline_needs_approval_then_happens(core
 async def test_creating_a_revision_on_a_deployed_model_is_refused_with_advice(core: World) -> None:
     with pytest.raises(InvalidArgument) as refused:
         await core.ops.immediate.create_revision("prod", "Q4", "", actor=ADA)
-    assert "standard-mode" in str(refused.value)
+    assert refused.value.argument == "model"
     revision = await core.ops.immediate.create_revision("dev", "Q4 plan", "new module", actor=ADA)
     assert revision.name == "Q4 plan"
 
