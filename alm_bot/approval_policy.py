@@ -164,7 +164,9 @@ class ApprovalProgress:
         parts = [s.stage.approvers for s in self.stages if not s.met]
         if self.escalated and not self.met:
             parts.append(self.policy.escalate_to)
-        return _union(parts)
+        everyone = _union(parts)
+        approved = {a.person_id for a in self.approvals}  # an approval counts once: theirs is in
+        return Approvers(tuple(u for u in everyone.users if u not in approved), everyone.groups)
 
 
 def groups_named(settings: Settings) -> tuple[str, ...]:

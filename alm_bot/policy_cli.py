@@ -13,12 +13,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from alm_bot.approval_policy import EffectivePolicy, PolicyExplained
+    from alm_bot.approval_policy import ApprovalProgress, EffectivePolicy, PolicyExplained
     from alm_bot.errors import Approvers
 
     Subparsers = argparse._SubParsersAction[Any]
 
-__all__ = ["add_policy_command", "explained_json", "explained_text"]
+__all__ = ["add_policy_command", "approvals_view", "explained_json", "explained_text"]
 
 
 def add_policy_command(sub: Subparsers) -> None:
@@ -98,6 +98,23 @@ def policy_json(policy: EffectivePolicy) -> dict[str, Any]:
         "escalate_to": [*policy.escalate_to.users, *policy.escalate_to.groups],
         "expires_after_seconds": _seconds(policy.expires_after),
     }
+
+
+def approvals_view(progress: ApprovalProgress) -> dict[str, Any]:
+    """A request's approvals for ``requests show``/``approve``: the count, who, and the stages."""
+    view: dict[str, Any] = {
+        "approvals": f"{progress.counted} of {progress.required}",
+        "approved_by": [a.person_id for s in progress.stages for a in s.approved_by],
+    }
+    if progress.policy.staged:
+        view["stages"] = [
+            f"{n} {s.stage.name}".rstrip() + f": {len(s.approved_by)} of {s.stage.count}"
+            for n, s in enumerate(progress.stages, start=1)
+        ]
+    if not progress.met:
+        still = progress.still_possible()
+        view["can_still_approve"] = [*still.users, *still.groups]
+    return view
 
 
 def _who(approvers: Approvers) -> str:

@@ -42,7 +42,7 @@ from alm_bot.store.approvals import (
     nudges_query,
 )
 
-__all__ = ["Approvals"]
+__all__ = ["Approvals", "request_policy", "stored_progress"]
 
 _NUDGE_BATCH: Final = 200
 
@@ -63,9 +63,7 @@ class Approvals:
         return policy_for(self.settings, model_ids)
 
     def policy_of(self, request: ApprovalRequest) -> EffectivePolicy:
-        plan = request.plan
-        refs = [t.model for t in plan.targets] if isinstance(plan, SyncPlan) else [plan.model]
-        return self.policy_for({(r.alias or r.name or r.id): r.id or request.target_model_id for r in refs})
+        return request_policy(self.settings, request)
 
     @property
     def nudging(self) -> bool:
@@ -79,9 +77,7 @@ class Approvals:
 
     async def progress(self, request: ApprovalRequest) -> ApprovalProgress:
         """Where ``request`` stands against its policy, as stored now."""
-        rows = await self.store.select(ApprovalRow, approvals_query(request.id))
-        nudges = await self.store.select(ApprovalNudge, nudges_query([request.id]))
-        return _progress(self.policy_of(request), rows, nudges)
+        return await stored_progress(self.store, self.settings, request)
 
     # --- approving --------------------------------------------------------------------------------
 
@@ -197,6 +193,20 @@ class Approvals:
                     f"escalated:{user}:{locked.id}",
                 )
         return True
+
+
+def request_policy(settings: Settings, request: ApprovalRequest) -> EffectivePolicy:
+    """The policy of a request: the strictest of its targets' (every target of a release)."""
+    plan = request.plan
+    refs = [t.model for t in plan.targets] if isinstance(plan, SyncPlan) else [plan.model]
+    return policy_for(settings, {(r.alias or r.name or r.id): r.id or request.target_model_id for r in refs})
+
+
+async def stored_progress(store: Store, settings: Settings, request: ApprovalRequest) -> ApprovalProgress:
+    """Where ``request`` stands against its policy, as stored now (reads only the database)."""
+    rows = await store.select(ApprovalRow, approvals_query(request.id))
+    nudges = await store.select(ApprovalNudge, nudges_query([request.id]))
+    return _progress(request_policy(settings, request), rows, nudges)
 
 
 def _progress(
