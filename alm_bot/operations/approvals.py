@@ -26,7 +26,7 @@ from alm_bot.approval_policy import (
     progress,
 )
 from alm_bot.config import Settings
-from alm_bot.errors import ApprovalNotCounted
+from alm_bot.errors import ApprovalNotCounted, Refusal
 from alm_bot.notify import CARD, user_destination
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.records import ApprovalEscalated, ApprovalReminder, NoticePayload, RequestUpdated, SyncPlan
@@ -239,9 +239,9 @@ def _not_counted(request_id: str, counted: ApprovalProgress, *, already: bool) -
         )
     return ApprovalNotCounted(
         message,
+        reason=Refusal.ALREADY_APPROVED if already else Refusal.STAGES_COMPLETE,
         request_id=request_id,
         approvals=counted.counted,
         required=counted.required,
         still_possible=counted.still_possible(),
-        already=already,
     )
