@@ -7,7 +7,8 @@
 2. claim due tracked tasks under a lease and poll Anaplan for them, with bounded concurrency and
    inside the request budget (at most N requests in any second; a 429's Retry-After pauses it). A
    running task is polled densely only around the end its target's past tasks let expect, sparsely
-   before (`alm_bot.pacing`); a finished task moves its request to succeeded/failed exactly once;
+   before (`alm_bot.pacing`); a finished task moves its request to succeeded/failed exactly once
+   (a successful sync is verified first: `alm_bot.evidence.verification`);
 3. claim due outbox rows and hand each to the `Notifier`; failures are retried with backoff, and a
    delivered row is never delivered again.
 
@@ -262,6 +263,9 @@ class Watcher:
             if not verdict.successful:
                 fields["title"] = verdict.title
                 fields["message"] = verdict.detail
+        if task.kind == "sync" and fields["successful"]:
+            async with self._budget.slot():  # the checks after a sync count against the budget too
+                fields["verification"] = await self.work.verify_sync(task)
         if (
             task.kind == "comparison_summary"
             and isinstance(info, CompletedReportTask)

@@ -27,6 +27,7 @@ from alm_bot.approval_policy import (
 )
 from alm_bot.config import Settings
 from alm_bot.errors import ApprovalNotCounted, Refusal
+from alm_bot.evidence.digest import with_plan_digest
 from alm_bot.notify import CARD, user_destination
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.records import ApprovalEscalated, ApprovalReminder, NoticePayload, RequestUpdated, SyncPlan
@@ -113,14 +114,15 @@ class Approvals:
                     {"pending"},
                     "approved",
                     actor=actor,
-                    detail={**detail, **facts},
+                    detail=with_plan_digest({**detail, **facts}),
                     also=also,
                     **move,
                 )
                 if moved is None:
                     raise await self.lifecycle.not_pending(tx, locked.id)
                 return moved
-            await tx.audit("approval_counted", actor, locked.id, locked.target_model_id, {**detail, **facts})
+            counted_detail = with_plan_digest({**detail, **facts})(locked)  # each approval covers this plan
+            await tx.audit("approval_counted", actor, locked.id, locked.target_model_id, counted_detail)
             moment = f"approval:{counted.counted}"
             await self.lifecycle.enqueue(
                 tx, locked, RequestUpdated(request_id=locked.id), CARD, moment=moment

@@ -13,11 +13,12 @@ from typing import Any
 from alm_bot.anaplan import AnaplanClient, SummaryReport
 from alm_bot.anaplan.models import CompletedReportTask, CompletedSyncTask, PendingTask
 from alm_bot.config import Settings
+from alm_bot.evidence.verification import verify_sync
 from alm_bot.operations.approvals import Approvals
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.recording import Recording
 from alm_bot.operations.recovery import Recovery
-from alm_bot.records import TaskOutcome, TaskProgress
+from alm_bot.records import SyncPlan, TaskOutcome, TaskProgress, Verification
 from alm_bot.store import ApprovalRequest, OutboxRow, Store, TrackedTask
 
 __all__ = ["AnyTask", "WatchedWork"]
@@ -90,6 +91,13 @@ class WatchedWork:
 
     async def fetch_summary(self, task: TrackedTask, info: CompletedReportTask) -> SummaryReport:
         return await self._client.alm(task.model_id).get_comparison_summary(info)
+
+    async def verify_sync(self, task: TrackedTask) -> Verification | None:
+        """After a successful sync: check its target (`alm_bot.evidence.verification`)."""
+        request = await self._store.get_request(task.request_id) if task.request_id else None
+        if request is None or not isinstance(request.plan, SyncPlan):
+            return None
+        return await verify_sync(self._client, request.plan, self.clock())
 
     async def note_progress(self, task: TrackedTask, step: str, progress: float | None) -> None:
         """A sync moved to a new step: a progress line in the card's thread."""

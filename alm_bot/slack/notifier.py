@@ -45,6 +45,7 @@ from alm_bot.slack import approval_view, notices
 from alm_bot.slack.card_ref import card_location, card_ref
 from alm_bot.slack.cards import approval_card, request_title
 from alm_bot.slack.delivery import dm_channel, update
+from alm_bot.slack.evidence_replies import notes_reply, verified_reply
 from alm_bot.slack.formatting import is_slack_user
 from alm_bot.slack.message import Message
 from alm_bot.slack.once import NoticePoster
@@ -58,7 +59,15 @@ _CARD_REDRAWS: Final = frozenset(
     {"approval_needed", "request_updated", "request_decided", "request_expired", "request_cancelled"}
 )
 _THREAD_REPLIES: Final = frozenset(
-    {"task_progress", "task_finished", "decided_outside_slack", "approval_reminder", "approval_escalated"}
+    {
+        "task_progress",
+        "task_finished",
+        "decided_outside_slack",
+        "approval_reminder",
+        "approval_escalated",
+        "sync_verified",
+        "release_notes",
+    }
 )
 
 
@@ -144,6 +153,10 @@ class SlackNotifier:
                 reply = await self._policy_reply(payload, request)
             elif notice.kind == "decided_outside_slack":
                 reply = notices.break_glass_reply(request)
+            elif notice.kind == "sync_verified":
+                reply = verified_reply(request)
+            elif notice.kind == "release_notes":
+                reply = notes_reply(request, await self._ops.release_notes(request.id))
             else:
                 reply = notices.finished_reply(request)
             await self._poster.post(notice.id, posted.channel, reply, thread_ts=posted.ts)
