@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 from alm_bot.audit_cli import add_audit_command
 from alm_bot.cli_wording import in_cli_words
 from alm_bot.errors import AlmBotError, ConfigError
+from alm_bot.policy_cli import add_policy_command
 from alm_bot.stats_cli import add_stats_command
 
 if TYPE_CHECKING:
@@ -299,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(sub)
     _add_check(sub)
     add_stats_command(sub)
+    add_policy_command(sub)
     add_audit_command(sub)
     _add_anaplan(sub)
     return parser

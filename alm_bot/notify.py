@@ -49,6 +49,8 @@ NoticeKind = Literal[
     "decided_outside_slack",  # a break-glass decision (CLI): the approvers review it
     "card_refused",  # Slack keeps refusing this request's card: tell the requester (DM)
     "notices_recovered",  # Slack accepts notices again after refusing some: tell the approvals channel
+    "approval_reminder",  # a request still waits: remind, in the card's thread, who can approve
+    "approval_escalated",  # more people may approve now: say so in the thread, DM each of them
 ]
 NOTICE_KINDS: Final[tuple[str, ...]] = NoticeKind.__args__  # type: ignore[attr-defined]
 

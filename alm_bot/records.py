@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from alm_bot.anaplan.models import SummaryReport
 
 __all__ = [
+    "ApprovalEscalated",
     "ApprovalNeeded",
+    "ApprovalReminder",
     "CardRefused",
     "ComparisonReady",
     "DecidedOutsideSlack",
@@ -235,6 +237,18 @@ class DecidedOutsideSlack(_AboutRequest):
     kind: Literal["decided_outside_slack"] = "decided_outside_slack"
 
 
+class ApprovalReminder(_AboutRequest):
+    """The request still waits after ``remind_after``: a reminder in the card's thread."""
+
+    kind: Literal["approval_reminder"] = "approval_reminder"
+
+
+class ApprovalEscalated(_AboutRequest):
+    """After ``escalate_after`` the ``escalate_to`` people may approve too: told in the thread and by DM."""
+
+    kind: Literal["approval_escalated"] = "approval_escalated"
+
+
 class CardRefused(_AboutRequest):
     """Slack keeps refusing this request's card: the requester is told (``error``: Slack's code)."""
 
@@ -274,6 +288,8 @@ NoticePayload = Annotated[
     | SyncVerified
     | ReleaseNotesReady
     | DecidedOutsideSlack
+    | ApprovalReminder
+    | ApprovalEscalated
     | CardRefused
     | NoticesRecovered
     | ComparisonReady,

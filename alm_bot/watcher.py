@@ -2,7 +2,8 @@
 
 `tick()` does one pass and is what tests drive:
 
-1. expire pending requests whose time is up (the card will say EXPIRED — never "rejected");
+1. expire pending requests whose time is up (the card will say EXPIRED — never "rejected"), and
+   remind or escalate those that waited past their policy's ``remind_after``/``escalate_after``;
 2. claim due tracked tasks under a lease and poll Anaplan for them, with bounded concurrency and
    inside the request budget (at most N requests in any second; a 429's Retry-After pauses it). A
    running task is polled densely only around the end its target's past tasks let expect, sparsely
@@ -55,6 +56,7 @@ class TickReport:
     """What one pass did; `busy` means a batch was full, so another pass should follow at once."""
 
     expired: int = 0
+    nudged: int = 0
     polled: int = 0
     finished: int = 0
     delivered: int = 0
@@ -160,6 +162,7 @@ class Watcher:
         """One pass: expire, poll, deliver."""
         report = TickReport()
         report.expired = await self._expire_requests()
+        report.nudged = await self.work.nudge_due(self._clock())
         await self._recover_orphans()
         await self._poll_tasks(report)
         if self._deliver_notices is True or (callable(self._deliver_notices) and self._deliver_notices()):

@@ -79,9 +79,10 @@ def register_resources(server: MCPServer, deps: ToolDeps, specs: Sequence[ToolSp
         ops = await _ops(deps)
         try:
             found = await ops.get_request(request_id)
+            progress = await ops.approvals.progress(found) if found.plan.protected else None
         except AlmBotError as exc:
             raise ResourceError(str(exc)) from exc
-        return request_out(found).model_dump_json(indent=2)
+        return request_out(found, progress).model_dump_json(indent=2)
 
     @server.resource(
         "alm://requests/{request_id}/notes",

@@ -14,6 +14,7 @@ from alm_bot.anaplan import AnaplanClient, SummaryReport
 from alm_bot.anaplan.models import CompletedReportTask, CompletedSyncTask, PendingTask
 from alm_bot.config import Settings
 from alm_bot.evidence.verification import verify_sync
+from alm_bot.operations.approvals import Approvals
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.recording import Recording
 from alm_bot.operations.recovery import Recovery
@@ -36,6 +37,7 @@ class WatchedWork:
         lifecycle: Lifecycle,
         recording: Recording,
         recovery: Recovery,
+        approvals: Approvals,
     ) -> None:
         self._client = client
         self._store = store
@@ -44,11 +46,16 @@ class WatchedWork:
         self._lifecycle = lifecycle
         self._recording = recording
         self._recovery = recovery
+        self._approvals = approvals
 
     # --- requests ----------------------------------------------------------------------------------
 
     async def expire_due(self, now: datetime) -> list[ApprovalRequest]:
         return await self._lifecycle.expire_due(now)
+
+    async def nudge_due(self, now: datetime) -> int:
+        """Remind and escalate pending requests that waited past their policy's times."""
+        return await self._approvals.nudge_due(now)
 
     async def settle_unsettled(self, now: datetime) -> int:
         """Take up requests whose owner is gone (`Recovery.settle`)."""

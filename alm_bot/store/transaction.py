@@ -183,6 +183,10 @@ class Transaction:
     async def get_request(self, request_id: str) -> ApprovalRequest | None:
         return await get_request(self._connection, request_id)
 
+    async def select(self, model: type[_Row], query: sa.Select[Any]) -> list[_Row]:
+        """A read inside this transaction: detached snapshots of its rows."""
+        return [row_to(model, row) for row in await self._connection.execute(query)]
+
     async def track_task(
         self,
         kind: TaskKind,
