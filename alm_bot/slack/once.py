@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from pydantic import BaseModel, ConfigDict, ValidationError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -143,12 +144,34 @@ class NoticePoster:
             )
 
 
+class _Carried(BaseModel):
+    """The metadata payload alm-bot's notices carry (`notice_metadata`)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+    dedupe_key: str | None = None
+
+
+class _Metadata(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    event_type: str | None = None
+    event_payload: _Carried | None = None
+
+
+class _Posted(BaseModel):
+    """Of a message in Slack's history, only what tells whether it is one of our notices."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+    metadata: _Metadata | None = None
+
+
 def _carries(message: dict[str, Any], key: str) -> bool:
-    metadata = message.get("metadata") or {}
-    if not isinstance(metadata, dict) or metadata.get("event_type") != NOTICE_EVENT:
+    try:
+        metadata = _Posted.model_validate(message).metadata
+    except ValidationError:  # someone else's metadata, of another shape
         return False
-    payload = metadata.get("event_payload") or {}
-    return isinstance(payload, dict) and payload.get("dedupe_key") == key
+    if metadata is None or metadata.event_type != NOTICE_EVENT or metadata.event_payload is None:
+        return False
+    return metadata.event_payload.dedupe_key == key
 
 
 def _answered(exc: SlackApiError) -> bool:

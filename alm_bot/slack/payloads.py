@@ -229,7 +229,7 @@ def _form_body(text: str) -> SlackRequest:
 
 def _interactive(payload: dict[str, Any]) -> SlackRequest:
     _not_a_command(payload)
-    kind = payload.get("type")
+    kind = _kind(payload)
     if kind == "block_actions":
         _check(_BlockActions, payload, "block_actions payload")
         return SlackRequest("block_actions", payload)
@@ -243,7 +243,7 @@ def _interactive(payload: dict[str, Any]) -> SlackRequest:
 
 def _json_body(body: dict[str, Any]) -> SlackRequest:
     _not_a_command(body)
-    kind = body.get("type")
+    kind = _kind(body)
     if kind == "event_callback":
         _check(_EventCallback, body, "event callback")
         if body["event"]["type"] == "app_home_opened":
@@ -255,6 +255,21 @@ def _json_body(body: dict[str, Any]) -> SlackRequest:
     if not isinstance(kind, str):
         raise MalformedRequest("the JSON body has no type")
     return SlackRequest("other", body)
+
+
+class _Kind(BaseModel):
+    """The ``type`` field a Slack body names its kind by; the kind's own shape checks the rest."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+    type: str | None = None
+
+
+def _kind(body: dict[str, Any]) -> str | None:
+    """The body's ``type``, or None when it has none or it is not a string."""
+    try:
+        return _Kind.model_validate(body).type
+    except ValidationError:
+        return None
 
 
 def _not_a_command(body: dict[str, Any]) -> None:
