@@ -97,7 +97,7 @@ class WatchedWork:
         request = await self._store.get_request(task.request_id) if task.request_id else None
         if request is None or not isinstance(request.plan, SyncPlan):
             return None
-        return await verify_sync(self._client, request.plan, self.clock())
+        return await verify_sync(self._client, request.plan, self.clock(), task.model_id)
 
     async def note_progress(self, task: TrackedTask, step: str, progress: float | None) -> None:
         """A sync moved to a new step: a progress line in the card's thread."""

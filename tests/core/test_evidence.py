@@ -7,9 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 from core_stack import ADA, APPROVER, OTHER_APPROVER, CoreStack, open_core
+from store_builders import SYNC_PLAN, new_request
 
 from alm_bot.evidence.digest import plan_digest
 from alm_bot.evidence.export import request_record
+from alm_bot.evidence.notes import release_notes
+from alm_bot.records import ModelRef
 from alm_bot.sandbox import seed
 from alm_bot.store import ApprovalRequest, AuditEvent
 
@@ -138,3 +141,13 @@ async def test_with_two_approvals_required_notes_and_export_name_both_and_the_pl
     assert f"- Approved by {OTHER_APPROVER.name} (" in notes
     assert record["approved_by"] == [APPROVER.name, OTHER_APPROVER.name]
     assert record["approval_covers_execution"] is True
+
+
+def test_the_notes_of_a_release_into_two_targets_show_each_ones_changes() -> None:
+    prod = SYNC_PLAN.target
+    test = prod.model_copy(update={"model": ModelRef(id="E" * 32, name="FP&A TEST")})
+    plan = SYNC_PLAN.model_copy(update={"targets": (prod, test)})
+    notes = release_notes(new_request(plan=plan, state="requested"), [])
+    assert notes.startswith("# Release notes: R1 → FP&A PROD, FP&A TEST\n")
+    assert "## What changed in FP&A PROD" in notes
+    assert "## Data-loss radar in FP&A TEST" in notes
