@@ -28,6 +28,7 @@ __all__ = [
     "ModelRef",
     "NoticePayload",
     "NoticesRecovered",
+    "OnFailure",
     "Plan",
     "RequestCancelled",
     "RequestDecided",
@@ -39,6 +40,7 @@ __all__ = [
     "StatusPlan",
     "SyncPlan",
     "SyncTarget",
+    "TargetFinished",
     "TaskFinished",
     "TaskOutcome",
     "TaskProgress",
@@ -73,21 +75,36 @@ class SyncTarget(Record):
     summary_task_id: str | None = None
     summary: SummaryReport | None = None
     summary_error: str | None = None
+    wave: int = 0  # a release runs its targets wave by wave, 0 first; a plain sync has one wave
+
+
+OnFailure = Literal["stop", "continue"]
 
 
 class SyncPlan(Record):
-    """Sync ``source_revision`` of ``source`` into each target."""
+    """Sync ``source_revision`` of ``source`` into each target, wave by wave (a release).
+
+    A plain sync is a release with one target. ``on_failure``: whether a failed target stops the
+    waves after it (``stop``) or not; ``release``: the configured release group it came from, if any.
+    """
 
     operation: Literal["sync"] = "sync"
     source: ModelRef
     source_revision: RevisionRef
     targets: tuple[SyncTarget, ...] = Field(min_length=1)
     protected: bool = False
+    on_failure: OnFailure = "stop"
+    release: str | None = None
 
     @property
     def target(self) -> SyncTarget:
-        """The target (requests have one target today)."""
+        """The first target (the only one of a plain sync)."""
         return self.targets[0]
+
+    @property
+    def is_release(self) -> bool:
+        """More than one target: shown and told per target."""
+        return len(self.targets) > 1
 
 
 class StatusPlan(Record):
@@ -171,6 +188,13 @@ class TaskFinished(_AboutRequest):
     kind: Literal["task_finished"] = "task_finished"
 
 
+class TargetFinished(_AboutRequest):
+    """One target of a release ended (synced, failed, dropped): a line in the card's thread."""
+
+    kind: Literal["target_finished"] = "target_finished"
+    position: int
+
+
 class TaskProgress(_AboutRequest):
     kind: Literal["task_progress"] = "task_progress"
     step: str
@@ -218,6 +242,7 @@ NoticePayload = Annotated[
     | RequestExpired
     | RequestCancelled
     | TaskFinished
+    | TargetFinished
     | TaskProgress
     | DecidedOutsideSlack
     | CardRefused

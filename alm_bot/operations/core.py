@@ -55,7 +55,7 @@ class Operations(Reads):
         self.execution = Execution(client, self.directory, self.lifecycle, self.ownership, settings)
         self.requests = Requests(self, self.lifecycle, self.execution, self.ownership)
         self.immediate = ImmediateChanges(self, clock)
-        recording = Recording(self.lifecycle, self.directory)
+        recording = Recording(self.lifecycle, self.directory, self.execution.releases)
         recovery = Recovery(client, store, self.directory, self.execution)
         self.watching = WatchedWork(client, store, settings, self.lifecycle, recording, recovery)
 

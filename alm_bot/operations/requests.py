@@ -20,7 +20,7 @@ from alm_bot.operations.ownership import Ownership
 from alm_bot.operations.planning import model_ref, plan_record, plan_sync, start_plan_summary
 from alm_bot.operations.reads import Reads
 from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
-from alm_bot.records import DecidedOutsideSlack, Plan, StatusPlan
+from alm_bot.records import DecidedOutsideSlack, Plan, StatusPlan, SyncPlan
 from alm_bot.store import ApprovalRequest
 
 __all__ = ["Requests"]
@@ -186,6 +186,8 @@ class Requests:
                     **lease,
                 )
             )
+            if isinstance(plan, SyncPlan):
+                await tx.runs.insert(request.id, plan)
             await tx.audit(
                 "requested",
                 actor,
