@@ -8,7 +8,7 @@ them (`ImmediateChanges`, `Requests`, `Execution`), which share one `Lifecycle`;
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -25,9 +25,10 @@ from alm_bot.operations.ownership import Ownership, default_owner
 from alm_bot.operations.reads import Reads
 from alm_bot.operations.recording import Recording
 from alm_bot.operations.recovery import Recovery
+from alm_bot.operations.release_requests import ReleaseRequests, ReleaseSpec
 from alm_bot.operations.requests import Requests
 from alm_bot.operations.watching import WatchedWork
-from alm_bot.store import ApprovalRequest, Store
+from alm_bot.store import ApprovalRequest, Store, TargetRun
 
 __all__ = ["Operations"]
 
@@ -54,6 +55,7 @@ class Operations(Reads):
         self.ownership = Ownership(store, clock, owner or default_owner())
         self.execution = Execution(client, self.directory, self.lifecycle, self.ownership, settings)
         self.requests = Requests(self, self.lifecycle, self.execution, self.ownership)
+        self.releases = ReleaseRequests(self.requests)
         self.immediate = ImmediateChanges(self, clock)
         recording = Recording(self.lifecycle, self.directory, self.execution.releases)
         recovery = Recovery(client, store, self.directory, self.execution)
@@ -84,6 +86,18 @@ class Operations(Reads):
         self, source: str, target: str, revision: str | None = None, *, actor: Actor
     ) -> RequestOutcome:
         return await self.requests.request_sync(source, target, revision, actor=actor)
+
+    async def request_release(self, spec: ReleaseSpec, *, actor: Actor) -> RequestOutcome:
+        """One source revision into several targets, wave by wave (`ReleaseRequests`)."""
+        return await self.releases.request_release(spec, actor=actor)
+
+    async def drop_targets(self, request_id: str, targets: Sequence[str], *, actor: Actor) -> RequestOutcome:
+        """The requester drops targets a release's preflight blocked; the rest goes on."""
+        return await self.releases.drop_targets(request_id, targets, actor=actor)
+
+    async def get_runs(self, request_id: str) -> list[TargetRun]:
+        """A sync request's targets, where each stands (none for a status change)."""
+        return await self.store.list_runs(request_id)
 
     async def request_status_change(
         self, model: str, status: Literal["online", "offline"], *, actor: Actor

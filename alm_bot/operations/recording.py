@@ -6,11 +6,13 @@ outcome, its audit event and its notices commit together, exactly once.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from alm_bot.directory import ModelDirectory
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.releases import Releases
 from alm_bot.records import ComparisonReady, RequestUpdated, TaskOutcome
-from alm_bot.store import RunState, TrackedTask, Transaction
+from alm_bot.store import TrackedTask, Transaction
 
 __all__ = ["Recording"]
 
@@ -54,10 +56,17 @@ class Recording:
         """The target's run ends as its task did; then the request goes on or ends (`Releases.conclude`)."""
         request = await tx.get_request(request_id)
         run = await tx.runs.by_task(task.anaplan_task_id)
-        if request is None or run is None:
-            return
-        state: RunState = "succeeded" if outcome.successful else "failed"
+        state: Literal["succeeded", "failed"] = "succeeded" if outcome.successful else "failed"
         detail = outcome.model_dump(mode="json", exclude_none=True)
+        if request is None:
+            return
+        if run is None:  # a request stored without target runs: its one task is its outcome
+            moved = await self.lifecycle.transition(
+                tx, request_id, {"executing"}, state, action=f"sync_{state}", detail=detail, result=outcome
+            )
+            if moved is not None:
+                self.directory.invalidate()
+            return
         if await self.lifecycle.move_run(tx, request, run, {"running"}, state, detail=detail, result=outcome):
             self.directory.invalidate()
             await self.releases.conclude(tx, request_id)

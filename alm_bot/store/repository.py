@@ -90,6 +90,13 @@ class Store(WorkQueues):
         query = sa.select(RUNS).where(RUNS.c.request_id == normalise_request_id(request_id))
         return await self.select(TargetRun, query.order_by(RUNS.c.position))
 
+    async def active_runs_on(self, model_id: str) -> list[TargetRun]:
+        """Target runs syncing into this model now (starting, or with an Anaplan task running)."""
+        query = sa.select(RUNS).where(
+            RUNS.c.target_model_id == model_id, RUNS.c.state.in_(["starting", "running"])
+        )
+        return await self.select(TargetRun, query.order_by(RUNS.c.id))
+
     async def get_task(self, task_id: int) -> TrackedTask | None:
         found = await self.select(TrackedTask, sa.select(TASKS).where(TASKS.c.id == task_id))
         return found[0] if found else None

@@ -166,15 +166,18 @@ class TargetRuns:
 
 
 def needs_a_process(request_id_column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
-    """SQL: a run of the request is starting (its start must be proven), or none is running.
+    """SQL: a run of the request is starting (its start must be proven), or none is running, and
+    preflight blocked none that still waits.
 
     A running run's Anaplan task is followed by the watcher; a request with one has nothing for a
-    process to do until it finishes. A request with no runs at all (a status change) needs one.
+    process to do until it finishes. A request with no runs at all (a status change) needs one. A
+    blocked run waits for its requester (drop it, or cancel), never for a process.
     """
 
-    def runs_in(state: str) -> sa.Exists:
-        return sa.exists(
-            sa.select(RUNS.c.id).where(RUNS.c.request_id == request_id_column, RUNS.c.state == state)
-        )
+    def runs_where(*conditions: sa.ColumnElement[bool]) -> sa.Exists:
+        return sa.exists(sa.select(RUNS.c.id).where(RUNS.c.request_id == request_id_column, *conditions))
 
-    return sa.or_(runs_in("starting"), ~runs_in("running"))
+    blocked = runs_where(RUNS.c.state == "waiting", RUNS.c.blocked_reason.is_not(None))
+    return sa.and_(
+        sa.or_(runs_where(RUNS.c.state == "starting"), ~runs_where(RUNS.c.state == "running")), ~blocked
+    )
