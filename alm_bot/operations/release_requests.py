@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from alm_bot.actor import Actor
+from alm_bot.config import Settings
 from alm_bot.errors import InvalidArgument, NotAllowed, Refusal, RequestNotPending
 from alm_bot.operations.outcomes import RequestOutcome
 from alm_bot.operations.planning import start_target_summary
@@ -21,7 +22,25 @@ from alm_bot.policy import require_approvers
 from alm_bot.records import SyncPlan
 from alm_bot.store import ApprovalRequest
 
-__all__ = ["ReleaseRequests", "ReleaseSpec"]
+__all__ = ["ReleaseRequests", "ReleaseSpec", "release_spec"]
+
+
+def release_spec(
+    settings: Settings, source_or_group: str, targets: Sequence[str] = (), revision: str | None = None
+) -> ReleaseSpec:
+    """What a front end was asked: a configured ``[releases.<name>]`` group (no targets), or a source
+    and its targets (one wave, run in parallel)."""
+    if targets:
+        return ReleaseSpec(source_or_group, (tuple(targets),), revision)
+    group = settings.releases.get(source_or_group) or settings.releases.get(source_or_group.casefold())
+    if group is None:
+        known = ", ".join(sorted(settings.releases)) or "none is configured"
+        raise InvalidArgument(
+            "targets",
+            f"{source_or_group!r} is no release group ({known}). Name a group, or a source and its targets.",
+        )
+    name = source_or_group.casefold() if source_or_group not in settings.releases else source_or_group
+    return ReleaseSpec(group.source, group.waves, revision, group.on_failure, name)
 
 
 class ReleaseRequests:

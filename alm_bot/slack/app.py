@@ -32,6 +32,7 @@ from alm_bot.slack.events_endpoint import SlackEvents
 from alm_bot.slack.groups import ApproverGroups
 from alm_bot.slack.home import register_home
 from alm_bot.slack.people import People
+from alm_bot.slack.releases import register_release_actions
 from alm_bot.store import ReplayGuard
 
 __all__ = [
@@ -75,6 +76,7 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
     )
     register_commands(app, bot)
     register_actions(app, bot)
+    register_release_actions(app, bot)
     register_home(app, bot)
     app.error(report_before_ack)
     return app

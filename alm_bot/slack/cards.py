@@ -12,6 +12,7 @@ a request reads the same everywhere.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
@@ -32,7 +33,8 @@ from alm_bot.records import SyncPlan, SyncTarget, TaskOutcome
 from alm_bot.slack.buttons import APPROVE, REJECT, button_value
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
-from alm_bot.store import ApprovalRequest
+from alm_bot.slack.release_cards import release_targets
+from alm_bot.store import ApprovalRequest, TargetRun
 
 __all__ = [
     "approval_card",
@@ -82,6 +84,8 @@ def request_title(request: ApprovalRequest) -> str:
     plan = request.plan
     if isinstance(plan, SyncPlan):
         source = plan.source.name or plan.source.id or "?"
+        if plan.is_release:
+            return f"Release {source} → {len(plan.targets)} targets"
         target = plan.target.model.name or request.target_model_id
         return f"Sync {source} → {target}"
     return f"Take {plan.model.name or request.target_model_id} {plan.status}"
@@ -128,8 +132,8 @@ def state_line(request: ApprovalRequest) -> str:
     return f"{icon} {escape(request.state)}"
 
 
-def approval_card(request: ApprovalRequest) -> Message:
-    """The card for the approvals channel, in the request's current state."""
+def approval_card(request: ApprovalRequest, runs: Sequence[TargetRun] = ()) -> Message:
+    """The card for the approvals channel, in the request's current state (``runs``: a release's)."""
     title = request_title(request)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=clip(f"{_STATE_ICONS.get(request.state, '')} {title}", 150))),
@@ -139,7 +143,9 @@ def approval_card(request: ApprovalRequest) -> Message:
         ),
         _facts(request),
     ]
-    if isinstance(request.plan, SyncPlan):
+    if isinstance(request.plan, SyncPlan) and request.plan.is_release:
+        blocks += release_targets(request, runs)
+    elif isinstance(request.plan, SyncPlan):
         blocks.append(section(f"*What changes*\n{change_summary(request.plan.target)}"))
     blocks.append(section(state_line(request)))
     if request.state == "pending":
@@ -185,7 +191,15 @@ def _category_name(key: str) -> str:
 
 def _facts(request: ApprovalRequest) -> SectionBlock:
     plan = request.plan
-    if isinstance(plan, SyncPlan):
+    if isinstance(plan, SyncPlan) and plan.is_release:
+        source, revision = plan.source, plan.source_revision
+        fields = [
+            f"*Source*\n{model_label(source.name, source.alias)}\n{code(source.id or '?')}",
+            f"*Revision*\n*{escape(revision.name or '?')}*\n"
+            f"{escape(clip(revision.description or 'no description', 300))}",
+            f"*Made by*\n{escape(revision.created_by or 'unknown')}\n{_date(revision.created_on)}",
+        ]
+    elif isinstance(plan, SyncPlan):
         source, target, revision = plan.source, plan.target.model, plan.source_revision
         fields = [
             f"*Source*\n{model_label(source.name, source.alias)}\n{code(source.id or '?')}",

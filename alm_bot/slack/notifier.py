@@ -36,6 +36,7 @@ from alm_bot.records import (
     NoticePayload,
     NoticesRecovered,
     SyncPlan,
+    TargetFinished,
     TaskProgress,
 )
 from alm_bot.slack import notices
@@ -45,7 +46,8 @@ from alm_bot.slack.delivery import dm_channel, update
 from alm_bot.slack.formatting import is_slack_user
 from alm_bot.slack.message import Message
 from alm_bot.slack.once import NoticePoster
-from alm_bot.store import ApprovalRequest
+from alm_bot.slack.release_cards import target_finished_reply
+from alm_bot.store import ApprovalRequest, TargetRun
 
 __all__ = ["CardNotPostedYet", "SlackNotifier"]
 
@@ -54,7 +56,9 @@ log = logging.getLogger("alm_bot.slack.notifier")
 _CARD_REDRAWS: Final = frozenset(
     {"approval_needed", "request_updated", "request_decided", "request_expired", "request_cancelled"}
 )
-_THREAD_REPLIES: Final = frozenset({"task_progress", "task_finished", "decided_outside_slack"})
+_THREAD_REPLIES: Final = frozenset(
+    {"task_progress", "task_finished", "decided_outside_slack", "target_finished"}
+)
 
 
 class CardNotPostedYet(RuntimeError):
@@ -93,7 +97,7 @@ class SlackNotifier:
             return None
         channel = await self._channel_for(notice.destination)
         message = (
-            approval_card(request)
+            approval_card(request, await self._runs(request))
             if notice.kind == "approval_needed"
             else _personal(notice.kind, request, notice.payload)
         )
@@ -108,7 +112,7 @@ class SlackNotifier:
         await self._poster.post(notice.id, channel, message)
 
     async def _post_card(self, notice: Notice, request: ApprovalRequest) -> DeliveryReceipt:
-        card = approval_card(request)
+        card = approval_card(request, await self._runs(request))
         posted = card_location(request)
         if posted is not None:
             # Already posted (the receipt was recorded): redraw rather than post a second card.
@@ -130,13 +134,25 @@ class SlackNotifier:
                 reply = notices.progress_reply(payload)
             elif notice.kind == "decided_outside_slack":
                 reply = notices.break_glass_reply(request)
+            elif isinstance(payload, TargetFinished):
+                runs = await self._runs(request)
+                reply = target_finished_reply(request, runs, payload.position)
             else:
                 reply = notices.finished_reply(request)
             await self._poster.post(notice.id, posted.channel, reply, thread_ts=posted.ts)
             return
         if notice.kind not in _CARD_REDRAWS:
             log.info("redrawing the card of %s for an unfamiliar notice kind %r", request.id, notice.kind)
-        await update(self._client, posted.channel, posted.ts, approval_card(request))
+        await update(
+            self._client, posted.channel, posted.ts, approval_card(request, await self._runs(request))
+        )
+
+    async def _runs(self, request: ApprovalRequest) -> list[TargetRun]:
+        """A release's target runs, as stored now (a plain sync's card needs none)."""
+        plan = request.plan
+        if isinstance(plan, SyncPlan) and plan.is_release:
+            return await self._ops.get_runs(request.id)
+        return []
 
     async def _channel_for(self, destination: str) -> str:
         kind, _, target = destination.partition(":")

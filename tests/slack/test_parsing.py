@@ -91,6 +91,7 @@ def test_subcommand_names_are_case_insensitive() -> None:
 
 def test_every_subcommand_has_a_usage_line() -> None:
     assert set(SUBCOMMANDS) == {
+        "release",
         "help",
         "models",
         "revisions",
@@ -110,3 +111,15 @@ def test_every_subcommand_has_a_usage_line() -> None:
         "stats",
     }
     assert all(s.usage.startswith(f"/alm {s.name}") for s in SUBCOMMANDS.values())
+
+
+def test_release_takes_any_number_of_targets_and_a_revision_option() -> None:
+    parsed = parse("release dev prod-emea prod-apac --revision R7")
+    assert parsed.args == ("dev", "prod-emea", "prod-apac")
+    assert parsed.option("--revision") == "R7"
+    assert parse("release fpa").args == ("fpa",)
+
+
+def test_release_refuses_a_revision_option_without_its_value() -> None:
+    with pytest.raises(UsageError, match="--revision needs a value"):
+        parse("release dev prod --revision")
