@@ -6,8 +6,10 @@ the MCP server does not import the Anaplan client or the store (``alm-bot mcp`` 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from alm_bot.mcp.release_render import targets_out
 from alm_bot.mcp.schemas import (
     ModelOut,
     ModelRef,
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
     from alm_bot.records import ModelRef as PlanModel
     from alm_bot.records import RevisionRef as PlanRevision
     from alm_bot.records import TaskOutcome
-    from alm_bot.store import ApprovalRequest
+    from alm_bot.store import ApprovalRequest, TargetRun
 
 __all__ = [
     "model_out",
@@ -136,7 +138,8 @@ def state_explained(state: str) -> str:
     return _STATES.get(state, state)
 
 
-def request_out(request: ApprovalRequest) -> RequestOut:
+def request_out(request: ApprovalRequest, runs: Sequence[TargetRun] = ()) -> RequestOut:
+    """The request; ``runs``: a release's target runs, listed in ``targets``."""
     plan = request.plan
     sync = plan if plan.operation == "sync" else None
     status = plan if plan.operation == "change_status" else None
@@ -165,6 +168,7 @@ def request_out(request: ApprovalRequest) -> RequestOut:
         reason=request.reason,
         task_id=request.anaplan_task_id,
         result=_request_result(request.result),
+        targets=targets_out(request, runs),
     )
 
 

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alm_bot.mcp.release_schemas import TargetOut
+
 __all__ = [
     "AliasOut",
     "ChangeOutcome",
@@ -256,6 +258,9 @@ class RequestOut(_Out):
     reason: str | None = Field(default=None, description="The rejection reason, if rejected.")
     task_id: str | None = Field(default=None, description="The Anaplan sync task id, once started.")
     result: RequestResult | None = Field(default=None, description="The outcome, once finished.")
+    targets: list[TargetOut] | None = Field(
+        default=None, description="For a release (several targets): each target and where it stands."
+    )
 
 
 class RequestList(_Out):
