@@ -2,11 +2,13 @@
 
 `tick()` does one pass and is what tests drive:
 
-1. expire pending requests whose time is up (the card will say EXPIRED — never "rejected");
+1. expire pending requests whose time is up (the card will say EXPIRED — never "rejected"), and
+   remind or escalate those that waited past their policy's ``remind_after``/``escalate_after``;
 2. claim due tracked tasks under a lease and poll Anaplan for them, with bounded concurrency and
    inside the request budget (at most N requests in any second; a 429's Retry-After pauses it). A
    running task is polled densely only around the end its target's past tasks let expect, sparsely
-   before (`alm_bot.pacing`); a finished task moves its request to succeeded/failed exactly once;
+   before (`alm_bot.pacing`); a finished task moves its request to succeeded/failed exactly once
+   (a successful sync is verified first: `alm_bot.evidence.verification`);
 3. claim due outbox rows and hand each to the `Notifier`; failures are retried with backoff, and a
    delivered row is never delivered again.
 
@@ -54,6 +56,7 @@ class TickReport:
     """What one pass did; `busy` means a batch was full, so another pass should follow at once."""
 
     expired: int = 0
+    nudged: int = 0
     polled: int = 0
     finished: int = 0
     delivered: int = 0
@@ -98,6 +101,7 @@ class Watcher:
         self._deliver_notices = deliver
         self._wake = anyio.Event()
         self._stopping = False
+        self._abandoned = False  # a pass was cut short by the database: its leases are still ours
         self.heartbeat: float | None = None  # time.monotonic() of the last finished tick
         self.observer: WatcherEvents = NO_WATCHER_EVENTS  # alm_bot.metrics counts ticks and lost leases
 
@@ -132,10 +136,19 @@ class Watcher:
                 await self._release_leases()
 
     async def _tick_unless_store_down(self) -> TickReport | None:
-        """`tick()`, or None (logged) when the database did not answer."""
+        """`tick()`, or None (logged) when the database did not answer.
+
+        A pass cut short by the database leaves the tasks and notices it had claimed leased to this
+        watcher. No pass of this watcher runs now, so before the next one they are given back: they
+        are taken up as soon as the database answers, not one lease later.
+        """
         try:
+            if self._abandoned:
+                await self.work.release_leases(self.owner)
+                self._abandoned = False
             return await self.tick()
         except* StoreUnavailable as down:
+            self._abandoned = True
             log.warning("watcher pass abandoned, will retry: %s", down.exceptions[0])
         return None
 
@@ -149,6 +162,7 @@ class Watcher:
         """One pass: expire, poll, deliver."""
         report = TickReport()
         report.expired = await self._expire_requests()
+        report.nudged = await self.work.nudge_due(self._clock())
         await self._recover_orphans()
         await self._poll_tasks(report)
         if self._deliver_notices is True or (callable(self._deliver_notices) and self._deliver_notices()):
@@ -249,6 +263,9 @@ class Watcher:
             if not verdict.successful:
                 fields["title"] = verdict.title
                 fields["message"] = verdict.detail
+        if task.kind == "sync" and fields["successful"]:
+            async with self._budget.slot():  # the checks after a sync count against the budget too
+                fields["verification"] = await self.work.verify_sync(task)
         if (
             task.kind == "comparison_summary"
             and isinstance(info, CompletedReportTask)
@@ -290,6 +307,8 @@ class Watcher:
         notice = Notice(row.id, row.kind, row.destination, row.payload, request)
         try:
             receipt = await self.notifier.deliver(notice)
+        except StoreUnavailable:
+            raise  # the database, not Slack: the pass is abandoned and the row given back (above)
         except Exception as exc:  # any notifier failure means "try again later"; recorded on the row
             delay = _retry_delay(exc, row.attempts)
             log.warning(

@@ -1,7 +1,9 @@
 """Recording what Anaplan finished: a sync's outcome, a plan's change summary, a comparison someone asked for.
 
 `finish` marks the tracked task finished and records what follows in the same transaction, so the
-outcome, its audit event and its notices commit together, exactly once.
+outcome, its audit event and its notices commit together, exactly once. A successful sync also
+records its verification (audit ``verified`` or ``verification_failed``, a thread notice) and sends
+its release notes to the card's thread.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import Literal
 
 from alm_bot.directory import ModelDirectory
 from alm_bot.operations.lifecycle import Lifecycle
-from alm_bot.operations.releases import Releases
+from alm_bot.operations.releases import Releases, finished_notices
 from alm_bot.records import ComparisonReady, RequestUpdated, TaskOutcome
 from alm_bot.store import TrackedTask, Transaction
 
@@ -55,21 +57,36 @@ class Recording:
     ) -> None:
         """The target's run ends as its task did; then the request goes on or ends (`Releases.conclude`)."""
         request = await tx.get_request(request_id)
-        run = await tx.runs.by_task(task.anaplan_task_id)
-        state: Literal["succeeded", "failed"] = "succeeded" if outcome.successful else "failed"
-        detail = outcome.model_dump(mode="json", exclude_none=True)
         if request is None:
             return
+        run = await tx.runs.by_task(task.anaplan_task_id)
+        state: Literal["succeeded", "failed"] = "succeeded" if outcome.successful else "failed"
+        detail = outcome.model_dump(mode="json", exclude_none=True, exclude={"verification"})
+        moved: object | None
         if run is None:  # a request stored without target runs: its one task is its outcome
             moved = await self.lifecycle.transition(
-                tx, request_id, {"executing"}, state, action=f"sync_{state}", detail=detail, result=outcome
+                tx,
+                request_id,
+                {"executing"},
+                state,
+                action=f"sync_{state}",
+                detail=detail,
+                result=outcome,
+                also=finished_notices(request_id, outcome),
+            )
+        else:
+            moved = await self.lifecycle.move_run(
+                tx, request, run, {"running"}, state, detail=detail, result=outcome
             )
             if moved is not None:
-                self.directory.invalidate()
+                await self.releases.conclude(tx, request_id)
+        if moved is None:
             return
-        if await self.lifecycle.move_run(tx, request, run, {"running"}, state, detail=detail, result=outcome):
-            self.directory.invalidate()
-            await self.releases.conclude(tx, request_id)
+        self.directory.invalidate()
+        if outcome.verification is not None:  # after the step it checks, in the audit's order
+            action = "verified" if outcome.verification.verified else "verification_failed"
+            facts = outcome.verification.model_dump(mode="json", exclude_none=True)
+            await tx.audit(action, None, request_id=request_id, model_id=task.model_id, detail=facts)
 
     async def _record_plan_summary(
         self, tx: Transaction, task: TrackedTask, request_id: str, outcome: TaskOutcome

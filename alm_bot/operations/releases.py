@@ -24,10 +24,10 @@ from alm_bot.errors import AnaplanError
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.ownership import Ownership
 from alm_bot.operations.targets import TargetStarts
-from alm_bot.records import SyncPlan, TaskOutcome
+from alm_bot.records import NoticePayload, ReleaseNotesReady, SyncPlan, SyncVerified, TaskOutcome
 from alm_bot.store import ACTIVE_RUN_STATES, ApprovalRequest, TargetRun, Transaction
 
-__all__ = ["Releases", "release_outcome"]
+__all__ = ["Releases", "finished_notices", "release_outcome"]
 
 log = logging.getLogger("alm_bot.operations")
 
@@ -136,9 +136,11 @@ class Releases:
         counted = [r for r in runs if r.state != "dropped"]
         succeeded = bool(counted) and all(r.state == "succeeded" for r in counted)
         outcome = release_outcome(request, runs)
+        also: list[tuple[NoticePayload, str]] = []
         if any(r.anaplan_task_id for r in runs):
             action = "sync_succeeded" if succeeded else "sync_failed"
-            detail = outcome.model_dump(mode="json", exclude_none=True)
+            detail = outcome.model_dump(mode="json", exclude_none=True, exclude={"verification"})
+            also = finished_notices(request.id, outcome)
         else:  # nothing started in Anaplan: why (stale, refused, unproven), as the request's failure
             action = "start_unproven" if outcome.cause == "start_unconfirmed" else "failed"
             detail = {"message": outcome.message, "cause": outcome.cause}
@@ -153,7 +155,18 @@ class Releases:
             detail=detail,
             result=outcome,
             lease_owner=None,
+            also=also,
         )
+
+
+def finished_notices(request_id: str, outcome: TaskOutcome) -> list[tuple[NoticePayload, str]]:
+    """What a finished sync adds to the card's thread: its verification, and its release notes."""
+    also: list[tuple[NoticePayload, str]] = []
+    if outcome.verification is not None:
+        also.append((SyncVerified(request_id=request_id), "thread"))
+    if outcome.successful:
+        also.append((ReleaseNotesReady(request_id=request_id), "thread"))
+    return also
 
 
 def _next_wave(runs: list[TargetRun]) -> list[TargetRun]:

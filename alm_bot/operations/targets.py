@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from alm_bot.anaplan import AnaplanClient
 from alm_bot.directory import ModelDirectory
 from alm_bot.errors import AlmBotError, AnaplanError, StalePlan, TaskCreationUncertain
+from alm_bot.evidence.digest import with_plan_digest
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.ownership import LEASE, PROOF_DEADLINE, Ownership
 from alm_bot.records import RequestUpdated, StalePlanFacts, StartIntent, SyncPlan, SyncTarget, TaskOutcome
@@ -124,6 +125,7 @@ class TargetStarts:
                     request.id,
                     {current.state},
                     "executing",
+                    detail=with_plan_digest(),  # what is about to run, to compare with what was approved
                     held_by=owner,
                     start_intent=intent,
                     deadline_at=now + PROOF_DEADLINE,

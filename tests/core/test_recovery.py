@@ -86,7 +86,8 @@ async def test_every_transition_writes_its_audit_event_executing_included(core: 
     await core.ops.decide(request.id, actor=APPROVER, approve=True)
     await core.settle()
     actions = [e.action for e in reversed(await core.services.store.list_audit(request_id=request.id))]
-    assert actions == ["requested", "pending", "approved", "executing", "sync_started", "sync_succeeded"]
+    transitions = ["requested", "pending", "approved", "executing", "sync_started", "sync_succeeded"]
+    assert actions == [*transitions, "verified"]  # after the success, the check that the sync landed
 
 
 async def test_the_intent_is_recorded_before_the_post_with_the_plans_revisions(core: CoreStack) -> None:

@@ -92,6 +92,7 @@ def test_subcommand_names_are_case_insensitive() -> None:
 def test_every_subcommand_has_a_usage_line() -> None:
     assert set(SUBCOMMANDS) == {
         "release",
+        "policy",
         "help",
         "models",
         "revisions",
