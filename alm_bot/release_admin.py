@@ -23,7 +23,7 @@ async def request_release(
     ops: Operations, source: str, targets: Sequence[str], revision: str | None, actor: Actor
 ) -> tuple[RequestOutcome, list[dict[str, Any]]]:
     spec = release_spec(ops.settings, source, targets, revision)
-    outcome = await ops.request_release(spec, actor=actor)
+    outcome = await ops.releases.request_release(spec, actor=actor)
     return outcome, targets_view(outcome.request, await ops.get_runs(outcome.request.id))
 
 
@@ -33,7 +33,7 @@ async def drop_targets(
     """Drop the named targets, or — none named — the blocked ones."""
     runs = await ops.get_runs(request_id)
     dropped = list(targets) or [r.target_model_id for r in runs if r.state == "waiting" and r.blocked_reason]
-    outcome = await ops.drop_targets(request_id, dropped, actor=actor)
+    outcome = await ops.releases.drop_targets(request_id, dropped, actor=actor)
     return outcome, targets_view(outcome.request, await ops.get_runs(outcome.request.id))
 
 

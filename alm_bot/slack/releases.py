@@ -31,7 +31,7 @@ __all__ = ["register_release_actions", "release_command"]
 
 async def release_command(bot: Bot, actor: Actor, inv: Invocation) -> Message:
     spec = release_spec(bot.settings, inv.args[0], inv.args[1:], inv.option("--revision"))
-    return await _outcome(bot, await bot.ops.request_release(spec, actor=actor))
+    return await _outcome(bot, await bot.ops.releases.request_release(spec, actor=actor))
 
 
 async def _outcome(bot: Bot, outcome: RequestOutcome) -> Message:
@@ -63,7 +63,7 @@ async def _drop_blocked(bot: Bot, body: dict[str, Any], client: AsyncWebClient) 
             for r in await bot.ops.get_runs(request_id)
             if r.state == "waiting" and r.blocked_reason
         ]
-        message = await _outcome(bot, await bot.ops.drop_targets(request_id, blocked, actor=actor))
+        message = await _outcome(bot, await bot.ops.releases.drop_targets(request_id, blocked, actor=actor))
     except AlmBotError as exc:
         message = replies.error_message(exc)
     await tell(client, actor.id, message, channel=_channel(body))
@@ -72,7 +72,7 @@ async def _drop_blocked(bot: Bot, body: dict[str, Any], client: AsyncWebClient) 
 async def _cancel(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> None:
     actor = await bot.actor(body.get("user"))
     try:
-        message = replies.cancelled(await bot.ops.cancel(request_id_of(_value(body)), actor=actor))
+        message = replies.cancelled(await bot.ops.requests.cancel(request_id_of(_value(body)), actor=actor))
     except AlmBotError as exc:
         message = replies.error_message(exc)
     await tell(client, actor.id, message, channel=_channel(body))

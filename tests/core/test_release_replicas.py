@@ -30,7 +30,7 @@ async def test_two_replicas_taking_up_an_orphaned_release_start_each_target_once
     async with open_core(database_url, task_duration=30.0) as core:
         add_prod_copies(core.sandbox, 2)
         spec = ReleaseSpec("dev", ((TARGETS[0], TARGETS[1]), (TARGETS[2], TARGETS[3])))
-        outcome = await core.ops.request_release(spec, actor=ADA)
+        outcome = await core.ops.releases.request_release(spec, actor=ADA)
         # Approved by a process that died before it started anything: its lease lapses.
         async with core.services.store.transaction() as tx:
             await tx.transition(

@@ -36,11 +36,11 @@ def sync_post_models(core: CoreStack) -> list[str]:
 async def test_a_three_target_release_in_two_waves_takes_one_approval_and_syncs_in_wave_order(
     core: CoreStack,
 ) -> None:
-    outcome = await core.ops.request_release(ReleaseSpec("dev", WAVES), actor=ADA)
+    outcome = await core.ops.releases.request_release(ReleaseSpec("dev", WAVES), actor=ADA)
     assert outcome.status == "awaiting_approval"
     assert [t.wave for t in outcome.request.plan.targets] == [0, 1, 1]
 
-    started = await core.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+    started = await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
     assert started.state == "executing"
     assert sync_post_models(core) == [seed.TEST_MODEL_ID], "wave 2 waits for wave 1"
     await core.settle(ticks=8)
@@ -62,9 +62,9 @@ async def test_a_three_target_release_in_two_waves_takes_one_approval_and_syncs_
 
 
 async def test_a_failure_in_wave_one_stops_wave_two_and_says_which_targets_changed(core: CoreStack) -> None:
-    outcome = await core.ops.request_release(ReleaseSpec("dev", WAVES), actor=ADA)
+    outcome = await core.ops.releases.request_release(ReleaseSpec("dev", WAVES), actor=ADA)
     core.sandbox.fail_next_sync(seed.TEST_MODEL_ID)
-    await core.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+    await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
     await core.settle(ticks=6)
 
     done = await core.ops.get_request(outcome.request.id)
@@ -82,9 +82,9 @@ async def test_a_failure_in_wave_one_stops_wave_two_and_says_which_targets_chang
 
 async def test_on_failure_continue_runs_the_later_waves_anyway(core: CoreStack) -> None:
     spec = ReleaseSpec("dev", WAVES, on_failure="continue")
-    outcome = await core.ops.request_release(spec, actor=ADA)
+    outcome = await core.ops.releases.request_release(spec, actor=ADA)
     core.sandbox.fail_next_sync(seed.TEST_MODEL_ID)
-    await core.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+    await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
     await core.settle(ticks=8)
 
     done = await core.ops.get_request(outcome.request.id)
@@ -94,12 +94,12 @@ async def test_on_failure_continue_runs_the_later_waves_anyway(core: CoreStack) 
 
 
 async def test_a_stale_target_fails_alone_at_its_turn_and_stops_the_rest(core: CoreStack) -> None:
-    outcome = await core.ops.request_release(ReleaseSpec("dev", (("prod",), (APAC,))), actor=ADA)
+    outcome = await core.ops.releases.request_release(ReleaseSpec("dev", (("prod",), (APAC,))), actor=ADA)
     # prod moves on before the release is approved: a plain sync into it, approved first.
-    other = await core.ops.request_sync("dev", "prod", revision=seed.R3_NAME, actor=ADA)
-    await core.ops.decide(other.request.id, actor=APPROVER, approve=True)
+    other = await core.ops.requests.request_sync("dev", "prod", revision=seed.R3_NAME, actor=ADA)
+    await core.ops.requests.decide(other.request.id, actor=APPROVER, approve=True)
     await core.settle()
-    await core.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+    await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
     await core.settle()
 
     done = await core.ops.get_request(outcome.request.id)
@@ -116,7 +116,7 @@ async def test_preflight_blocks_a_target_that_cannot_take_the_revision_until_it_
 ) -> None:
     # The Workforce Planning model shares no history with dev.
     spec = ReleaseSpec("dev", (("test", seed.UNRELATED_MODEL_ID),))
-    outcome = await core.ops.request_release(spec, actor=ADA)
+    outcome = await core.ops.releases.request_release(spec, actor=ADA)
     assert outcome.status == "blocked"
     assert outcome.request.state == "requested"
     runs = await core.ops.get_runs(outcome.request.id)
@@ -125,10 +125,10 @@ async def test_preflight_blocks_a_target_that_cannot_take_the_revision_until_it_
     await core.settle()
     assert core.sync_posts() == 0, "nobody is asked and nothing runs while a target is blocked"
 
-    going = await core.ops.drop_targets(outcome.request.id, [seed.UNRELATED_MODEL_ID], actor=ADA)
+    going = await core.ops.releases.drop_targets(outcome.request.id, [seed.UNRELATED_MODEL_ID], actor=ADA)
     assert going.status == "awaiting_approval", "now the approvers are asked"
     assert core.sync_posts() == 0
-    await core.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+    await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
     await core.settle()
     assert [r.state for r in await core.ops.get_runs(outcome.request.id)] == ["succeeded", "dropped"]
     assert sync_post_models(core) == [seed.TEST_MODEL_ID]
@@ -136,8 +136,8 @@ async def test_preflight_blocks_a_target_that_cannot_take_the_revision_until_it_
 
 async def test_a_blocked_release_can_be_cancelled_by_its_requester(core: CoreStack) -> None:
     spec = ReleaseSpec("dev", (("prod", seed.UNRELATED_MODEL_ID),))
-    outcome = await core.ops.request_release(spec, actor=ADA)
-    cancelled = await core.ops.cancel(outcome.request.id, actor=ADA)
+    outcome = await core.ops.releases.request_release(spec, actor=ADA)
+    cancelled = await core.ops.requests.cancel(outcome.request.id, actor=ADA)
     assert cancelled.state == "cancelled"
     await core.settle()
     assert core.sync_posts() == 0

@@ -53,7 +53,7 @@ def release_tools(deps: ToolDeps) -> list[ToolSpec]:
 
             ops = await deps.ops()
             spec = release_spec(ops.settings, source, targets or (), revision or None)
-            outcome = await ops.request_release(spec, actor=deps.actor())
+            outcome = await ops.releases.request_release(spec, actor=deps.actor())
             runs = await ops.get_runs(outcome.request.id)
         return release_outcome(outcome, runs)
 
@@ -76,7 +76,7 @@ def release_tools(deps: ToolDeps) -> list[ToolSpec]:
             dropped = targets or [
                 r.target_model_id for r in runs if r.state == "waiting" and r.blocked_reason
             ]
-            outcome = await ops.drop_targets(request_id, dropped, actor=deps.actor())
+            outcome = await ops.releases.drop_targets(request_id, dropped, actor=deps.actor())
             runs = await ops.get_runs(outcome.request.id)
         return release_outcome(outcome, runs)
 
