@@ -7,7 +7,8 @@
     waves = [["test"], ["prod-emea", "prod-apac"]]  # in order; targets of a wave run in parallel
     on_failure = "stop"                           # "stop": a failed target stops later waves; "continue"
 
-`/alm release fpa`, ``alm_request_release(release="fpa")`` and ``alm-bot requests release fpa`` ship it.
+Each front end ships a group by its name (Slack's release command, ``alm_request_release(source="fpa")``,
+``alm-bot requests release fpa``).
 """
 
 from __future__ import annotations
