@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from concurrently import run_concurrently
-from core_stack import ADA, APPROVER, open_core
-from release_world import add_prod_copies, copy_id
 
 from alm_bot.operations.ownership import CHECK_DEADLINE, LEASE
 from alm_bot.operations.release_requests import ReleaseSpec
 from alm_bot.sandbox import seed
 from alm_bot.services import open_services
 from alm_bot.watcher import Watcher
+from tests.core.concurrently import run_concurrently
+from tests.core.release_world import add_prod_copies, copy_id
+from tests.world import ADA, GRACE, open_world
 
 pytestmark = pytest.mark.anyio
 
@@ -27,7 +27,7 @@ def sync_posts_per_model(log: list[str]) -> dict[str, int]:
 
 
 async def test_two_replicas_taking_up_an_orphaned_release_start_each_target_once(database_url: str) -> None:
-    async with open_core(database_url, task_duration=30.0) as core:
+    async with open_world(database_url=database_url, slack=False, task_duration=30.0) as core:
         add_prod_copies(core.sandbox, 2)
         spec = ReleaseSpec("dev", ((TARGETS[0], TARGETS[1]), (TARGETS[2], TARGETS[3])))
         outcome = await core.ops.releases.request_release(spec, actor=ADA)
@@ -37,7 +37,7 @@ async def test_two_replicas_taking_up_an_orphaned_release_start_each_target_once
                 outcome.request.id,
                 {"pending"},
                 "approved",
-                decided_by_id=APPROVER.id,
+                decided_by_id=GRACE.id,
                 lease_owner=DEAD,
                 lease_expires_at=core.clock() + LEASE,
                 deadline_at=core.clock() + CHECK_DEADLINE,

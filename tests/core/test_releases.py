@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from core_stack import ADA, APPROVER, CoreStack, open_core
-from release_world import add_prod_copies, copy_id
 
 from alm_bot.operations.release_requests import ReleaseSpec
 from alm_bot.sandbox import seed
+from tests.core.release_world import add_prod_copies, copy_id
+from tests.world import ADA, GRACE, World, open_world
 
 pytestmark = pytest.mark.anyio
 
@@ -18,13 +18,13 @@ WAVES = (("test",), ("prod", APAC))
 
 
 @pytest.fixture
-async def core(database_url: str) -> AsyncIterator[CoreStack]:
-    async with open_core(database_url, task_duration=30.0) as stack:
+async def core(database_url: str) -> AsyncIterator[World]:
+    async with open_world(database_url=database_url, slack=False, task_duration=30.0) as stack:
         add_prod_copies(stack.sandbox, 1)
         yield stack
 
 
-def sync_post_models(core: CoreStack) -> list[str]:
+def sync_post_models(core: World) -> list[str]:
     """The target model of each sync POST Anaplan received, in order."""
     return [
         e.path.split("/models/", 1)[1].split("/", 1)[0]
@@ -34,16 +34,16 @@ def sync_post_models(core: CoreStack) -> list[str]:
 
 
 async def test_a_three_target_release_in_two_waves_takes_one_approval_and_syncs_in_wave_order(
-    core: CoreStack,
+    core: World,
 ) -> None:
     outcome = await core.ops.releases.request_release(ReleaseSpec("dev", WAVES), actor=ADA)
     assert outcome.status == "awaiting_approval"
     assert [t.wave for t in outcome.request.plan.targets] == [0, 1, 1]
 
-    started = await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
+    started = await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
     assert started.state == "executing"
     assert sync_post_models(core) == [seed.TEST_MODEL_ID], "wave 2 waits for wave 1"
-    await core.settle(ticks=8)
+    await core.pass_time(8)
 
     done = await core.ops.get_request(outcome.request.id)
     assert done.state == "succeeded"
@@ -61,11 +61,11 @@ async def test_a_three_target_release_in_two_waves_takes_one_approval_and_syncs_
     assert done.result.message == "Synced: FP&A TEST, FP&A PROD, FP&A PROD 1."
 
 
-async def test_a_failure_in_wave_one_stops_wave_two_and_says_which_targets_changed(core: CoreStack) -> None:
+async def test_a_failure_in_wave_one_stops_wave_two_and_says_which_targets_changed(core: World) -> None:
     outcome = await core.ops.releases.request_release(ReleaseSpec("dev", WAVES), actor=ADA)
     core.sandbox.fail_next_sync(seed.TEST_MODEL_ID)
-    await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
-    await core.settle(ticks=6)
+    await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
+    await core.pass_time(6)
 
     done = await core.ops.get_request(outcome.request.id)
     assert done.state == "failed"
@@ -80,12 +80,12 @@ async def test_a_failure_in_wave_one_stops_wave_two_and_says_which_targets_chang
     assert actions.count("target_skipped") == 2
 
 
-async def test_on_failure_continue_runs_the_later_waves_anyway(core: CoreStack) -> None:
+async def test_on_failure_continue_runs_the_later_waves_anyway(core: World) -> None:
     spec = ReleaseSpec("dev", WAVES, on_failure="continue")
     outcome = await core.ops.releases.request_release(spec, actor=ADA)
     core.sandbox.fail_next_sync(seed.TEST_MODEL_ID)
-    await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
-    await core.settle(ticks=8)
+    await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
+    await core.pass_time(8)
 
     done = await core.ops.get_request(outcome.request.id)
     assert done.state == "failed"
@@ -93,14 +93,14 @@ async def test_on_failure_continue_runs_the_later_waves_anyway(core: CoreStack) 
     assert [r.state for r in await core.ops.get_runs(done.id)] == ["failed", "succeeded", "succeeded"]
 
 
-async def test_a_stale_target_fails_alone_at_its_turn_and_stops_the_rest(core: CoreStack) -> None:
+async def test_a_stale_target_fails_alone_at_its_turn_and_stops_the_rest(core: World) -> None:
     outcome = await core.ops.releases.request_release(ReleaseSpec("dev", (("prod",), (APAC,))), actor=ADA)
     # prod moves on before the release is approved: a plain sync into it, approved first.
     other = await core.ops.requests.request_sync("dev", "prod", revision=seed.R3_NAME, actor=ADA)
-    await core.ops.requests.decide(other.request.id, actor=APPROVER, approve=True)
-    await core.settle()
-    await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
-    await core.settle()
+    await core.ops.requests.decide(other.request.id, actor=GRACE, approve=True)
+    await core.pass_time()
+    await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
+    await core.pass_time()
 
     done = await core.ops.get_request(outcome.request.id)
     runs = await core.ops.get_runs(done.id)
@@ -112,7 +112,7 @@ async def test_a_stale_target_fails_alone_at_its_turn_and_stops_the_rest(core: C
 
 
 async def test_preflight_blocks_a_target_that_cannot_take_the_revision_until_it_is_dropped(
-    core: CoreStack,
+    core: World,
 ) -> None:
     # The Workforce Planning model shares no history with dev.
     spec = ReleaseSpec("dev", (("test", seed.UNRELATED_MODEL_ID),))
@@ -122,22 +122,22 @@ async def test_preflight_blocks_a_target_that_cannot_take_the_revision_until_it_
     runs = await core.ops.get_runs(outcome.request.id)
     assert runs[0].blocked_reason is None
     assert "Workforce Planning" in str(runs[1].blocked_reason)
-    await core.settle()
+    await core.pass_time()
     assert core.sync_posts() == 0, "nobody is asked and nothing runs while a target is blocked"
 
     going = await core.ops.releases.drop_targets(outcome.request.id, [seed.UNRELATED_MODEL_ID], actor=ADA)
     assert going.status == "awaiting_approval", "now the approvers are asked"
     assert core.sync_posts() == 0
-    await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
-    await core.settle()
+    await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
+    await core.pass_time()
     assert [r.state for r in await core.ops.get_runs(outcome.request.id)] == ["succeeded", "dropped"]
     assert sync_post_models(core) == [seed.TEST_MODEL_ID]
 
 
-async def test_a_blocked_release_can_be_cancelled_by_its_requester(core: CoreStack) -> None:
+async def test_a_blocked_release_can_be_cancelled_by_its_requester(core: World) -> None:
     spec = ReleaseSpec("dev", (("prod", seed.UNRELATED_MODEL_ID),))
     outcome = await core.ops.releases.request_release(spec, actor=ADA)
     cancelled = await core.ops.requests.cancel(outcome.request.id, actor=ADA)
     assert cancelled.state == "cancelled"
-    await core.settle()
+    await core.pass_time()
     assert core.sync_posts() == 0
