@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from slack_stack import APPROVER, REQUESTER, SlackStack, button_values, card_payload, open_stack, text_of
 
 from alm_bot.sandbox import seed
 from alm_bot.slack.card_ref import card_location
 from tests.core.release_world import add_prod_copies, copy_id
+from tests.world import APPROVER, REQUESTER, World, button_values, card_payload, open_world, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -19,8 +19,8 @@ CONFIG = {"releases": {"fpa": {"source": "dev", "waves": [["test"], ["prod", "pr
 
 
 @pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[SlackStack]:
-    async with open_stack(tmp_path, config=CONFIG | {"models": _models()}) as stack:
+async def stack(tmp_path: Path) -> AsyncIterator[World]:
+    async with open_world(tmp_path, config=CONFIG | {"models": _models()}) as stack:
         add_prod_copies(stack.sandbox, 1)
         yield stack
 
@@ -34,7 +34,7 @@ def _models() -> dict[str, dict[str, object]]:
 
 
 async def test_a_release_group_gets_one_card_per_target_lines_thread_results_and_one_dm(
-    stack: SlackStack,
+    stack: World,
 ) -> None:
     answer = await stack.ask("release fpa")
     assert "needs approval" in text_of(answer)
@@ -66,7 +66,7 @@ async def test_a_release_group_gets_one_card_per_target_lines_thread_results_and
     assert len(finished) == 1
 
 
-async def test_a_blocked_target_is_shown_with_its_reason_and_dropped_with_a_button(stack: SlackStack) -> None:
+async def test_a_blocked_target_is_shown_with_its_reason_and_dropped_with_a_button(stack: World) -> None:
     answer = await stack.ask(f"release dev test {seed.UNRELATED_MODEL_ID}")
     shown = text_of(answer)
     assert "1 of 2 targets cannot take *Capex module*" in shown
@@ -84,7 +84,7 @@ async def test_a_blocked_target_is_shown_with_its_reason_and_dropped_with_a_butt
     assert stack.sync_posts() == 0
 
 
-async def test_help_lists_the_release_subcommand(stack: SlackStack) -> None:
+async def test_help_lists_the_release_subcommand(stack: World) -> None:
     reply, _ = await stack.command("help")
     shown = text_of(reply.json())
     assert "/alm release &lt;source&gt; &lt;target&gt;… [--revision &lt;r&gt;] | &lt;group&gt;" in shown
