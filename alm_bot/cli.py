@@ -207,6 +207,17 @@ def _add_requests(sub: Subparsers) -> None:
     sync.add_argument(
         "--as", dest="actor", type=identity, required=True, help="who asks (Slack user id or pipeline name)"
     )
+    release = actions.add_parser(
+        "release", help="request a release: one revision into several targets (or a configured group)"
+    )
+    release.add_argument("source", help="the source model, or a [releases.<name>] group (no targets)")
+    release.add_argument("targets", nargs="*", help="target models (one wave, in parallel)")
+    release.add_argument("--revision", help="revision name or id (default: newest syncable)")
+    drop = actions.add_parser("drop", help="drop targets of your release that preflight blocked")
+    drop.add_argument("id")
+    drop.add_argument("targets", nargs="*", help="targets to drop (default: every blocked one)")
+    for who in (release, drop):
+        who.add_argument("--as", dest="actor", type=identity, required=True, help="who asks (the requester)")
     for action in actions.choices.values():
         action.add_argument("--json", dest="as_json", action="store_true", help="machine-readable output")
         action.add_argument(
@@ -230,6 +241,7 @@ def _run_requests(args: argparse.Namespace) -> int:
         revision=getattr(args, "revision", None),
         states=getattr(args, "state", ()),
         as_json=args.as_json,
+        targets=getattr(args, "targets", ()),
     )
     settings = _sandbox_settings(args.sandbox_url) if args.sandbox_url else _settings()
     return run_requests(settings, command)

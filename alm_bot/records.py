@@ -30,6 +30,7 @@ __all__ = [
     "ModelRef",
     "NoticePayload",
     "NoticesRecovered",
+    "OnFailure",
     "Plan",
     "PlanDigest",
     "ReleaseNotesReady",
@@ -44,6 +45,7 @@ __all__ = [
     "SyncPlan",
     "SyncTarget",
     "SyncVerified",
+    "TargetFinished",
     "TaskFinished",
     "TaskOutcome",
     "TaskProgress",
@@ -80,21 +82,36 @@ class SyncTarget(Record):
     summary_task_id: str | None = None
     summary: SummaryReport | None = None
     summary_error: str | None = None
+    wave: int = 0  # a release runs its targets wave by wave, 0 first; a plain sync has one wave
+
+
+OnFailure = Literal["stop", "continue"]
 
 
 class SyncPlan(Record):
-    """Sync ``source_revision`` of ``source`` into each target."""
+    """Sync ``source_revision`` of ``source`` into each target, wave by wave (a release).
+
+    A plain sync is a release with one target. ``on_failure``: whether a failed target stops the
+    waves after it (``stop``) or not; ``release``: the configured release group it came from, if any.
+    """
 
     operation: Literal["sync"] = "sync"
     source: ModelRef
     source_revision: RevisionRef
     targets: tuple[SyncTarget, ...] = Field(min_length=1)
     protected: bool = False
+    on_failure: OnFailure = "stop"
+    release: str | None = None
 
     @property
     def target(self) -> SyncTarget:
-        """The target (requests have one target today)."""
+        """The first target (the only one of a plain sync)."""
         return self.targets[0]
+
+    @property
+    def is_release(self) -> bool:
+        """More than one target: shown and told per target."""
+        return len(self.targets) > 1
 
 
 class StatusPlan(Record):
@@ -213,6 +230,13 @@ class TaskFinished(_AboutRequest):
     kind: Literal["task_finished"] = "task_finished"
 
 
+class TargetFinished(_AboutRequest):
+    """One target of a release ended (synced, failed, dropped): a line in the card's thread."""
+
+    kind: Literal["target_finished"] = "target_finished"
+    position: int
+
+
 class TaskProgress(_AboutRequest):
     kind: Literal["task_progress"] = "task_progress"
     step: str
@@ -284,6 +308,7 @@ NoticePayload = Annotated[
     | RequestExpired
     | RequestCancelled
     | TaskFinished
+    | TargetFinished
     | TaskProgress
     | SyncVerified
     | ReleaseNotesReady

@@ -6,8 +6,10 @@ the MCP server does not import the Anaplan client or the store (``alm-bot mcp`` 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from alm_bot.mcp.release_render import targets_out
 from alm_bot.mcp.schemas import (
     ApprovalsOut,
     ApprovalStageOut,
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
     from alm_bot.records import ModelRef as PlanModel
     from alm_bot.records import RevisionRef as PlanRevision
     from alm_bot.records import TaskOutcome
-    from alm_bot.store import ApprovalRequest
+    from alm_bot.store import ApprovalRequest, TargetRun
 
 __all__ = [
     "approvals_out",
@@ -172,7 +174,10 @@ def _approver(approval: Approval) -> Person:
     return Person(id=approval.person_id, name=approval.person_name)
 
 
-def request_out(request: ApprovalRequest, progress: ApprovalProgress | None = None) -> RequestOut:
+def request_out(
+    request: ApprovalRequest, progress: ApprovalProgress | None = None, runs: Sequence[TargetRun] = ()
+) -> RequestOut:
+    """The request; ``progress``: its approval count; ``runs``: a release's targets (``targets``)."""
     plan = request.plan
     sync = plan if plan.operation == "sync" else None
     status = plan if plan.operation == "change_status" else None
@@ -201,6 +206,7 @@ def request_out(request: ApprovalRequest, progress: ApprovalProgress | None = No
         reason=request.reason,
         task_id=request.anaplan_task_id,
         result=_request_result(request.result),
+        targets=targets_out(request, runs),
         approvals=approvals_out(progress) if progress is not None else None,
     )
 

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alm_bot.mcp.release_schemas import TargetOut
+
 __all__ = [
     "AliasOut",
     "ApprovalStageOut",
@@ -289,6 +291,9 @@ class RequestOut(_Out):
     result: RequestResult | None = Field(default=None, description="The outcome, once finished.")
     approvals: ApprovalsOut | None = Field(
         default=None, description="For a change that needs approval: the policy's count and stages."
+    )
+    targets: list[TargetOut] | None = Field(
+        default=None, description="For a release (several targets): each target and where it stands."
     )
 
 

@@ -22,7 +22,7 @@ from alm_bot.operations.ownership import Ownership
 from alm_bot.operations.planning import model_ref, plan_record, plan_sync, start_plan_summary
 from alm_bot.operations.reads import Reads
 from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
-from alm_bot.records import DecidedOutsideSlack, Plan, StatusPlan
+from alm_bot.records import DecidedOutsideSlack, Plan, StatusPlan, SyncPlan
 from alm_bot.store import ApprovalRequest
 
 __all__ = ["Requests"]
@@ -162,18 +162,34 @@ class Requests:
         check_may_decide(request, actor, actor_groups, self.settings.approval, now, approvers=approvers)
 
     async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
-        """The requester withdraws a pending request."""
+        """The requester withdraws a pending request (or a release that preflight blocked)."""
         request = await self.reads.get_request(request_id)
-        check_may_cancel(request, actor)
+        runs = await self.store.list_runs(request.id)
+        blocked = request.state == "requested" and any(
+            r.blocked_reason and r.state == "waiting" for r in runs
+        )
+        # A blocked release was never pending; the requester's rule is the same as for a pending one.
+        check_may_cancel(request.model_copy(update={"state": "pending"}) if blocked else request, actor)
         return await self.lifecycle.move(
             request,
-            {"pending"},
+            {"requested"} if blocked else {"pending"},
             "cancelled",
             actor=actor,
             decided_by_id=actor.id,
             decided_by_name=actor.name,
             decided_at=self.clock(),
         )
+
+    async def open_request(
+        self,
+        parameters: dict[str, Any],
+        plan: SyncPlan,
+        target: ModelInfo,
+        actor: Actor,
+        blocked: dict[int, str] | None = None,
+    ) -> ApprovalRequest:
+        """Store a sync request (a release) with its target runs; see `_open_request`."""
+        return await self._open_request("sync", parameters, plan, target, actor, blocked)
 
     async def _open_request(
         self,
@@ -182,11 +198,13 @@ class Requests:
         plan: Plan,
         target: ModelInfo,
         actor: Actor,
+        blocked: dict[int, str] | None = None,
     ) -> ApprovalRequest:
+        """Store the request (and a sync's target runs); ``blocked`` targets keep it ``requested``."""
         now = self.clock()
         protected = plan.protected
         # An unprotected request runs at once: this process owns it from the start.
-        lease = {} if protected else self.ownership.taken()
+        lease = {} if protected or blocked else self.ownership.taken()
         async with self.lifecycle.transaction() as tx:
             request = await tx.insert_request(
                 ApprovalRequest(
@@ -203,6 +221,8 @@ class Requests:
                     **lease,
                 )
             )
+            if isinstance(plan, SyncPlan):
+                await tx.runs.insert(request.id, plan, blocked)
             await tx.audit(
                 "requested",
                 actor,
@@ -210,11 +230,15 @@ class Requests:
                 model_id=target.id,
                 detail={"operation": operation, "protected": protected},
             )
-            if protected:
+            if protected and not blocked:
                 request = await self.lifecycle.transition(tx, request.id, {"requested"}, "pending") or request
         return request
 
-    async def _proceed(self, request: ApprovalRequest, target: ModelInfo) -> RequestOutcome:
+    async def proceed(self, request: ApprovalRequest, target: ModelInfo | None = None) -> RequestOutcome:
+        """After opening (or once nothing is blocked): wait for approval, or start now."""
+        return await self._proceed(request, target)
+
+    async def _proceed(self, request: ApprovalRequest, target: ModelInfo | None) -> RequestOutcome:
         if request.state == "pending":
             approvers = self.approvals.policy_of(request).approvers()  # the policy's, stage by stage
             return RequestOutcome(request, "awaiting_approval", [*approvers.users, *approvers.groups])

@@ -32,6 +32,7 @@ from alm_bot.slack.events_endpoint import SlackEvents
 from alm_bot.slack.groups import ApproverGroups
 from alm_bot.slack.home import register_home
 from alm_bot.slack.people import People
+from alm_bot.slack.releases import register_release_actions
 from alm_bot.slack.socket_edge import CheckedSocketModeHandler
 from alm_bot.store import ReplayGuard
 
@@ -76,6 +77,7 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
     )
     register_commands(app, bot)
     register_actions(app, bot)
+    register_release_actions(app, bot)
     register_home(app, bot)
     app.error(report_before_ack)
     return app

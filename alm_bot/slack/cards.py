@@ -12,6 +12,7 @@ a request reads the same everywhere.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
@@ -34,7 +35,8 @@ from alm_bot.slack.approval_view import progress_blocks, shows_progress, waiting
 from alm_bot.slack.buttons import APPROVE, REJECT, button_value
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
-from alm_bot.store import ApprovalRequest
+from alm_bot.slack.release_cards import release_targets
+from alm_bot.store import ApprovalRequest, TargetRun
 
 __all__ = [
     "approval_card",
@@ -84,6 +86,8 @@ def request_title(request: ApprovalRequest) -> str:
     plan = request.plan
     if isinstance(plan, SyncPlan):
         source = plan.source.name or plan.source.id or "?"
+        if plan.is_release:
+            return f"Release {source} → {len(plan.targets)} targets"
         target = plan.target.model.name or request.target_model_id
         return f"Sync {source} → {target}"
     return f"Take {plan.model.name or request.target_model_id} {plan.status}"
@@ -130,11 +134,13 @@ def state_line(request: ApprovalRequest) -> str:
     return f"{icon} {escape(request.state)}"
 
 
-def approval_card(request: ApprovalRequest, progress: ApprovalProgress | None = None) -> Message:
+def approval_card(
+    request: ApprovalRequest, progress: ApprovalProgress | None = None, runs: Sequence[TargetRun] = ()
+) -> Message:
     """The card for the approvals channel, in the request's current state.
 
     ``progress``: the approvals counted under the request's policy; under the original rule (one
-    approval) it adds nothing, so the card is drawn as it always was.
+    approval) it adds nothing, so the card is drawn as it always was. ``runs``: a release's targets.
     """
     title = request_title(request)
     blocks: list[Block] = [
@@ -145,7 +151,9 @@ def approval_card(request: ApprovalRequest, progress: ApprovalProgress | None = 
         ),
         _facts(request),
     ]
-    if isinstance(request.plan, SyncPlan):
+    if isinstance(request.plan, SyncPlan) and request.plan.is_release:
+        blocks += release_targets(request, runs)
+    elif isinstance(request.plan, SyncPlan):
         blocks.append(section(f"*What changes*\n{change_summary(request.plan.target)}"))
     if progress is not None and shows_progress(progress):
         blocks.extend(progress_blocks(request, progress))
@@ -196,7 +204,15 @@ def _category_name(key: str) -> str:
 
 def _facts(request: ApprovalRequest) -> SectionBlock:
     plan = request.plan
-    if isinstance(plan, SyncPlan):
+    if isinstance(plan, SyncPlan) and plan.is_release:
+        source, revision = plan.source, plan.source_revision
+        fields = [
+            f"*Source*\n{model_label(source.name, source.alias)}\n{code(source.id or '?')}",
+            f"*Revision*\n*{escape(revision.name or '?')}*\n"
+            f"{escape(clip(revision.description or 'no description', 300))}",
+            f"*Made by*\n{escape(revision.created_by or 'unknown')}\n{_date(revision.created_on)}",
+        ]
+    elif isinstance(plan, SyncPlan):
         source, target, revision = plan.source, plan.target.model, plan.source_revision
         fields = [
             f"*Source*\n{model_label(source.name, source.alias)}\n{code(source.id or '?')}",

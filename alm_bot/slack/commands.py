@@ -25,12 +25,13 @@ from alm_bot.slack.edge import after_ack
 from alm_bot.slack.message import Message
 from alm_bot.slack.modals import sync_modal
 from alm_bot.slack.parsing import Invocation, UsageError, parse
+from alm_bot.slack.releases import release_command
 from alm_bot.slack.stats import stats_command
 
 __all__ = ["ALM_COMMAND", "register_commands"]
 
 ALM_COMMAND: Final = "/alm"
-_CHANGES: Final = frozenset({"revision", "sync", "compare", "online", "offline", "cancel"})
+_CHANGES: Final = frozenset({"revision", "sync", "release", "compare", "online", "offline", "cancel"})
 _LIST_FETCH: Final = 100  # rows asked of the store for a list; the first 20 are shown
 
 Handler = Callable[[Bot, Actor, Invocation], Awaitable[Message]]
@@ -211,6 +212,7 @@ _HANDLERS: Final[dict[str, Handler]] = {
     "task": _task,
     "revision": _revision,
     "sync": _sync,
+    "release": release_command,
     "compare": _compare,
     "online": _online,
     "offline": _offline,

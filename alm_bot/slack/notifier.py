@@ -40,6 +40,7 @@ from alm_bot.records import (
     NoticePayload,
     NoticesRecovered,
     SyncPlan,
+    TargetFinished,
     TaskProgress,
 )
 from alm_bot.slack import approval_view, notices
@@ -50,8 +51,9 @@ from alm_bot.slack.evidence_replies import notes_reply, verified_reply
 from alm_bot.slack.formatting import is_slack_user
 from alm_bot.slack.message import Message
 from alm_bot.slack.once import NoticePoster
+from alm_bot.slack.release_cards import target_finished_reply
 from alm_bot.slack.uploads import ReportUploader
-from alm_bot.store import ApprovalRequest
+from alm_bot.store import ApprovalRequest, TargetRun
 
 __all__ = ["CardNotPostedYet", "SlackNotifier"]
 
@@ -69,6 +71,7 @@ _THREAD_REPLIES: Final = frozenset(
         "approval_escalated",
         "sync_verified",
         "release_notes",
+        "target_finished",
     }
 )
 
@@ -114,7 +117,7 @@ class SlackNotifier:
             progress = await self._ops.approvals.progress(request)
             message = approval_view.escalated_dm(request, progress, title)
         elif notice.kind == "approval_needed":
-            message = approval_card(request)
+            message = approval_card(request, await self._progress(request), await self._runs(request))
         else:
             message = _personal(notice.kind, request, notice.payload)
         await self._poster.post(notice.id, channel, message)
@@ -132,7 +135,7 @@ class SlackNotifier:
         return await self._ops.approvals.progress(request) if request.plan.protected else None
 
     async def _post_card(self, notice: Notice, request: ApprovalRequest) -> DeliveryReceipt:
-        card = approval_card(request, await self._progress(request))
+        card = approval_card(request, await self._progress(request), await self._runs(request))
         posted = card_location(request)
         if posted is not None:
             # Already posted (the receipt was recorded): redraw rather than post a second card.
@@ -156,6 +159,9 @@ class SlackNotifier:
                 reply = await self._policy_reply(payload, request)
             elif notice.kind == "decided_outside_slack":
                 reply = notices.break_glass_reply(request)
+            elif isinstance(payload, TargetFinished):
+                runs = await self._runs(request)
+                reply = target_finished_reply(request, runs, payload.position)
             elif notice.kind == "sync_verified":
                 reply = verified_reply(request)
             elif notice.kind == "release_notes":
@@ -167,8 +173,18 @@ class SlackNotifier:
         if notice.kind not in _CARD_REDRAWS:
             log.info("redrawing the card of %s for an unfamiliar notice kind %r", request.id, notice.kind)
         await update(
-            self._client, posted.channel, posted.ts, approval_card(request, await self._progress(request))
+            self._client,
+            posted.channel,
+            posted.ts,
+            approval_card(request, await self._progress(request), await self._runs(request)),
         )
+
+    async def _runs(self, request: ApprovalRequest) -> list[TargetRun]:
+        """A release's target runs, as stored now (a plain sync's card needs none)."""
+        plan = request.plan
+        if isinstance(plan, SyncPlan) and plan.is_release:
+            return await self._ops.get_runs(request.id)
+        return []
 
     async def _policy_reply(
         self, payload: ApprovalReminder | ApprovalEscalated, request: ApprovalRequest

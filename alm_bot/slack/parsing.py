@@ -16,6 +16,7 @@ from alm_bot.errors import InvalidArgument
 
 __all__ = ["SUBCOMMANDS", "Invocation", "Subcommand", "UsageError", "parse"]
 
+_MANY: Final = 50  # "any number" of arguments (a release's targets)
 _FORMS: Final = frozenset({"sync"})  # subcommands that open a form when typed without arguments
 _TYPOGRAPHIC_QUOTES: Final = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 
@@ -38,6 +39,7 @@ class Subcommand:
     optional: int = 0
     flags: frozenset[str] = frozenset()
     choices: tuple[str, ...] = ()  # allowed values of the single optional argument, if restricted
+    valued: frozenset[str] = frozenset()  # options followed by a value, like --revision R
 
     @property
     def usage(self) -> str:
@@ -68,6 +70,14 @@ SUBCOMMANDS: Final[dict[str, Subcommand]] = {
             "sync a revision (newest by default); approval for protected targets; no arguments: a form",
             required=2,
             optional=1,
+        ),
+        Subcommand(
+            "release",
+            "<source> <target>… [--revision <r>] | <group>",
+            "ship one revision into several targets (or a configured group), wave by wave, one approval",
+            required=1,
+            optional=_MANY,
+            valued=frozenset({"--revision"}),
         ),
         Subcommand(
             "compare",
@@ -102,6 +112,10 @@ class Invocation:
     args: tuple[str, ...] = ()
     flags: frozenset[str] = field(default_factory=frozenset)
     unknown: str | None = None
+    options: tuple[tuple[str, str], ...] = ()  # (option, value) of the valued options given
+
+    def option(self, name: str) -> str | None:
+        return next((value for key, value in self.options if key == name), None)
 
     def arg(self, index: int) -> str | None:
         return self.args[index] if index < len(self.args) else None
@@ -119,10 +133,27 @@ def parse(text: str) -> Invocation:
     if subcommand.name in _FORMS and not rest:
         return Invocation(subcommand.name)
     rest = [_as_flag(w) for w in rest]
+    rest, options = _valued(subcommand, rest)
     flags = frozenset(w.casefold() for w in rest if w.startswith("--"))
     args = tuple(w for w in rest if not w.startswith("--"))
     _check(subcommand, args, flags)
-    return Invocation(subcommand.name, args, flags)
+    return Invocation(subcommand.name, args, flags, options=options)
+
+
+def _valued(subcommand: Subcommand, words: list[str]) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+    """Take ``--option value`` pairs out of the words (only the subcommand's valued options)."""
+    rest: list[str] = []
+    options: list[tuple[str, str]] = []
+    remaining = iter(words)
+    for word in remaining:
+        if word.casefold() not in subcommand.valued:
+            rest.append(word)
+            continue
+        value = next(remaining, None)
+        if value is None or value.startswith("--"):
+            raise UsageError(f"{word} needs a value. Usage: {subcommand.usage}")
+        options.append((word.casefold(), value))
+    return rest, tuple(options)
 
 
 def _unescape(text: str) -> str:

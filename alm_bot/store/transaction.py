@@ -23,6 +23,7 @@ from sqlmodel import SQLModel
 from alm_bot.actor import Actor
 from alm_bot.records import NoticePayload, SyncPlan, TaskOutcome
 from alm_bot.store.chain import append_event
+from alm_bot.store.runs import TargetRuns
 from alm_bot.store.states import REQUESTED, TaskKind, check_transition
 from alm_bot.store.tables import (
     ApprovalRequest,
@@ -70,6 +71,7 @@ class Transaction:
     def __init__(self, connection: AsyncConnection, clock: Callable[[], datetime]) -> None:
         self._connection = connection
         self._clock = clock
+        self.runs = TargetRuns(connection, clock)  # the target runs of sync requests
 
     async def insert_request(self, request: ApprovalRequest) -> ApprovalRequest:
         """Store a new request (state ``requested``), choosing a fresh id if its id is taken."""
@@ -138,13 +140,14 @@ class Transaction:
         return row_to(ApprovalRequest, rows[0]) if rows else None
 
     async def task_owners(self, anaplan_task_ids: Collection[str]) -> dict[str, str]:
-        """Which request, if any, claims each of these Anaplan task ids."""
+        """Which request, if any, claims each of these Anaplan task ids (on itself or a target run)."""
         if not anaplan_task_ids:
             return {}
         query = sa.select(REQUESTS.c.anaplan_task_id, REQUESTS.c.id).where(
             REQUESTS.c.anaplan_task_id.in_(list(anaplan_task_ids))
         )
-        return {row.anaplan_task_id: row.id for row in await self._connection.execute(query)}
+        owners = {row.anaplan_task_id: row.id for row in await self._connection.execute(query)}
+        return await self.runs.task_owners(anaplan_task_ids) | owners
 
     async def expire_due(self, now: datetime) -> list[ApprovalRequest]:
         """Move pending requests whose ``expires_at <= now`` to expired; return exactly those rows.

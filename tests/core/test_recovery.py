@@ -49,6 +49,9 @@ async def died_after(core: World, request: ApprovalRequest, *states: str) -> App
             extra = {}
             if state == "executing":
                 extra = {"start_intent": intent(core, request)}
+                # The process records the same intent on the target's run, just before its POST.
+                (run,) = await tx.runs.of_request(request.id)
+                await tx.runs.move(run.id, {"waiting"}, "starting", **extra)
             current = await tx.transition(
                 request.id, {previous}, state, decided_by_id=GRACE.id, **lease, **extra
             )

@@ -23,16 +23,17 @@ def request_tools(deps: ToolDeps) -> list[ToolSpec]:
     async def alm_get_request(request_id: RequestId) -> RequestOut:
         """Get a change request (a sync or an online/offline change) and where it stands.
 
-        Use it to follow a request that alm_sync_models or alm_change_model_status returned: whether
-        it still awaits approval (approvals counted of required, stage by stage, who can still
-        approve), who approved or rejected it (and why), the Anaplan task, the result, and the link
-        to its Slack approval card.
+        Use it to follow a request that alm_sync_models, alm_change_model_status or alm_request_release
+        returned: whether it still awaits approval (approvals counted of required, stage by stage, who
+        can still approve), who approved or rejected it (and why), the Anaplan task, the result, the
+        link to its Slack approval card, and for a release each target (targets).
         """
         with tool_errors():
             ops = await deps.ops()
             request = await ops.get_request(request_id)
             progress = await ops.approvals.progress(request) if request.plan.protected else None
-        return request_out(request, progress)
+            runs = await ops.get_runs(request.id) if request.operation == "sync" else []
+        return request_out(request, progress, runs)
 
     async def alm_list_requests(
         states: Annotated[
