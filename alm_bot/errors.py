@@ -36,7 +36,8 @@ CLI: CLI commands). ``str(error)`` is that sentence in plain words (`PLAIN`), fo
         ├── NotAllowed               this actor may not do this; .reason (Refusal), .approvers
         ├── RequestNotFound          no request with that id; .request_id
         ├── RequestNotPending        the request was already decided, expired or cancelled; .state
-        └── StalePlan                the target moved on since the request was planned
+        ├── StalePlan                the target moved on since the request was planned
+        └── RiskRefused              the data-loss radar stops an approval; .why, .losses
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ __all__ = [
     "Refusal",
     "RequestNotFound",
     "RequestNotPending",
+    "RiskRefused",
     "StalePlan",
     "StoreUnavailable",
     "TaskCreationUncertain",
@@ -94,6 +96,7 @@ class Action(StrEnum):
     LIST_REVISIONS = "list_revisions"  # subject: the model
     CREATE_REVISION = "create_revision"  # subject: the model
     CANCEL_REQUEST = "cancel_request"  # subject: the request id
+    CONFIRM_DATA_LOSS = "confirm_data_loss"  # subject: the request id
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,7 @@ _PLAIN_STEPS: Final = {
     Action.LIST_REVISIONS: "List the revisions of {subject} to see their names.",
     Action.CREATE_REVISION: "Create a revision on {subject} first.",
     Action.CANCEL_REQUEST: "To withdraw it, cancel request {subject}.",
+    Action.CONFIRM_DATA_LOSS: "An approver must confirm the data loss when approving {subject}.",
 }
 
 
@@ -411,3 +415,25 @@ class StalePlan(OperationError):
         self.planned = planned
         self.current = current
         super().__init__(message)
+
+
+class RiskRefused(OperationError):
+    """The data-loss radar stops this approval. ``why``: ``blocked`` (``block_on_risk`` applies to the
+    target), ``unconfirmed`` (nobody confirmed the loss yet) or ``pending`` (blocking applies and the
+    verdict is not in yet). ``losses``: the radar's data-loss findings, as plain sentences."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        why: str,
+        request_id: str,
+        model_name: str,
+        losses: Sequence[str] = (),
+        next_step: NextStep | None = None,
+    ) -> None:
+        self.why = why
+        self.request_id = request_id
+        self.model_name = model_name
+        self.losses = tuple(losses)
+        super().__init__(message, next_step=next_step)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -18,6 +18,10 @@ from pydantic import (
 from alm_bot.config.values import ChannelId, Duration, GroupId, Positive, UserId, model_id
 from alm_bot.windows import ChangeWindow, Kind, parse_cron, parse_zone
 
+RiskBlock = Literal["data-loss", "off"]
+"""``data-loss``: a sync the data-loss radar says destroys data cannot be approved; ``off``: it can,
+once the approver confirms what will be lost."""
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -28,6 +32,7 @@ class ModelConfig(_Section):
 
     id: Annotated[str, AfterValidator(model_id)]
     protected: bool = False
+    block_on_risk: RiskBlock | None = None  # None: as ``[approval] block_on_risk`` says
 
 
 class ApprovalConfig(_Section):
@@ -37,6 +42,7 @@ class ApprovalConfig(_Section):
     approver_groups: tuple[GroupId, ...] = ()
     allow_self_approval: bool = False
     expires_after: Duration = timedelta(hours=24)
+    block_on_risk: RiskBlock = "off"
     # Declared after approvers/approver_groups: its validator reads them.
     channel: ChannelId | None = Field(default=None, validate_default=True)
 

@@ -98,9 +98,15 @@ class Operations(Reads):
         approve: bool,
         reason: str | None = None,
         actor_groups: Collection[str] = (),
+        confirmed_risk: bool = False,
     ) -> ApprovalRequest:
         return await self.requests.decide(
-            request_id, actor=actor, approve=approve, reason=reason, actor_groups=actor_groups
+            request_id,
+            actor=actor,
+            approve=approve,
+            reason=reason,
+            actor_groups=actor_groups,
+            confirmed_risk=confirmed_risk,
         )
 
     async def check_may_decide(

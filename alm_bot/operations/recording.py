@@ -6,8 +6,11 @@ outcome, its audit event and its notices commit together, exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from alm_bot.directory import ModelDirectory
 from alm_bot.operations.lifecycle import Lifecycle
+from alm_bot.operations.preflight import assessed, report_outcome_error
 from alm_bot.records import ComparisonReady, RequestUpdated, TaskOutcome
 from alm_bot.store import RequestState, TrackedTask, Transaction
 
@@ -36,6 +39,8 @@ class Recording:
             await self._record_sync_result(tx, task.request_id, outcome)
         elif task.kind == "comparison_summary" and task.request_id:
             await self._record_plan_summary(tx, task.request_id, outcome)
+        elif task.kind == "comparison_report" and task.request_id:
+            await self._record_plan_report(tx, task.request_id, outcome)
         if task.notify and task.context is not None and task.kind != "sync":
             payload = ComparisonReady(
                 task_kind=task.kind,
@@ -56,16 +61,29 @@ class Recording:
             self.directory.invalidate()
 
     async def _record_plan_summary(self, tx: Transaction, request_id: str, outcome: TaskOutcome) -> None:
+        fields = {"summary": outcome.summary, "summary_error": _summary_error(outcome)}
+        await self._update_target(tx, request_id, fields, "summary")
+
+    async def _record_plan_report(self, tx: Transaction, request_id: str, outcome: TaskOutcome) -> None:
+        fields = {"report": outcome.report, "report_error": report_outcome_error(outcome)}
+        await self._update_target(tx, request_id, fields, "report")
+
+    async def _update_target(
+        self, tx: Transaction, request_id: str, fields: Mapping[str, object], moment: str
+    ) -> None:
+        """Set a plan target's fields, with the radar's verdict once all it needs is in; redraw the card."""
+        # Touch the row first: it is then locked, so a summary and a report recorded at once by two
+        # watchers cannot both read the old plan and lose one another's update.
+        if await tx.update_request(request_id) is None:
+            return
         request = await tx.get_request(request_id)
         if request is None or request.plan.operation != "sync":
             return
         plan = request.plan
-        target = plan.target.model_copy(
-            update={"summary": outcome.summary, "summary_error": _summary_error(outcome)}
-        )
+        target = assessed(plan.target.model_copy(update=dict(fields)))
         updated = await tx.update_request(request.id, plan=plan.model_copy(update={"targets": (target,)}))
         await self.lifecycle.enqueue(
-            tx, updated or request, RequestUpdated(request_id=request.id), "card", moment="summary"
+            tx, updated or request, RequestUpdated(request_id=request.id), "card", moment=moment
         )
 
 

@@ -14,8 +14,10 @@ from alm_bot.anaplan import AnaplanClient, SummaryReport
 from alm_bot.anaplan.models import CompletedReportTask, CompletedSyncTask, PendingTask
 from alm_bot.config import Settings
 from alm_bot.operations.lifecycle import Lifecycle
+from alm_bot.operations.preflight import read_plan_report
 from alm_bot.operations.recording import Recording
 from alm_bot.operations.recovery import Recovery
+from alm_bot.radar import MAX_REPORT_BYTES, ReportReading
 from alm_bot.records import TaskOutcome, TaskProgress
 from alm_bot.store import ApprovalRequest, OutboxRow, Store, TrackedTask
 
@@ -43,6 +45,8 @@ class WatchedWork:
         self._lifecycle = lifecycle
         self._recording = recording
         self._recovery = recovery
+        self.report_cap = MAX_REPORT_BYTES
+        """The most of a plan's full report the radar downloads; past it, the verdict is ``unknown``."""
 
     # --- requests ----------------------------------------------------------------------------------
 
@@ -83,6 +87,10 @@ class WatchedWork:
 
     async def fetch_summary(self, task: TrackedTask, info: CompletedReportTask) -> SummaryReport:
         return await self._client.alm(task.model_id).get_comparison_summary(info)
+
+    async def read_plan_report(self, task: TrackedTask, info: CompletedReportTask) -> ReportReading:
+        """A plan's full comparison report, downloaded within the radar's cap and read by it."""
+        return await read_plan_report(self._client, task.model_id, info, max_bytes=self.report_cap)
 
     async def note_progress(self, task: TrackedTask, step: str, progress: float | None) -> None:
         """A sync moved to a new step: a progress line in the card's thread."""

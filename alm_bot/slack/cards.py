@@ -32,6 +32,7 @@ from alm_bot.records import SyncPlan, SyncTarget, TaskOutcome
 from alm_bot.slack.buttons import APPROVE, REJECT, button_value
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
+from alm_bot.slack.risk_card import risk_text
 from alm_bot.store import ApprovalRequest
 
 __all__ = [
@@ -137,8 +138,13 @@ def approval_card(request: ApprovalRequest) -> Message:
             f"*{request.id}* · requested by {person(request.requester_id, request.requester_name)}"
             f"{origin_note(request.origin)} · {when(request.created_at)}"
         ),
-        _facts(request),
     ]
+    if (
+        isinstance(request.plan, SyncPlan)
+        and (radar := risk_text(request.plan.target, pending=request.state == "pending")) is not None
+    ):
+        blocks.append(section(radar))  # at the top: what an approver must know first
+    blocks.append(_facts(request))
     if isinstance(request.plan, SyncPlan):
         blocks.append(section(f"*What changes*\n{change_summary(request.plan.target)}"))
     blocks.append(section(state_line(request)))
