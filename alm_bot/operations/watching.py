@@ -13,12 +13,14 @@ from typing import Any
 from alm_bot.anaplan import AnaplanClient, SummaryReport
 from alm_bot.anaplan.models import CompletedReportTask, CompletedSyncTask, PendingTask
 from alm_bot.config import Settings
+from alm_bot.evidence.verification import verify_sync
+from alm_bot.operations.approvals import Approvals
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.preflight import read_plan_report
 from alm_bot.operations.recording import Recording
 from alm_bot.operations.recovery import Recovery
 from alm_bot.radar import MAX_REPORT_BYTES, ReportReading
-from alm_bot.records import TaskOutcome, TaskProgress
+from alm_bot.records import SyncPlan, TaskOutcome, TaskProgress, Verification
 from alm_bot.store import ApprovalRequest, OutboxRow, Store, TrackedTask
 
 __all__ = ["AnyTask", "WatchedWork"]
@@ -37,6 +39,7 @@ class WatchedWork:
         lifecycle: Lifecycle,
         recording: Recording,
         recovery: Recovery,
+        approvals: Approvals,
     ) -> None:
         self._client = client
         self._store = store
@@ -45,6 +48,7 @@ class WatchedWork:
         self._lifecycle = lifecycle
         self._recording = recording
         self._recovery = recovery
+        self._approvals = approvals
         self.report_cap = MAX_REPORT_BYTES
         """The most of a plan's full report the radar downloads; past it, the verdict is ``unknown``."""
 
@@ -52,6 +56,10 @@ class WatchedWork:
 
     async def expire_due(self, now: datetime) -> list[ApprovalRequest]:
         return await self._lifecycle.expire_due(now)
+
+    async def nudge_due(self, now: datetime) -> int:
+        """Remind and escalate pending requests that waited past their policy's times."""
+        return await self._approvals.nudge_due(now)
 
     async def settle_unsettled(self, now: datetime) -> int:
         """Take up requests whose owner is gone (`Recovery.settle`)."""
@@ -87,6 +95,13 @@ class WatchedWork:
 
     async def fetch_summary(self, task: TrackedTask, info: CompletedReportTask) -> SummaryReport:
         return await self._client.alm(task.model_id).get_comparison_summary(info)
+
+    async def verify_sync(self, task: TrackedTask) -> Verification | None:
+        """After a successful sync: check its target (`alm_bot.evidence.verification`)."""
+        request = await self._store.get_request(task.request_id) if task.request_id else None
+        if request is None or not isinstance(request.plan, SyncPlan):
+            return None
+        return await verify_sync(self._client, request.plan, self.clock())
 
     async def read_plan_report(self, task: TrackedTask, info: CompletedReportTask) -> ReportReading:
         """A plan's full comparison report, downloaded within the radar's cap and read by it."""

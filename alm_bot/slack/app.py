@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from alm_bot.approval_policy import groups_named
 from alm_bot.config import Settings
 from alm_bot.errors import ConfigError
 from alm_bot.services import Services
@@ -71,7 +72,7 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
         ops=services.ops,
         settings=settings,
         people=People(client),
-        groups=ApproverGroups(client, settings.approval.approver_groups),
+        groups=ApproverGroups(client, groups_named(settings)),
     )
     register_commands(app, bot)
     register_actions(app, bot)

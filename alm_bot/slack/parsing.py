@@ -88,6 +88,7 @@ SUBCOMMANDS: Final[dict[str, Subcommand]] = {
         ),
         Subcommand("cancel", "<request-id>", "withdraw a request of yours that is still pending", required=1),
         Subcommand("audit", "[<model>]", "recent audit events, optionally of one model", optional=1),
+        Subcommand("policy", "<model>", "the approval rules for changes into a model", required=1),
         Subcommand("stats", "[<model>]", "delivery figures of the last 90 days, per model", optional=1),
     )
 }
