@@ -17,7 +17,7 @@ from alm_bot.operations.preflight import waits_for
 from alm_bot.records import SyncPlan
 from alm_bot.store import ApprovalRequest
 
-__all__ = ["blocks_on_risk", "check_risk"]
+__all__ = ["blocks_on_risk", "check_risk", "is_blocked"]
 
 _LOSSES_AUDITED = 20
 
@@ -28,6 +28,14 @@ def blocks_on_risk(settings: Settings, model_id: str) -> bool:
     if "data-loss" in said:
         return True
     return "off" not in said and settings.approval.block_on_risk == "data-loss"
+
+
+def is_blocked(request: ApprovalRequest, settings: Settings) -> bool:
+    """True when this request's plan loses data and ``block_on_risk`` refuses such approvals."""
+    plan = request.plan
+    if not isinstance(plan, SyncPlan) or plan.target.risk is None or plan.target.risk.verdict != "data-loss":
+        return False
+    return blocks_on_risk(settings, request.target_model_id)
 
 
 def check_risk(request: ApprovalRequest, *, confirmed: bool, settings: Settings) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from alm_bot.slack.approval_view import progress_blocks, shows_progress, waiting
 from alm_bot.slack.buttons import APPROVE, REJECT, button_value
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
-from alm_bot.slack.risk_card import risk_text
+from alm_bot.slack.risk_card import BLOCKED_LINE, risk_text
 from alm_bot.store import ApprovalRequest
 
 __all__ = [
@@ -131,8 +131,13 @@ def state_line(request: ApprovalRequest) -> str:
     return f"{icon} {escape(request.state)}"
 
 
-def approval_card(request: ApprovalRequest, progress: ApprovalProgress | None = None) -> Message:
+def approval_card(
+    request: ApprovalRequest, progress: ApprovalProgress | None = None, *, blocked: bool = False
+) -> Message:
     """The card for the approvals channel, in the request's current state.
+
+    ``blocked``: ``block_on_risk`` refuses this plan's approval (the radar says ``data-loss``): the
+    card says so and offers only Reject.
 
     ``progress``: the approvals counted under the request's policy; under the original rule (one
     approval) it adds nothing, so the card is drawn as it always was.
@@ -150,6 +155,8 @@ def approval_card(request: ApprovalRequest, progress: ApprovalProgress | None = 
         and (radar := risk_text(request.plan.target, pending=request.state == "pending")) is not None
     ):
         blocks.append(section(radar))  # at the top: what an approver must know first
+        if blocked and request.state == "pending":
+            blocks.append(section(BLOCKED_LINE))
     blocks.append(_facts(request))
     if isinstance(request.plan, SyncPlan):
         blocks.append(section(f"*What changes*\n{change_summary(request.plan.target)}"))
@@ -160,7 +167,7 @@ def approval_card(request: ApprovalRequest, progress: ApprovalProgress | None = 
     else:
         blocks.append(section(state_line(request)))
     if request.state == "pending":
-        blocks.append(_buttons(request))
+        blocks.append(_buttons(request, approve=not blocked))
     elif request.state in ("expired", "failed", "rejected") and request.operation == "sync":
         blocks.append(context(f"To try again: {code(_sync_command(request))}"))
     fallback = f"{title} ({request.id}) — {request.state}"
@@ -239,15 +246,13 @@ def _failure(result: TaskOutcome | None) -> str:
     return escape(clip(text, 1000))
 
 
-def _buttons(request: ApprovalRequest) -> ActionsBlock:
+def _buttons(request: ApprovalRequest, *, approve: bool = True) -> ActionsBlock:
     value = button_value(request.id)
-    return ActionsBlock(
-        block_id="decision",
-        elements=[
-            ButtonElement(text="Approve", action_id=APPROVE, value=value, style="primary"),
-            ButtonElement(text="Reject", action_id=REJECT, value=value, style="danger"),
-        ],
-    )
+    reject = ButtonElement(text="Reject", action_id=REJECT, value=value, style="danger")
+    if not approve:
+        return ActionsBlock(block_id="decision", elements=[reject])
+    approve_button = ButtonElement(text="Approve", action_id=APPROVE, value=value, style="primary")
+    return ActionsBlock(block_id="decision", elements=[approve_button, reject])
 
 
 def _sync_command(request: ApprovalRequest) -> str:

@@ -31,6 +31,7 @@ from alm_bot.config import Settings
 from alm_bot.errors import ConfigError
 from alm_bot.notify import APPROVALS, CARD, DeliveryReceipt, Notice
 from alm_bot.operations import Operations
+from alm_bot.operations.risk_gate import is_blocked
 from alm_bot.records import (
     ApprovalEscalated,
     ApprovalReminder,
@@ -124,12 +125,16 @@ class SlackNotifier:
             return
         await self._poster.post(notice.id, channel, message)
 
+    def _blocked(self, request: ApprovalRequest) -> bool:
+        """The radar's ``data-loss`` and ``block_on_risk`` together: the card offers no Approve."""
+        return is_blocked(request, self._settings)
+
     async def _progress(self, request: ApprovalRequest) -> ApprovalProgress | None:
         """The approvals counted so far, for requests that have a card (those that need approval)."""
         return await self._ops.approvals.progress(request) if request.plan.protected else None
 
     async def _post_card(self, notice: Notice, request: ApprovalRequest) -> DeliveryReceipt:
-        card = approval_card(request, await self._progress(request))
+        card = approval_card(request, await self._progress(request), blocked=self._blocked(request))
         posted = card_location(request)
         if posted is not None:
             # Already posted (the receipt was recorded): redraw rather than post a second card.
@@ -163,9 +168,8 @@ class SlackNotifier:
             return
         if notice.kind not in _CARD_REDRAWS:
             log.info("redrawing the card of %s for an unfamiliar notice kind %r", request.id, notice.kind)
-        await update(
-            self._client, posted.channel, posted.ts, approval_card(request, await self._progress(request))
-        )
+        card = approval_card(request, await self._progress(request), blocked=self._blocked(request))
+        await update(self._client, posted.channel, posted.ts, card)
 
     async def _policy_reply(
         self, payload: ApprovalReminder | ApprovalEscalated, request: ApprovalRequest

@@ -14,9 +14,13 @@ from alm_bot.radar import Risk, Verdict
 from alm_bot.records import SyncTarget
 from alm_bot.slack.formatting import clip, escape
 
-__all__ = ["SHOWN_FINDINGS", "lost_lines", "risk_text"]
+__all__ = ["BLOCKED_LINE", "SHOWN_FINDINGS", "lost_lines", "risk_text"]
 
 SHOWN_FINDINGS: Final = 5
+BLOCKED_LINE: Final = (
+    '⛔ *Approval is blocked:* `block_on_risk = "data-loss"` applies to this model. '
+    "Reject it, or change the revision and ask again."
+)
 _HEADLINES: Final[dict[Verdict, str]] = {
     "safe": "✅ *Data-loss radar: safe* — nothing in this sync loses data in the target",
     "review": "👀 *Data-loss radar: review* — look at these changes before approving",

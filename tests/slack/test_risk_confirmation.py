@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from slack_stack import APPROVER, REQUESTER, SlackStack, card_payload, open_stack, text_of
+from slack_stack import APPROVER, REQUESTER, SlackStack, button_values, card_payload, open_stack, text_of
 
 from alm_bot.actor import Actor
 from alm_bot.sandbox import create_app, seed
@@ -81,3 +81,6 @@ async def test_with_block_on_risk_the_click_is_refused_privately_and_no_form_ope
         assert 'block_on_risk = "data-loss" applies to FP&amp;A PROD' in text_of(told.params)
         assert not stack.fake.of("views.open")
         assert (await stack.request(request.id)).state == "pending"
+        card = stack.card(request)
+        assert 'block_on_risk = "data-loss"' in text_of(card)
+        assert list(button_values(card)) == ["alm_reject"]  # the card offers no Approve
