@@ -24,8 +24,8 @@ LOSS = "Line item Revenue Input in REV01 Inputs is deleted: its data is lost"
 async def test_requests_show_prints_the_risk_as_json_and_as_a_line(world: World, tmp_path: Path) -> None:
     ada = Actor("U0REQUESTER", "Ada", "cli")
     world.sandbox.structural_change(seed.DEV_MODEL_ID, change_from_body(DELETION))
-    await world.ops.create_revision("dev", "Drops Revenue Input", "", actor=ada)
-    request = (await world.ops.request_sync("dev", "prod", actor=ada)).request
+    await world.ops.immediate.create_revision("dev", "Drops Revenue Input", "", actor=ada)
+    request = (await world.ops.requests.request_sync("dev", "prod", actor=ada)).request
     await world.settle()
     env = clean_env(ALM_BOT_DATABASE_URL=world.services.settings.database_url.get_secret_value())
 

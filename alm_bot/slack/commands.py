@@ -141,17 +141,17 @@ async def _task(bot: Bot, actor: Actor, inv: Invocation) -> Message:
 
 async def _revision(bot: Bot, actor: Actor, inv: Invocation) -> Message:
     model = await bot.ops.resolve(inv.args[0])
-    revision = await bot.ops.create_revision(model.id, inv.args[1], inv.arg(2) or "", actor=actor)
+    revision = await bot.ops.immediate.create_revision(model.id, inv.args[1], inv.arg(2) or "", actor=actor)
     return replies.revision_created(model, revision)
 
 
 async def _sync(bot: Bot, actor: Actor, inv: Invocation) -> Message:
-    outcome = await bot.ops.request_sync(inv.args[0], inv.args[1], inv.arg(2), actor=actor)
+    outcome = await bot.ops.requests.request_sync(inv.args[0], inv.args[1], inv.arg(2), actor=actor)
     return replies.request_outcome(outcome, bot.settings.approval)
 
 
 async def _compare(bot: Bot, actor: Actor, inv: Invocation) -> Message:
-    started = await bot.ops.start_comparison(
+    started = await bot.ops.immediate.start_comparison(
         inv.args[0],
         inv.args[1],
         inv.arg(2),
@@ -163,12 +163,12 @@ async def _compare(bot: Bot, actor: Actor, inv: Invocation) -> Message:
 
 
 async def _online(bot: Bot, actor: Actor, inv: Invocation) -> Message:
-    outcome = await bot.ops.request_status_change(inv.args[0], "online", actor=actor)
+    outcome = await bot.ops.requests.request_status_change(inv.args[0], "online", actor=actor)
     return replies.request_outcome(outcome, bot.settings.approval)
 
 
 async def _offline(bot: Bot, actor: Actor, inv: Invocation) -> Message:
-    outcome = await bot.ops.request_status_change(inv.args[0], "offline", actor=actor)
+    outcome = await bot.ops.requests.request_status_change(inv.args[0], "offline", actor=actor)
     return replies.request_outcome(outcome, bot.settings.approval)
 
 
@@ -187,7 +187,7 @@ async def _requests(bot: Bot, actor: Actor, inv: Invocation) -> Message:
 
 
 async def _cancel(bot: Bot, actor: Actor, inv: Invocation) -> Message:
-    return replies.cancelled(await bot.ops.cancel(inv.args[0], actor=actor))
+    return replies.cancelled(await bot.ops.requests.cancel(inv.args[0], actor=actor))
 
 
 async def _policy(bot: Bot, actor: Actor, inv: Invocation) -> Message:

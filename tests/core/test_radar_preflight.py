@@ -33,11 +33,11 @@ async def change(core: CoreStack, *bodies: dict[str, Any]) -> None:
             url = f"/_sandbox/models/{seed.DEV_MODEL_ID}/structural-change"
             response = await http.post(url, json=body)
             assert response.status_code == 200, response.text
-    await core.ops.create_revision("dev", "Radar test", "", actor=ADA)
+    await core.ops.immediate.create_revision("dev", "Radar test", "", actor=ADA)
 
 
 async def verdict(core: CoreStack, target: str = "prod") -> Risk:
-    outcome = await core.ops.request_sync("dev", target, actor=ADA)
+    outcome = await core.ops.requests.request_sync("dev", target, actor=ADA)
     await core.settle(2)
     plan = (await core.ops.get_request(outcome.request.id)).plan
     assert isinstance(plan, SyncPlan)
@@ -50,7 +50,7 @@ def rules(risk: Risk) -> list[str]:
 
 
 async def test_the_seeded_plan_is_read_in_full_and_needs_review(core: CoreStack) -> None:
-    outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
+    outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
     planned = (await core.ops.get_request(outcome.request.id)).plan
     assert isinstance(planned, SyncPlan)
     assert planned.target.report_task_id is not None

@@ -23,8 +23,8 @@ PROD = {"id": seed.PROD_MODEL_ID, "protected": True}
 
 async def data_loss_request(core: CoreStack, *, settle: bool = True) -> ApprovalRequest:
     core.sandbox.structural_change(seed.DEV_MODEL_ID, change_from_body(DELETION))
-    await core.ops.create_revision("dev", "Drops Revenue Input", "", actor=ADA)
-    request = (await core.ops.request_sync("dev", "prod", actor=ADA)).request
+    await core.ops.immediate.create_revision("dev", "Drops Revenue Input", "", actor=ADA)
+    request = (await core.ops.requests.request_sync("dev", "prod", actor=ADA)).request
     if settle:
         await core.settle(2)
     return request
@@ -39,7 +39,7 @@ async def core(database_url: str) -> AsyncIterator[CoreStack]:
 async def test_an_unconfirmed_approval_of_a_data_loss_plan_changes_nothing(core: CoreStack) -> None:
     request = await data_loss_request(core)
     with pytest.raises(RiskRefused) as refused:
-        await core.ops.decide(request.id, actor=APPROVER, approve=True)
+        await core.ops.requests.decide(request.id, actor=APPROVER, approve=True)
     assert refused.value.why == "unconfirmed"
     assert refused.value.losses == ("Line item Revenue Input in REV01 Inputs is deleted: its data is lost",)
     assert "The approval counts only once you confirm that." in str(refused.value)
@@ -49,7 +49,7 @@ async def test_an_unconfirmed_approval_of_a_data_loss_plan_changes_nothing(core:
 
 async def test_a_confirmed_approval_counts_and_the_audit_records_what_was_confirmed(core: CoreStack) -> None:
     request = await data_loss_request(core)
-    approved = await core.ops.decide(request.id, actor=APPROVER, approve=True, confirmed_risk=True)
+    approved = await core.ops.requests.decide(request.id, actor=APPROVER, approve=True, confirmed_risk=True)
     assert approved.state == "executing"
     (event,) = [
         e for e in await core.services.store.list_audit(request_id=request.id) if e.action == "approved"
@@ -61,14 +61,16 @@ async def test_a_confirmed_approval_counts_and_the_audit_records_what_was_confir
 
 async def test_a_rejection_of_a_data_loss_plan_needs_no_confirmation(core: CoreStack) -> None:
     request = await data_loss_request(core)
-    rejected = await core.ops.decide(request.id, actor=APPROVER, approve=False, reason="Keep the input.")
+    rejected = await core.ops.requests.decide(
+        request.id, actor=APPROVER, approve=False, reason="Keep the input."
+    )
     assert rejected.state == "rejected"
 
 
 async def test_a_plan_for_review_is_approved_without_confirmation(core: CoreStack) -> None:
-    request = (await core.ops.request_sync("dev", "prod", actor=ADA)).request
+    request = (await core.ops.requests.request_sync("dev", "prod", actor=ADA)).request
     await core.settle(2)
-    approved = await core.ops.decide(request.id, actor=APPROVER, approve=True)
+    approved = await core.ops.requests.decide(request.id, actor=APPROVER, approve=True)
     (event,) = [
         e for e in await core.services.store.list_audit(request_id=request.id) if e.action == "approved"
     ]
@@ -89,7 +91,7 @@ async def test_block_on_risk_refuses_a_data_loss_sync_even_when_confirmed(
     async with open_core(database_url, config=config) as core:
         request = await data_loss_request(core)
         with pytest.raises(RiskRefused) as refused:
-            await core.ops.decide(request.id, actor=APPROVER, approve=True, confirmed_risk=True)
+            await core.ops.requests.decide(request.id, actor=APPROVER, approve=True, confirmed_risk=True)
         assert refused.value.why == "blocked"
         assert 'block_on_risk = "data-loss" applies to FP&A PROD' in str(refused.value)
         assert (await core.ops.get_request(request.id)).state == "pending"
@@ -100,7 +102,9 @@ async def test_a_model_can_switch_the_default_block_off(database_url: str) -> No
     config = {"approval": {"block_on_risk": "data-loss"}, "models": {"prod": PROD | {"block_on_risk": "off"}}}
     async with open_core(database_url, config=config) as core:
         request = await data_loss_request(core)
-        approved = await core.ops.decide(request.id, actor=APPROVER, approve=True, confirmed_risk=True)
+        approved = await core.ops.requests.decide(
+            request.id, actor=APPROVER, approve=True, confirmed_risk=True
+        )
         assert approved.state == "executing"
 
 
@@ -108,6 +112,6 @@ async def test_while_blocking_applies_a_plan_without_a_verdict_yet_is_refused(da
     async with open_core(database_url, config={"approval": {"block_on_risk": "data-loss"}}) as core:
         request = await data_loss_request(core, settle=False)
         with pytest.raises(RiskRefused) as refused:
-            await core.ops.decide(request.id, actor=APPROVER, approve=True)
+            await core.ops.requests.decide(request.id, actor=APPROVER, approve=True)
         assert refused.value.why == "pending"
         assert "still reading the comparison" in str(refused.value)

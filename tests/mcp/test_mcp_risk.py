@@ -20,8 +20,8 @@ DELETION = {"category": "line_items", "action": "deleted", "name": "Revenue Inpu
 async def test_alm_get_request_carries_the_radars_verdict_and_findings(world: World) -> None:
     ada = Actor("U0REQUESTER", "Ada", "mcp")
     world.sandbox.structural_change(seed.DEV_MODEL_ID, change_from_body(DELETION))
-    await world.ops.create_revision("dev", "Drops Revenue Input", "", actor=ada)
-    request = (await world.ops.request_sync("dev", "prod", actor=ada)).request
+    await world.ops.immediate.create_revision("dev", "Drops Revenue Input", "", actor=ada)
+    request = (await world.ops.requests.request_sync("dev", "prod", actor=ada)).request
     async with world.mcp() as assistant:
         before = await ok(assistant, "alm_get_request", {"request_id": request.id})
         await world.settle()

@@ -34,7 +34,7 @@ async def data_loss_card(stack: SlackStack) -> ApprovalRequest:
     ) as http:
         url = f"/_sandbox/models/{seed.DEV_MODEL_ID}/structural-change"
         assert (await http.post(url, json=DELETION)).status_code == 200
-    await stack.services.ops.create_revision(
+    await stack.services.ops.immediate.create_revision(
         "dev", "Drops Revenue Input", "", actor=Actor(REQUESTER, "Ada", "slack")
     )
     await stack.ask("sync dev prod", user=REQUESTER)
