@@ -54,6 +54,7 @@ class RequestsCommand:
     states: Sequence[str] = ()
     as_json: bool = False
     targets: Sequence[str] = ()  # release: the targets (none: SOURCE names a group); drop: to drop
+    confirm_data_loss: bool = False
 
 
 def request_view(request: ApprovalRequest) -> dict[str, Any]:
@@ -76,6 +77,8 @@ def request_view(request: ApprovalRequest) -> dict[str, Any]:
         "decided_by": request.decided_by_name,
         "reason": request.reason,
         "anaplan_task_id": request.anaplan_task_id,
+        # The data-loss radar's verdict: null until the summary (and a protected target's report) is read.
+        "risk": sync.target.risk.model_dump(mode="json") if sync and sync.target.risk else None,
         "result": request.result.model_dump(mode="json", exclude_none=True) if request.result else None,
         "created_at": _iso(request.created_at),
         "expires_at": _iso(request.expires_at),
@@ -98,7 +101,16 @@ def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
 
 
 def _details(view: dict[str, Any]) -> str:
-    return "\n".join(f"{key:>16}: {value}" for key, value in view.items() if value not in (None, "", {}))
+    shown = {**view, "risk": _risk_line(view["risk"])} if view.get("risk") else view
+    return "\n".join(f"{key:>16}: {value}" for key, value in shown.items() if value not in (None, "", {}))
+
+
+def _risk_line(risk: dict[str, Any]) -> str:
+    """``data-loss: Line item X in M is deleted: its data is lost (and 2 more)``."""
+    findings = risk["findings"]
+    more = len(findings) - 1 + risk.get("omitted", 0)
+    first = f": {findings[0]['reason']}" if findings else ""
+    return f"{risk['verdict']}{first}" + (f" (and {more} more)" if more > 0 else "")
 
 
 def operator() -> str:
@@ -200,7 +212,11 @@ async def _requests(settings: Settings, command: RequestsCommand) -> str:
             else:
                 approve = command.action == "approve"
                 request = await ops.requests.decide(
-                    request_id, actor=_actor(command), approve=approve, reason=command.reason
+                    request_id,
+                    actor=_actor(command),
+                    approve=approve,
+                    reason=command.reason,
+                    confirmed_risk=command.confirm_data_loss,
                 )
             result = request_view(request) | await _approvals(services.store, settings, request)
         return json.dumps(result, indent=2) if command.as_json else _details(result)

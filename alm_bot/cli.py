@@ -195,6 +195,12 @@ def _add_requests(sub: Subparsers) -> None:
             "--as", dest="actor", type=identity, required=True, help="your Slack user id (an approver)"
         )
         decide.add_argument("--reason", required=True, help="why (recorded in the audit and on the card)")
+        if name == "approve":
+            decide.add_argument(
+                "--confirm-data-loss",
+                action="store_true",
+                help="approve a sync the data-loss radar says destroys data (recorded in the audit)",
+            )
     cancel = actions.add_parser("cancel", help="withdraw your own pending request")
     cancel.add_argument("id")
     cancel.add_argument(
@@ -242,6 +248,7 @@ def _run_requests(args: argparse.Namespace) -> int:
         states=getattr(args, "state", ()),
         as_json=args.as_json,
         targets=getattr(args, "targets", ()),
+        confirm_data_loss=getattr(args, "confirm_data_loss", False),
     )
     settings = _sandbox_settings(args.sandbox_url) if args.sandbox_url else _settings()
     return run_requests(settings, command)

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from alm_bot.anaplan.models import SummaryReport
+from alm_bot.radar.findings import ReportReading, Risk
 
 __all__ = [
     "ApprovalEscalated",
@@ -75,13 +76,19 @@ class RevisionRef(Record):
 
 
 class SyncTarget(Record):
-    """One target of a sync: the model, the revision it was at when planned, and its change summary."""
+    """One target of a sync: the model, the revision it was at when planned, its change summary and
+    the data-loss radar's verdict (``risk``; ``None`` while the summary or the full report — fetched
+    for protected targets — is still being computed, and on rows older than the radar)."""
 
     model: ModelRef
     revision: RevisionRef
     summary_task_id: str | None = None
     summary: SummaryReport | None = None
     summary_error: str | None = None
+    report_task_id: str | None = None
+    report: ReportReading | None = None
+    report_error: str | None = None
+    risk: Risk | None = None
     wave: int = 0  # a release runs its targets wave by wave, 0 first; a plain sync has one wave
 
 
@@ -185,7 +192,8 @@ class Verification(Record):
 
 
 class TaskOutcome(Record):
-    """How an Anaplan task (or a request) ended. ``summary`` is set for a finished comparison summary.
+    """How an Anaplan task (or a request) ended. ``summary`` is set for a finished comparison summary,
+    ``report`` (the radar's reading of it) for a plan's finished full comparison report.
 
     ``verification``: for a successful sync, what alm-bot found when it checked the target after.
     """
@@ -196,6 +204,8 @@ class TaskOutcome(Record):
     message: str | None = None
     summary: SummaryReport | None = None
     summary_error: str | None = None
+    report: ReportReading | None = None
+    report_error: str | None = None
     cause: FailureCause | None = None
     stale: StalePlanFacts | None = None
     considered_task_ids: tuple[str, ...] | None = None

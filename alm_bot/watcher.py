@@ -277,6 +277,13 @@ class Watcher:
                     fields["summary"] = await self.work.fetch_summary(task, info)
             except AnaplanError as exc:
                 fields["summary_error"] = str(exc)
+        plan_report = task.kind == "comparison_report" and task.request_id is not None
+        if plan_report and isinstance(info, CompletedReportTask) and info.result.successful:
+            try:  # the plan's report, for the data-loss radar (downloaded within its size cap)
+                async with self._budget.slot():
+                    fields["report"] = await self.work.read_plan_report(task, info)
+            except AnaplanError as exc:
+                fields["report_error"] = str(exc)
         return TaskOutcome(**fields)
 
     async def _verification(self, task: TrackedTask) -> Verification | None:

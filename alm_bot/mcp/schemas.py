@@ -231,6 +231,30 @@ class RequestResult(_Out):
     message: str | None = None
 
 
+class FindingOut(_Out):
+    """One reason for the radar's verdict."""
+
+    verdict: Literal["safe", "review", "unknown", "data-loss"]
+    rule: str = Field(description="The radar rule that matched, e.g. line-item-deleted.")
+    category: str
+    object: str = Field(description="The model object it is about.")
+    module: str | None = None
+    reason: str = Field(
+        description="One plain sentence, e.g. 'Line item X in M is deleted: its data is lost'."
+    )
+
+
+class RiskOut(_Out):
+    """The data-loss radar's verdict on a sync plan."""
+
+    verdict: Literal["safe", "review", "unknown", "data-loss"] = Field(
+        description="safe: nothing loses data; review: look first; unknown: not all could be read, so not "
+        "safe; data-loss: the sync destroys data in the target (approving it needs a confirmation in Slack)."
+    )
+    findings: list[FindingOut] = Field(description="The most severe first.")
+    omitted: int = Field(default=0, description="Further findings left out of the stored verdict.")
+
+
 class ApprovalStageOut(_Out):
     """One stage of the approval policy: ``count`` distinct people from ``approvers``."""
 
@@ -282,6 +306,11 @@ class RequestOut(_Out):
     protected: bool = Field(description="True when the change needed approval.")
     summary: SummaryOut | None = Field(default=None, description="For a sync: what it changes, once known.")
     summary_error: str | None = Field(default=None, description="Why no change summary could be computed.")
+    risk: RiskOut | None = Field(
+        default=None,
+        description="For a sync: the data-loss radar's verdict, once the summary (and for a protected "
+        "target the full comparison report) is read; null while they are computed.",
+    )
     created_at: datetime
     expires_at: datetime | None = Field(description="When a pending request expires without a decision.")
     decided_by: Person | None = None

@@ -8,12 +8,14 @@ its release notes to the card's thread.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from alm_bot.directory import ModelDirectory
 from alm_bot.operations.lifecycle import Lifecycle
+from alm_bot.operations.preflight import assessed, report_outcome_error
 from alm_bot.operations.releases import Releases, finished_notices
-from alm_bot.records import ComparisonReady, RequestUpdated, TaskOutcome
+from alm_bot.records import ComparisonReady, RequestUpdated, SyncTarget, TaskOutcome
 from alm_bot.store import TrackedTask, Transaction
 
 __all__ = ["Recording"]
@@ -42,6 +44,8 @@ class Recording:
             await self._record_sync_result(tx, task, task.request_id, outcome)
         elif task.kind == "comparison_summary" and task.request_id:
             await self._record_plan_summary(tx, task, task.request_id, outcome)
+        elif task.kind == "comparison_report" and task.request_id:
+            await self._record_plan_report(tx, task, task.request_id, outcome)
         if task.notify and task.context is not None and task.kind != "sync":
             payload = ComparisonReady(
                 task_kind=task.kind,
@@ -91,22 +95,47 @@ class Recording:
     async def _record_plan_summary(
         self, tx: Transaction, task: TrackedTask, request_id: str, outcome: TaskOutcome
     ) -> None:
+        fields = {"summary": outcome.summary, "summary_error": _summary_error(outcome)}
+        await self._update_target(tx, task, request_id, fields, "summary")
+
+    async def _record_plan_report(
+        self, tx: Transaction, task: TrackedTask, request_id: str, outcome: TaskOutcome
+    ) -> None:
+        fields = {"report": outcome.report, "report_error": report_outcome_error(outcome)}
+        await self._update_target(tx, task, request_id, fields, "report")
+
+    async def _update_target(
+        self,
+        tx: Transaction,
+        task: TrackedTask,
+        request_id: str,
+        fields: Mapping[str, object],
+        moment: str,
+    ) -> None:
+        """Set the fields of the plan target this task computed for, with the radar's verdict once all it
+        needs is in; redraw the card."""
+        # Touch the row first: it is then locked, so a summary and a report recorded at once by two
+        # watchers cannot both read the old plan and lose one another's update.
+        if await tx.update_request(request_id) is None:
+            return
         request = await tx.get_request(request_id)
         if request is None or request.plan.operation != "sync":
             return
         plan = request.plan
-        error = _summary_error(outcome)
         targets = tuple(
-            t.model_copy(update={"summary": outcome.summary, "summary_error": error})
-            if len(plan.targets) == 1 or t.summary_task_id == task.anaplan_task_id
-            else t
+            assessed(t.model_copy(update=dict(fields))) if _computed_for(t, task, len(plan.targets)) else t
             for t in plan.targets
         )
         updated = await tx.update_request(request.id, plan=plan.model_copy(update={"targets": targets}))
-        moment = f"summary:{task.anaplan_task_id}" if plan.is_release else "summary"
+        moment = f"{moment}:{task.anaplan_task_id}" if plan.is_release else moment
         await self.lifecycle.enqueue(
             tx, updated or request, RequestUpdated(request_id=request.id), "card", moment=moment
         )
+
+
+def _computed_for(target: SyncTarget, task: TrackedTask, count: int) -> bool:
+    """Whether ``task`` (a comparison summary or report) was started for ``target``."""
+    return count == 1 or task.anaplan_task_id in (target.summary_task_id, target.report_task_id)
 
 
 def _summary_error(outcome: TaskOutcome) -> str | None:

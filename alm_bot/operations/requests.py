@@ -20,10 +20,12 @@ from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.outcomes import RequestOutcome
 from alm_bot.operations.ownership import Ownership
 from alm_bot.operations.planning import model_ref, plan_record, plan_sync, start_plan_summary
+from alm_bot.operations.preflight import assessed, start_plan_report
 from alm_bot.operations.reads import Reads
+from alm_bot.operations.risk_gate import check_risk
 from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
 from alm_bot.records import DecidedOutsideSlack, Plan, StatusPlan, SyncPlan
-from alm_bot.store import ApprovalRequest
+from alm_bot.store import ApprovalRequest, TaskKind
 
 __all__ = ["Requests"]
 
@@ -61,18 +63,32 @@ class Requests:
         if plan.target.protected:
             self._require_approvers({plan.target.alias or plan.target.name: plan.target.id})
         summary_task_id = await start_plan_summary(self.reads.client, plan)
+        report_task_id, report_error = await start_plan_report(self.reads.client, plan)  # the radar's
         parameters = {"source": source, "target": target, "revision": revision}
         record = plan_record(plan, summary_task_id=summary_task_id)
-        request = await self._open_request("sync", parameters, record, plan.target, actor)
-        if summary_task_id:
-            async with self.lifecycle.transaction() as tx:
-                await tx.track_task(
-                    "comparison_summary",
-                    plan.target.id,
-                    summary_task_id,
-                    request_id=request.id,
-                    first_poll_at=self.clock(),
+        record = record.model_copy(
+            update={
+                "targets": (
+                    assessed(
+                        record.target.model_copy(
+                            update={"report_task_id": report_task_id, "report_error": report_error}
+                        )
+                    ),
                 )
+            }
+        )
+        request = await self._open_request("sync", parameters, record, plan.target, actor)
+        tasks: list[tuple[TaskKind, str | None]] = [
+            ("comparison_summary", summary_task_id),
+            ("comparison_report", report_task_id),
+        ]
+        if summary_task_id or report_task_id:
+            async with self.lifecycle.transaction() as tx:
+                for kind, task_id in tasks:
+                    if task_id:
+                        await tx.track_task(
+                            kind, plan.target.id, task_id, request_id=request.id, first_poll_at=self.clock()
+                        )
         return await self._proceed(request, plan.target)
 
     async def request_status_change(
@@ -100,15 +116,19 @@ class Requests:
         approve: bool,
         reason: str | None = None,
         actor_groups: Collection[str] = (),
+        confirmed_risk: bool = False,
     ) -> ApprovalRequest:
         """Approve or reject a pending request. Exactly one decision ever wins.
 
         Approval re-checks that the plan is still current, then starts the change. Rejection needs a
         reason. Refusals raise `NotAllowed` / `RequestNotPending` / `StalePlan` with a message to show.
+        A plan the data-loss radar says loses data needs ``confirmed_risk`` (the approver saw what will
+        be lost), and is refused where ``block_on_risk`` applies (`RiskRefused`, `risk_gate`).
         """
         request = await self.reads.get_request(request_id)
         now = self.clock()
         await self._check_may_decide(request, actor, actor_groups, now)
+        risk = check_risk(request, confirmed=confirmed_risk, settings=self.settings) if approve else {}
         if not approve and not (reason or "").strip():
             raise InvalidArgument(
                 "reason", "A rejection needs a reason, so the requester knows what to change."
@@ -124,7 +144,7 @@ class Requests:
             "decided_at": now,
             "reason": reason,
         }
-        detail = {"reason": reason, **_break_glass(actor)}
+        detail = {"reason": reason, **_break_glass(actor), **risk}
         # The approvers review what was decided around them (break-glass), in the card's thread.
         also = [(DecidedOutsideSlack(request_id=request.id), "card")] if actor.break_glass else []
         if not approve:

@@ -36,6 +36,7 @@ from alm_bot.slack.buttons import APPROVE, REJECT, button_value
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
 from alm_bot.slack.release_cards import release_targets
+from alm_bot.slack.risk_card import BLOCKED_LINE, risk_text
 from alm_bot.store import ApprovalRequest, TargetRun
 
 __all__ = [
@@ -135,9 +136,16 @@ def state_line(request: ApprovalRequest) -> str:
 
 
 def approval_card(
-    request: ApprovalRequest, progress: ApprovalProgress | None = None, runs: Sequence[TargetRun] = ()
+    request: ApprovalRequest,
+    progress: ApprovalProgress | None = None,
+    runs: Sequence[TargetRun] = (),
+    *,
+    blocked: bool = False,
 ) -> Message:
     """The card for the approvals channel, in the request's current state.
+
+    ``blocked``: ``block_on_risk`` refuses this plan's approval (the radar says ``data-loss``): the
+    card says so and offers only Reject.
 
     ``progress``: the approvals counted under the request's policy; under the original rule (one
     approval) it adds nothing, so the card is drawn as it always was. ``runs``: a release's targets.
@@ -149,12 +157,24 @@ def approval_card(
             f"*{request.id}* · requested by {person(request.requester_id, request.requester_name)}"
             f"{origin_note(request.origin)} · {when(request.created_at)}"
         ),
-        _facts(request),
     ]
-    if isinstance(request.plan, SyncPlan) and request.plan.is_release:
+    plan = request.plan
+    if isinstance(plan, SyncPlan):
+        radars = [risk_text(t, pending=request.state == "pending") for t in plan.targets]
+        if plan.is_release:  # each target's verdict, named
+            radars = [
+                f"*{escape(t.model.name)}:* {r}" if r else None
+                for t, r in zip(plan.targets, radars, strict=True)
+            ]
+        for radar in filter(None, radars):
+            blocks.append(section(radar))  # at the top: what an approver must know first
+        if blocked and request.state == "pending" and any(radars):
+            blocks.append(section(BLOCKED_LINE))
+    blocks.append(_facts(request))
+    if isinstance(plan, SyncPlan) and plan.is_release:
         blocks += release_targets(request, runs)
-    elif isinstance(request.plan, SyncPlan):
-        blocks.append(section(f"*What changes*\n{change_summary(request.plan.target)}"))
+    elif isinstance(plan, SyncPlan):
+        blocks.append(section(f"*What changes*\n{change_summary(plan.target)}"))
     if progress is not None and shows_progress(progress):
         blocks.extend(progress_blocks(request, progress))
         pending = request.state == "pending"
@@ -162,7 +182,7 @@ def approval_card(
     else:
         blocks.append(section(state_line(request)))
     if request.state == "pending":
-        blocks.append(_buttons(request))
+        blocks.append(_buttons(request, approve=not blocked))
     elif request.state in ("expired", "failed", "rejected") and request.operation == "sync":
         blocks.append(context(f"To try again: {code(_sync_command(request))}"))
     fallback = f"{title} ({request.id}) — {request.state}"
@@ -249,15 +269,13 @@ def _failure(result: TaskOutcome | None) -> str:
     return escape(clip(text, 1000))
 
 
-def _buttons(request: ApprovalRequest) -> ActionsBlock:
+def _buttons(request: ApprovalRequest, *, approve: bool = True) -> ActionsBlock:
     value = button_value(request.id)
-    return ActionsBlock(
-        block_id="decision",
-        elements=[
-            ButtonElement(text="Approve", action_id=APPROVE, value=value, style="primary"),
-            ButtonElement(text="Reject", action_id=REJECT, value=value, style="danger"),
-        ],
-    )
+    reject = ButtonElement(text="Reject", action_id=REJECT, value=value, style="danger")
+    if not approve:
+        return ActionsBlock(block_id="decision", elements=[reject])
+    approve_button = ButtonElement(text="Approve", action_id=APPROVE, value=value, style="primary")
+    return ActionsBlock(block_id="decision", elements=[approve_button, reject])
 
 
 def _sync_command(request: ApprovalRequest) -> str:

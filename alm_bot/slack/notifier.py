@@ -32,6 +32,7 @@ from alm_bot.config import Settings
 from alm_bot.errors import ConfigError
 from alm_bot.notify import APPROVALS, CARD, DeliveryReceipt, Notice
 from alm_bot.operations import Operations
+from alm_bot.operations.risk_gate import is_blocked
 from alm_bot.records import (
     ApprovalEscalated,
     ApprovalReminder,
@@ -130,12 +131,18 @@ class SlackNotifier:
             return
         await self._poster.post(notice.id, channel, message)
 
+    def _blocked(self, request: ApprovalRequest) -> bool:
+        """The radar's ``data-loss`` and ``block_on_risk`` together: the card offers no Approve."""
+        return is_blocked(request, self._settings)
+
     async def _progress(self, request: ApprovalRequest) -> ApprovalProgress | None:
         """The approvals counted so far, for requests that have a card (those that need approval)."""
         return await self._ops.approvals.progress(request) if request.plan.protected else None
 
     async def _post_card(self, notice: Notice, request: ApprovalRequest) -> DeliveryReceipt:
-        card = approval_card(request, await self._progress(request), await self._runs(request))
+        card = approval_card(
+            request, await self._progress(request), await self._runs(request), blocked=self._blocked(request)
+        )
         posted = card_location(request)
         if posted is not None:
             # Already posted (the receipt was recorded): redraw rather than post a second card.
@@ -176,7 +183,12 @@ class SlackNotifier:
             self._client,
             posted.channel,
             posted.ts,
-            approval_card(request, await self._progress(request), await self._runs(request)),
+            approval_card(
+                request,
+                await self._progress(request),
+                await self._runs(request),
+                blocked=self._blocked(request),
+            ),
         )
 
     async def _runs(self, request: ApprovalRequest) -> list[TargetRun]:

@@ -47,7 +47,7 @@ async def test_the_digest_recorded_at_approval_is_the_one_recorded_before_execut
     assert approved["digest"] == plan_digest(done.plan).digest
     assert (approved["source_revision_id"], approved["target_revision_id"]) == (seed.R4_ID, seed.R2_ID)
     assert approved["summary_digest"] is not None
-    assert approved["radar_verdict"] == "absent"  # this plan carries no radar verdict
+    assert approved["radar_verdict"] == "review"  # the radar read the seeded plan: changes to look at
 
 
 async def test_the_digest_changes_with_anything_an_approver_relies_on(core: CoreStack) -> None:
@@ -118,7 +118,8 @@ async def test_the_release_notes_tell_the_whole_story_of_a_successful_sync(core:
     assert f"- Approved by {APPROVER.name} ({approved_at:%Y-%m-%d %H:%M} UTC)" in notes
     assert f"- Sync task {done.anaplan_task_id}" in notes
     assert f"Verified: FP&A PROD is at {seed.R4_NAME}." in notes
-    assert "No radar verdict was recorded for this plan." in notes
+    assert "## Data-loss radar\n\nVerdict: review" in notes
+    assert "Module REV01 Revenue is changed, and the report does not show how" in notes
     assert "<@" not in notes  # neutral Markdown: no Slack markup
     assert "*Verified" not in notes
 

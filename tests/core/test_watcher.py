@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import anyio
@@ -193,6 +194,8 @@ async def test_an_execution_interrupted_before_the_sync_post_is_failed_never_ret
 
 
 async def test_an_execution_interrupted_after_the_sync_post_adopts_the_task(core: World) -> None:
+    # The proof is the finished task's revisions, which only the rich result shape shows.
+    core.sandbox.fidelity = dataclasses.replace(core.sandbox.fidelity, result_shapes="rich")
     request_id = await _orphaned_execution(core)
     plan = (await core.ops.get_request(request_id)).plan
     await core.services.client.alm(plan.target.model.id).sync_models(
@@ -202,7 +205,7 @@ async def test_an_execution_interrupted_after_the_sync_post_adopts_the_task(core
     await core.watcher.tick()
     await core.pass_time()
     request = await core.ops.get_request(request_id)
-    assert request.state == "succeeded"
+    assert request.state == "succeeded", request.result
     assert core.sync_posts() == 1
 
 
