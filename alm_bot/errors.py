@@ -351,6 +351,7 @@ class Refusal(StrEnum):
     OWN_REQUEST = "own_request"
     NOT_AN_APPROVER = "not_an_approver"
     NOT_THE_REQUESTER = "not_the_requester"
+    NOT_AN_OVERRIDE_APPROVER = "not_an_override_approver"
 
 
 class NotAllowed(OperationError):

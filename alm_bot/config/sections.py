@@ -37,6 +37,8 @@ class ApprovalConfig(_Section):
     approver_groups: tuple[GroupId, ...] = ()
     allow_self_approval: bool = False
     expires_after: Duration = timedelta(hours=24)
+    # Who may run a scheduled request now, outside its change window (user or user-group ids).
+    override_approvers: tuple[UserId | GroupId, ...] = ()
     # Declared after approvers/approver_groups: its validator reads them.
     channel: ChannelId | None = Field(default=None, validate_default=True)
 

@@ -26,8 +26,10 @@ from alm_bot.operations.reads import Reads
 from alm_bot.operations.recording import Recording
 from alm_bot.operations.recovery import Recovery
 from alm_bot.operations.requests import Requests
+from alm_bot.operations.scheduling import WindowReport
 from alm_bot.operations.watching import WatchedWork
 from alm_bot.store import ApprovalRequest, Store
+from alm_bot.windows import WindowDecision
 
 __all__ = ["Operations"]
 
@@ -110,3 +112,16 @@ class Operations(Reads):
 
     async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
         return await self.requests.cancel(request_id, actor=actor)
+
+    async def override(
+        self, request_id: str, *, actor: Actor, reason: str, actor_groups: Collection[str] = ()
+    ) -> ApprovalRequest:
+        return await self.requests.override(request_id, actor=actor, reason=reason, actor_groups=actor_groups)
+
+    def windows(self, model: str | None = None) -> WindowReport:
+        """The change windows (of ``model``, an alias or id): open now, next opening, the decision."""
+        return self.execution.scheduling.report(model)
+
+    def window_note(self, request: ApprovalRequest) -> WindowDecision | None:
+        """The change-window decision to show on a request's card now; None when no window applies."""
+        return self.execution.scheduling.note(request)

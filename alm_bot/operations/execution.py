@@ -5,6 +5,8 @@ The path of an approval (files and functions)::
     slack/actions.py approve → Operations.decide → requests.Requests.decide
         lifecycle.Lifecycle.move(pending → approved, lease taken)          [audit, DM + card notices]
       → execution.Execution.execute (lease renewed meanwhile, ownership.Ownership.renewing)
+        scheduling.Scheduling.closed: change window closed → scheduled (no POST; the watcher starts
+                                                         it at the opening, see scheduling.py)
         _check_not_stale: GET latestRevision            stale → failed (facts: planned/current)
                                                          error → retried later by the watcher
         lifecycle: approved → executing + start_intent  [audit "executing"]   ← before the POST
@@ -30,6 +32,7 @@ from alm_bot.errors import AlmBotError, AnaplanError, StalePlan, TaskCreationUnc
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.outcomes import RequestOutcome
 from alm_bot.operations.ownership import PROOF_DEADLINE, Ownership
+from alm_bot.operations.scheduling import Scheduling
 from alm_bot.records import (
     RequestUpdated,
     StalePlanFacts,
@@ -39,6 +42,7 @@ from alm_bot.records import (
     TaskOutcome,
 )
 from alm_bot.store import ApprovalRequest
+from alm_bot.windows import WindowDecision
 
 __all__ = ["Execution"]
 
@@ -64,6 +68,7 @@ class Execution:
         self.ownership = ownership
         self.settings = settings
         self.clock = lifecycle.clock
+        self.scheduling = Scheduling(lifecycle, ownership, settings, lifecycle.clock)
 
     @property
     def approvers(self) -> list[str]:
@@ -81,6 +86,9 @@ class Execution:
 
     async def _execute(self, request: ApprovalRequest, target: ModelInfo | None) -> RequestOutcome:
         from_state = request.state
+        closed = self.scheduling.closed(request)
+        if closed is not None:
+            return await self._wait_for_window(request, closed)
         try:
             target = target or await self.directory.refresh_one(request.target_model_id)
             await self._check_not_stale(request, target)
@@ -115,6 +123,18 @@ class Execution:
         except AlmBotError as exc:
             refused = TaskOutcome(successful=False, message=str(exc), cause="start_refused")
             return self._outcome(await self.fail(executing, {"executing"}, refused))
+
+    async def _wait_for_window(self, request: ApprovalRequest, closed: WindowDecision) -> RequestOutcome:
+        """No POST while the change window is closed: scheduled for its opening, or failed if none."""
+        if closed.runs_at is None:
+            message = (
+                f"Request {request.id} cannot run: {closed.reason}, and no change window lets it start "
+                "within a year. Nothing was changed."
+            )
+            outcome = TaskOutcome(successful=False, message=message, cause="no_window")
+            return self._outcome(await self.fail(request, {request.state}, outcome))
+        scheduled = await self.scheduling.schedule(request, closed)
+        return RequestOutcome(scheduled, "scheduled", self.approvers)
 
     def _intent(self, request: ApprovalRequest) -> StartIntent | None:
         plan = request.plan

@@ -24,10 +24,11 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class RequestOutcome:
-    """What asking for a change produced: a pending request, or a change already under way/done."""
+    """What asking for a change produced: a pending request, one waiting for its change window
+    (``scheduled``), or a change already under way/done."""
 
     request: ApprovalRequest
-    status: Literal["awaiting_approval", "started", "succeeded", "failed"]
+    status: Literal["awaiting_approval", "scheduled", "started", "succeeded", "failed"]
     approvers: list[str]
 
     @property

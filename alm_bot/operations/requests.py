@@ -12,13 +12,14 @@ from typing import Any, Literal
 
 from alm_bot.actor import Actor
 from alm_bot.directory import ModelInfo
-from alm_bot.errors import InvalidArgument
+from alm_bot.errors import InvalidArgument, NotAllowed, Refusal
 from alm_bot.operations.execution import Execution
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.outcomes import RequestOutcome
 from alm_bot.operations.ownership import Ownership
 from alm_bot.operations.planning import model_ref, plan_record, plan_sync, start_plan_summary
 from alm_bot.operations.reads import Reads
+from alm_bot.operations.scheduling import check_may_override
 from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
 from alm_bot.records import DecidedOutsideSlack, Plan, StatusPlan
 from alm_bot.store import ApprovalRequest
@@ -144,13 +145,34 @@ class Requests:
         check_may_decide(request, actor, actor_groups, self.settings.approval, self.clock())
         return request
 
-    async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
-        """The requester withdraws a pending request."""
+    async def override(
+        self, request_id: str, *, actor: Actor, reason: str, actor_groups: Collection[str] = ()
+    ) -> ApprovalRequest:
+        """An override approver runs a scheduled request now, outside its change window, with a reason.
+
+        Audited and posted in the approvals channel; the plan is re-checked before the start as always.
+        """
         request = await self.reads.get_request(request_id)
-        check_may_cancel(request, actor)
+        reason = (reason or "").strip()
+        check_may_override(request, actor, actor_groups, self.settings, reason)
+        scheduling = self.execution.scheduling
+        taken = await scheduling.take_for_override(request, actor, reason, _break_glass(actor))
+        return (await self.execution.execute(taken)).request
+
+    async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
+        """The requester withdraws a pending request, or one waiting for its change window."""
+        request = await self.reads.get_request(request_id)
+        if request.state == "scheduled" and actor.id != request.requester_id:
+            raise NotAllowed(
+                f"Only the requester, {request.requester_name}, can cancel request {request.id}.",
+                reason=Refusal.NOT_THE_REQUESTER,
+                request_id=request.id,
+            )
+        if request.state != "scheduled":
+            check_may_cancel(request, actor)
         return await self.lifecycle.move(
             request,
-            {"pending"},
+            {"pending", "scheduled"},
             "cancelled",
             actor=actor,
             decided_by_id=actor.id,

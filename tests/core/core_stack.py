@@ -102,7 +102,8 @@ async def open_core(
     clock = MovableClock()
     defaults = sandbox_defaults()
     for section, values in (config or {}).items():
-        defaults[section] = {**defaults.get(section, {}), **values}
+        # A table adds to the sandbox's; a list (``windows``) replaces it.
+        defaults[section] = {**defaults.get(section, {}), **values} if isinstance(values, dict) else values
     settings = load_settings(env={"ALM_BOT_DATABASE_URL": database_url}, defaults=defaults)
     notifier = RecordingNotifier()
     async with open_services(settings, sandbox=sandbox, clock=clock) as services:
