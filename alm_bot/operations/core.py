@@ -26,7 +26,7 @@ from alm_bot.operations.reads import Reads
 from alm_bot.operations.recording import Recording
 from alm_bot.operations.recovery import Recovery
 from alm_bot.operations.requests import Requests
-from alm_bot.operations.scheduling import WindowReport
+from alm_bot.operations.scheduling import WindowReport, check_may_override
 from alm_bot.operations.watching import WatchedWork
 from alm_bot.store import ApprovalRequest, Store
 from alm_bot.windows import WindowDecision
@@ -117,6 +117,14 @@ class Operations(Reads):
         self, request_id: str, *, actor: Actor, reason: str, actor_groups: Collection[str] = ()
     ) -> ApprovalRequest:
         return await self.requests.override(request_id, actor=actor, reason=reason, actor_groups=actor_groups)
+
+    async def check_may_override(
+        self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()
+    ) -> ApprovalRequest:
+        """Raise the refusal `override` would give this actor now, the reason aside (for its form)."""
+        request = await self.get_request(request_id)
+        check_may_override(request, actor, actor_groups, self.settings, None)
+        return request
 
     def windows(self, model: str | None = None) -> WindowReport:
         """The change windows (of ``model``, an alias or id): open now, next opening, the decision."""

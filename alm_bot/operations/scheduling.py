@@ -59,9 +59,16 @@ def target_names(settings: Settings, request: ApprovalRequest) -> list[set[str]]
 
 
 def check_may_override(
-    request: ApprovalRequest, actor: Actor, actor_groups: Collection[str], settings: Settings, reason: str
+    request: ApprovalRequest,
+    actor: Actor,
+    actor_groups: Collection[str],
+    settings: Settings,
+    reason: str | None,
 ) -> None:
-    """Refuse unless ``actor`` may run this scheduled request now, outside its window, with a reason."""
+    """Refuse unless ``actor`` may run this scheduled request now, outside its window, with a reason.
+
+    ``reason`` None: everything but the reason (for a form opened before it is written).
+    """
     if request.state != "scheduled":
         raise RequestNotPending(
             f"Request {request.id} is not waiting for a change window (it is {request.state}).",
@@ -76,7 +83,7 @@ def check_may_override(
             reason=Refusal.NOT_AN_OVERRIDE_APPROVER,
             request_id=request.id,
         )
-    if not reason.strip():
+    if reason is not None and not reason.strip():
         raise InvalidArgument("reason", "An override needs a reason: the approvers review every override.")
 
 

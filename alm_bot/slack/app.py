@@ -31,6 +31,7 @@ from alm_bot.slack.edge import report_before_ack
 from alm_bot.slack.events_endpoint import SlackEvents
 from alm_bot.slack.groups import ApproverGroups
 from alm_bot.slack.home import register_home
+from alm_bot.slack.override import register_override
 from alm_bot.slack.people import People
 from alm_bot.store import ReplayGuard
 
@@ -71,10 +72,11 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
         ops=services.ops,
         settings=settings,
         people=People(client),
-        groups=ApproverGroups(client, settings.approval.approver_groups),
+        groups=ApproverGroups(client, _groups_to_look_up(settings)),
     )
     register_commands(app, bot)
     register_actions(app, bot)
+    register_override(app, bot)
     register_home(app, bot)
     app.error(report_before_ack)
     return app
@@ -100,3 +102,10 @@ def socket_mode_handler(app: AsyncApp, settings: Settings) -> AsyncSocketModeHan
 
 def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value is not None else ""
+
+
+def _groups_to_look_up(settings: Settings) -> list[str]:
+    """Approver groups, and the user groups among the override approvers (``S…`` ids)."""
+    approval = settings.approval
+    override_groups = [g for g in approval.override_approvers if g.startswith("S")]
+    return list(dict.fromkeys([*approval.approver_groups, *override_groups]))

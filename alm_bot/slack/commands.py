@@ -24,13 +24,15 @@ from alm_bot.slack.bot import Bot
 from alm_bot.slack.edge import after_ack
 from alm_bot.slack.message import Message
 from alm_bot.slack.modals import sync_modal
+from alm_bot.slack.override import overridden
 from alm_bot.slack.parsing import Invocation, UsageError, parse
 from alm_bot.slack.stats import stats_command
+from alm_bot.slack.windows import windows_message
 
 __all__ = ["ALM_COMMAND", "register_commands"]
 
 ALM_COMMAND: Final = "/alm"
-_CHANGES: Final = frozenset({"revision", "sync", "compare", "online", "offline", "cancel"})
+_CHANGES: Final = frozenset({"revision", "sync", "compare", "online", "offline", "cancel", "override"})
 _LIST_FETCH: Final = 100  # rows asked of the store for a list; the first 20 are shown
 
 Handler = Callable[[Bot, Actor, Invocation], Awaitable[Message]]
@@ -190,6 +192,16 @@ async def _cancel(bot: Bot, actor: Actor, inv: Invocation) -> Message:
     return replies.cancelled(await bot.ops.cancel(inv.args[0], actor=actor))
 
 
+async def _windows(bot: Bot, actor: Actor, inv: Invocation) -> Message:
+    return windows_message(bot.ops.windows(inv.arg(0)))
+
+
+async def _override(bot: Bot, actor: Actor, inv: Invocation) -> Message:
+    groups = await bot.groups.memberships(actor.id)
+    reason = " ".join(inv.args[1:])
+    return overridden(await bot.ops.override(inv.args[0], actor=actor, reason=reason, actor_groups=groups))
+
+
 async def _audit(bot: Bot, actor: Actor, inv: Invocation) -> Message:
     model = await bot.ops.resolve(inv.args[0]) if inv.args else None
     events = await bot.ops.list_audit(model.id if model else None, limit=_LIST_FETCH)
@@ -211,6 +223,8 @@ _HANDLERS: Final[dict[str, Handler]] = {
     "offline": _offline,
     "requests": _requests,
     "cancel": _cancel,
+    "windows": _windows,
+    "override": _override,
     "audit": _audit,
     "stats": stats_command,
 }

@@ -10,7 +10,8 @@ arrives before the card was posted raises `CardNotPostedYet`, so it is retried a
 ==========================  =========================================================
 destination                 what is delivered
 ==========================  =========================================================
-``approvals``               the approval card, posted in the approvals channel
+``approvals``               the approval card, posted in the approvals channel (a change
+                            window override: a message of its own there)
 ``card``                    ``chat.update`` of the card; progress and results in its thread
 ``user:<id>``               a direct message (``conversations.open`` + ``chat.postMessage``);
                             nothing for an id that is no Slack user (a CLI or pipeline requester)
@@ -37,6 +38,7 @@ from alm_bot.records import (
     NoticesRecovered,
     SyncPlan,
     TaskProgress,
+    WindowOverridden,
 )
 from alm_bot.slack import notices
 from alm_bot.slack.card_ref import card_location, card_ref
@@ -83,6 +85,9 @@ class SlackNotifier:
                 "notice %s (%s) names no request that exists; nothing to show", notice.id, notice.kind
             )
             return None
+        if isinstance(notice.payload, WindowOverridden):
+            await self._to_approvals_channel(notice, notices.override_message(request))
+            return None
         if notice.destination == APPROVALS:
             return await self._post_card(notice, request)
         if notice.destination == CARD:
@@ -93,7 +98,7 @@ class SlackNotifier:
             return None
         channel = await self._channel_for(notice.destination)
         message = (
-            approval_card(request)
+            self._card(request)
             if notice.kind == "approval_needed"
             else _personal(notice.kind, request, notice.payload)
         )
@@ -108,7 +113,7 @@ class SlackNotifier:
         await self._poster.post(notice.id, channel, message)
 
     async def _post_card(self, notice: Notice, request: ApprovalRequest) -> DeliveryReceipt:
-        card = approval_card(request)
+        card = self._card(request)
         posted = card_location(request)
         if posted is not None:
             # Already posted (the receipt was recorded): redraw rather than post a second card.
@@ -136,7 +141,11 @@ class SlackNotifier:
             return
         if notice.kind not in _CARD_REDRAWS:
             log.info("redrawing the card of %s for an unfamiliar notice kind %r", request.id, notice.kind)
-        await update(self._client, posted.channel, posted.ts, approval_card(request))
+        await update(self._client, posted.channel, posted.ts, self._card(request))
+
+    def _card(self, request: ApprovalRequest) -> Message:
+        """The card, with the state of its change window now (when one applies to its targets)."""
+        return approval_card(request, self._ops.window_note(request))
 
     async def _channel_for(self, destination: str) -> str:
         kind, _, target = destination.partition(":")
