@@ -31,7 +31,14 @@ from alm_bot.records import RequestUpdated, SyncPlan, WindowHold, WindowOverridd
 from alm_bot.store import ApprovalRequest
 from alm_bot.windows import WindowDecision, WindowState, decide, decide_all, overview
 
-__all__ = ["Scheduling", "WindowReport", "check_may_override", "model_names", "target_names"]
+__all__ = [
+    "Scheduling",
+    "WindowReport",
+    "check_may_override",
+    "model_names",
+    "target_names",
+    "window_report",
+]
 
 
 @dataclass(frozen=True)
@@ -191,11 +198,15 @@ class Scheduling:
 
     def report(self, model: str | None) -> WindowReport:
         """Each window (that applies to ``model``, an alias or id), open now or next, and the decision."""
-        now = self.clock()
-        windows = self.settings.change_windows
-        if model is None:
-            states = [WindowState(w, w.occurrence_at(now), w.first_after(now)) for w in windows]
-            return WindowReport(None, states, None, now)
-        configured = self.settings.models.get(model)
-        names = model_names(self.settings, configured.id) if configured else {model}
-        return WindowReport(model, overview(windows, names, now), decide(windows, names, now), now)
+        return window_report(self.settings, model, self.clock())
+
+
+def window_report(settings: Settings, model: str | None, now: datetime) -> WindowReport:
+    """`Scheduling.report` from the configuration alone (the CLI needs no database or Anaplan for it)."""
+    windows = settings.change_windows
+    if model is None:
+        states = [WindowState(w, w.occurrence_at(now), w.first_after(now)) for w in windows]
+        return WindowReport(None, states, None, now)
+    configured = settings.models.get(model)
+    names = model_names(settings, configured.id) if configured else {model}
+    return WindowReport(model, overview(windows, names, now), decide(windows, names, now), now)

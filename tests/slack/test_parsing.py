@@ -106,7 +106,22 @@ def test_every_subcommand_has_a_usage_line() -> None:
         "offline",
         "requests",
         "cancel",
+        "windows",
+        "override",
         "audit",
         "stats",
     }
     assert all(s.usage.startswith(f"/alm {s.name}") for s in SUBCOMMANDS.values())
+
+
+def test_override_takes_the_request_id_and_the_rest_as_its_reason() -> None:
+    invocation = parse("override R7K3QX2 payroll fix cannot wait")
+    assert (invocation.name, invocation.args[0], " ".join(invocation.args[1:])) == (
+        "override",
+        "R7K3QX2",
+        "payroll fix cannot wait",
+    )
+    with pytest.raises(UsageError, match="needs <reason…>"):
+        parse("override R7K3QX2")
+    assert parse("windows").name == "windows"
+    assert parse("windows prod").args == ("prod",)

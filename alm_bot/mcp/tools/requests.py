@@ -34,7 +34,9 @@ def request_tools(deps: ToolDeps) -> list[ToolSpec]:
     async def alm_list_requests(
         states: Annotated[
             list[RequestStateName] | None,
-            Field(max_length=9, description="Only requests in these states, e.g. ['pending']; omit for all."),
+            Field(
+                max_length=10, description="Only requests in these states, e.g. ['pending']; omit for all."
+            ),
         ] = None,
         mine: Annotated[bool, Field(description="Only requests made by the identity you act as.")] = False,
         limit: Annotated[int, Field(ge=1, le=200, description="At most this many, newest first.")] = 20,
