@@ -230,6 +230,7 @@ async def open_stack(
     approval: dict[str, Any] | None = None,
     task_duration: float = 0.0,
     fidelity: Fidelity | None = None,
+    windows: list[dict[str, Any]] | None = None,
 ) -> AsyncIterator[SlackStack]:
     async with FakeSlack(bot_token=BOT_TOKEN) as fake:
         fake.add_user(APPROVER, "grace", real_name="Grace Hopper")
@@ -237,6 +238,8 @@ async def open_stack(
         fake.add_user(OUTSIDER, "mallory", real_name="Mallory Example")
         defaults = sandbox_defaults()
         defaults["approval"] = defaults["approval"] | (approval or {})
+        if windows:
+            defaults["windows"] = windows
         env = {
             "ALM_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'alm-bot.db'}",
             "SLACK_BOT_TOKEN": BOT_TOKEN,
