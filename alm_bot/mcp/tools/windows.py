@@ -46,12 +46,16 @@ class ChangeWindows(BaseModel):
 def window_tools(deps: ToolDeps) -> list[ToolSpec]:
     async def alm_get_change_windows(
         model: Annotated[
-            str | None, Field(description="A model alias or id; omit to list every change window.")
+            str | None,
+            Field(
+                description="A model: its alias, id or name; omit to list every change window. Windows "
+                "name models by alias, so a name or an unconfigured id matches only windows for '*'."
+            ),
         ] = None,
     ) -> ChangeWindows:
         """Show the change windows (when models may change): open now, next opening, and for a model
-        whether a change may start now. A change approved while its window is closed waits in state
-        scheduled until runs_at."""
+        (alias, id or name) whether a change may start now. A change approved while its window is
+        closed waits in state scheduled until runs_at."""
         with tool_errors():
             report = (await deps.ops()).windows(model)
         decision = report.decision
