@@ -98,6 +98,7 @@ class Watcher:
         self._deliver_notices = deliver
         self._wake = anyio.Event()
         self._stopping = False
+        self._abandoned = False  # a pass was cut short by the database: its leases are still ours
         self.heartbeat: float | None = None  # time.monotonic() of the last finished tick
         self.observer: WatcherEvents = NO_WATCHER_EVENTS  # alm_bot.metrics counts ticks and lost leases
 
@@ -132,10 +133,19 @@ class Watcher:
                 await self._release_leases()
 
     async def _tick_unless_store_down(self) -> TickReport | None:
-        """`tick()`, or None (logged) when the database did not answer."""
+        """`tick()`, or None (logged) when the database did not answer.
+
+        A pass cut short by the database leaves the tasks and notices it had claimed leased to this
+        watcher. No pass of this watcher runs now, so before the next one they are given back: they
+        are taken up as soon as the database answers, not one lease later.
+        """
         try:
+            if self._abandoned:
+                await self.work.release_leases(self.owner)
+                self._abandoned = False
             return await self.tick()
         except* StoreUnavailable as down:
+            self._abandoned = True
             log.warning("watcher pass abandoned, will retry: %s", down.exceptions[0])
         return None
 
@@ -290,6 +300,8 @@ class Watcher:
         notice = Notice(row.id, row.kind, row.destination, row.payload, request)
         try:
             receipt = await self.notifier.deliver(notice)
+        except StoreUnavailable:
+            raise  # the database, not Slack: the pass is abandoned and the row given back (above)
         except Exception as exc:  # any notifier failure means "try again later"; recorded on the row
             delay = _retry_delay(exc, row.attempts)
             log.warning(

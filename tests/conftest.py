@@ -1,10 +1,49 @@
-"""Shared test fixtures: the anyio backend (asyncio) for every async test."""
+"""Shared test fixtures: the anyio backend (asyncio), a database of each kind, and the test world.
+
+``world`` is `tests.world.open_world` on a fresh SQLite file: sandbox, store, core, fake Slack and
+the Bolt app (Slack requests signed and dispatched in-process). Options of `open_world` go in a
+marker, e.g. ``@pytest.mark.world(task_duration=10, approval={"approvers": ["U0APPROVER1"]})``;
+``@pytest.mark.world(slack=False)`` builds the core alone with a `RecordingNotifier`.
+``world_on_each_database`` is the same world once on SQLite and once on PostgreSQL (``database_url``,
+from `tests.databases`; PostgreSQL skipped unless ``ALM_BOT_TEST_POSTGRES_URL`` is set).
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
 import pytest
+
+from tests.databases import database_url, sqlite_url
+from tests.world import World, open_world
+
+__all__ = ["anyio_backend", "database_url", "sqlite_url", "world", "world_on_each_database"]
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker("world")
+    return dict(marker.kwargs) if marker else {}
+
+
+@pytest.fixture
+async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[World]:
+    """The test world (see `tests.world`) on SQLite, configured by the test's ``world`` marker."""
+    async with open_world(tmp_path, **_options(request)) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def world_on_each_database(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str
+) -> AsyncIterator[World]:
+    """The test world on SQLite, then on PostgreSQL (a database of its own)."""
+    given = None if database_url.startswith("sqlite") else database_url
+    async with open_world(tmp_path, database_url=given, **_options(request)) as opened:
+        yield opened

@@ -4,7 +4,10 @@ serve runs in-process (`build_app`) against PostgreSQL through `tools.tcp_proxy.
 test cuts: every open connection dropped, new ones refused for a second — what a failover or a
 restart looks like to a client. A SQLite file locked by another process past the busy timeout fails
 the call at hand with a clear message. Afterwards the watcher is still making passes, MCP answers, health
-is back to 200 and the supervisor never had to give up. A background task that keeps crashing
+is back to 200 and the supervisor never had to give up. A notice whose delivery met the outage (its
+row claimed, marking it sent or its attempt started failed) is delivered within seconds of the
+database's return, not one lease (60 s) later: the watcher gives back the leases of a pass the
+database cut short. A background task that keeps crashing
 makes serve stop (exit 1) rather than run on half-alive.
 """
 
@@ -26,6 +29,7 @@ from alm_bot.supervisor import Supervisor
 from tests.live import eventually, mcp_client, serving
 from tests.mcp.calls import ok, refused
 from tests.processes import PROCESS_WAIT, clean_env, spawn_alm_bot
+from tests.reliability.inproc import inproc
 from tests.test_serve import base_url_of, health, healthy
 from tools.tcp_proxy import TcpProxy
 
@@ -156,3 +160,35 @@ async def test_serve_exits_1_when_its_watcher_cannot_be_kept_running(tmp_path: P
     last = serve.stderr.strip().splitlines()[-1]
     assert last.startswith("alm-bot: serve stopped: the watcher failed 5 times in 60s"), serve.stderr
     assert "tracked_task" in last
+
+
+LONG_LEASE = 60.0  # the default lease: a notice waiting for it would miss `REDELIVERED` by far
+REDELIVERED = 10.0  # database back → the notice delivered
+
+
+@pytest.mark.parametrize("held", ["chat.update", "conversations.open"])
+async def test_a_notice_whose_delivery_met_the_outage_is_delivered_soon_after_the_database_returns(
+    database_url: str, tmp_path: Path, held: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the proxy stands in front of PostgreSQL's port")
+    # chat.update: the card's redraw is in Slack, marking its row sent meets the outage;
+    # conversations.open: the DM's attempt cannot even be marked started.
+    async with inproc(tmp_path, database_url, proxied=True, lease_seconds=LONG_LEASE) as bot:
+        assert (await bot.slash("sync dev prod")).status_code == 200
+        pending = await bot.carded()
+        await bot.outbox_empty()
+        bot.fake.delay_next(held, 0.4)
+        assert (await bot.approve(pending)).status_code == 200
+        await bot.fake.wait_for(held, count=1 if held == "conversations.open" else 2, timeout=10)
+        assert bot.proxy is not None
+        await bot.proxy.cut(1.0)
+        await anyio.sleep(1.0)  # the outage's own length
+        back = anyio.current_time()
+        await bot.outbox_empty(timeout=REDELIVERED)
+        print(f"\n{held}: delivered {anyio.current_time() - back:.1f}s after the database returned")
+
+        assert bot.proxy.refused >= 1
+        assert bot.fake.repeated_posts() == []
+        unsent = await bot.services.store.list_outbox(sent=False)
+        assert unsent == []

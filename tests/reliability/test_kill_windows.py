@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
+import asyncpg
 import httpx2
 import pytest
 
@@ -263,4 +266,62 @@ async def test_killed_during_a_post_while_another_sync_into_the_target_runs_it_n
         assert running.anaplan_task_id not in (a_done.result.considered_task_ids or ())
         assert (b_done.state, b_done.anaplan_task_id) == ("succeeded", running.anaplan_task_id)
         assert await bot.sync_posts(status=201) == 1
+        await no_task_claimed_twice(bot)
+
+
+@asynccontextmanager
+async def writes_held(database_url: str) -> AsyncIterator[None]:
+    """Another connection holds back every write to the requests (readers go on), until the block ends."""
+    if database_url.startswith("postgresql"):
+        connection = await asyncpg.connect(database_url)
+        try:
+            transaction = connection.transaction()
+            await transaction.start()
+            await connection.execute("LOCK TABLE approval_request IN EXCLUSIVE MODE")
+            yield
+            await transaction.rollback()
+        finally:
+            await connection.close()
+        return
+    path = database_url.removeprefix("sqlite:///")
+    locker = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    try:
+        await anyio.to_thread.run_sync(locker.execute, "BEGIN IMMEDIATE")
+        yield
+        await anyio.to_thread.run_sync(locker.execute, "ROLLBACK")
+    finally:
+        locker.close()
+
+
+async def test_killed_after_anaplan_answered_the_post_before_the_task_was_recorded_it_adopts_its_task(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with rig(tmp_path, database_url, task_duration=TASK_SECONDS) as bot:
+        before = await listed_sync_tasks(bot, PROD)
+        # The POST's answer is held 2 s; meanwhile the requests' writes are held back, so the answer
+        # arrives (Anaplan logs the 201) while recording the task id waits: that is when serve dies.
+        async with bot.serve() as first, anyio.create_task_group() as tg:
+            assert (await first.slash("sync dev prod")).status_code == 200
+            pending = await card_of(bot)
+            await fault(bot, **(SYNC_POST | {"delay": 2.0}))
+            await approve_in_background(tg, first, pending)
+            await faults_taken(bot)
+            await in_state(bot, pending.id, executing_without_task, "the sync POST in flight")
+            async with writes_held(database_url):
+
+                async def answered() -> bool:
+                    return await bot.sync_posts(status=201) == 1
+
+                await eventually(answered, "Anaplan to answer the POST")
+                await first.kill()
+        (task_id,) = set(await listed_sync_tasks(bot, PROD)) - set(before)
+        unrecorded = await bot.store.get_request(pending.id)
+        assert unrecorded is not None
+        assert (unrecorded.state, unrecorded.anaplan_task_id) == ("executing", None)
+
+        await settle_after_restart(bot, [pending.id], finish_tasks=True)
+        done = await bot.store.get_request(pending.id)
+        assert done is not None
+        assert (done.state, done.anaplan_task_id) == ("succeeded", task_id)
+        assert await bot.sync_posts(status=None) == 1
         await no_task_claimed_twice(bot)

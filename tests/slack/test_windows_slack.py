@@ -39,7 +39,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[SlackStack]:
         "reason": "Q4 close",
     }
     approval = {"override_approvers": [SECOND_APPROVER]}
-    async with open_stack(tmp_path, approval=approval, windows=[window]) as stack:
+    async with open_stack(tmp_path, approval=approval, config={"windows": [window]}) as stack:
         yield stack
 
 
