@@ -3,10 +3,10 @@
 ``requests`` goes through the same `Operations` and policy as Slack and MCP: ``--as`` names the
 person acting, who must be a configured approver to decide. ``--as`` is a claim nobody verified,
 so beside it the CLI records who really ran it (OS user and host), and a decision taken here is
-break-glass: it needs a reason. ``requests list`` and ``show`` read the database only (no Anaplan
-credentials needed). A deployment pipeline can call ``alm-bot requests sync SOURCE TARGET --as U…
---json`` and read the request id (or the started task) from the output. Every subcommand prints a
-readable table, or JSON with ``--json``.
+break-glass: it needs a reason. ``requests list``, ``show`` and ``notes`` (release notes in
+Markdown) read the database only (no Anaplan credentials needed). A deployment pipeline can call
+``alm-bot requests sync SOURCE TARGET --as U… --json`` and read the request id (or the started
+task) from the output. Every subcommand prints a readable table, or JSON with ``--json``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from alm_bot.actor import Actor
 from alm_bot.config import Settings
 from alm_bot.errors import AlmBotError, ConfigError, InvalidArgument, RequestNotFound
+from alm_bot.evidence.notes import release_notes
 from alm_bot.services import open_services
 from alm_bot.store import REQUEST_STATES, ApprovalRequest, Store
 
@@ -38,7 +39,7 @@ _LIST_COLUMNS = ("id", "state", "operation", "target", "requester", "created_at"
 class RequestsCommand:
     """One ``alm-bot requests`` invocation, as parsed by the CLI."""
 
-    action: str  # list | show | approve | reject | cancel | override | sync
+    action: str  # list | show | notes | approve | reject | cancel | override | sync
     request_id: str | None = None
     actor_id: str | None = None
     reason: str | None = None
@@ -142,6 +143,10 @@ async def _read(settings: Settings, command: RequestsCommand) -> str:
         request = await store.get_request(request_id)
         if request is None:
             raise RequestNotFound(command.request_id or "")
+        if command.action == "notes":
+            events = list(reversed(await store.list_audit(request_id=request.id, limit=10_000)))
+            notes = release_notes(request, events)
+            return json.dumps({"id": request.id, "notes": notes}, indent=2) if command.as_json else notes
         view = request_view(request)
         return json.dumps(view, indent=2) if command.as_json else _details(view)
     finally:
@@ -164,7 +169,7 @@ def missing_sqlite_file(settings: Settings) -> str | None:
 
 
 async def _requests(settings: Settings, command: RequestsCommand) -> str:
-    if command.action in ("list", "show"):
+    if command.action in ("list", "show", "notes"):
         return await _read(settings, command)
     async with open_services(settings) as services:
         ops = services.ops

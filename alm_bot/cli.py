@@ -15,8 +15,10 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
+from alm_bot.audit_cli import add_audit_command
 from alm_bot.cli_wording import in_cli_words
 from alm_bot.errors import AlmBotError, ConfigError
+from alm_bot.policy_cli import add_policy_command
 from alm_bot.stats_cli import add_stats_command
 from alm_bot.windows_cli import add_windows_command
 
@@ -180,6 +182,10 @@ def _add_requests(sub: Subparsers) -> None:
     listing.add_argument("--state", action="append", default=[], help="only this state (repeatable)")
     show = actions.add_parser("show", help="one request in full (needs only the database)")
     show.add_argument("id")
+    notes = actions.add_parser(
+        "notes", help="a request's release notes in Markdown (needs only the database)"
+    )
+    notes.add_argument("id")
     for name, text in (
         ("approve", "approve a pending request outside Slack (break-glass: marked, announced)"),
         ("reject", "reject a pending request"),
@@ -302,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     add_stats_command(sub)
     add_windows_command(sub)
+    add_policy_command(sub)
+    add_audit_command(sub)
     _add_anaplan(sub)
     return parser
 

@@ -36,6 +36,7 @@ CLI: CLI commands). ``str(error)`` is that sentence in plain words (`PLAIN`), fo
         ├── NotAllowed               this actor may not do this; .reason (Refusal), .approvers
         ├── RequestNotFound          no request with that id; .request_id
         ├── RequestNotPending        the request was already decided, expired or cancelled; .state
+        ├── ApprovalNotCounted       this approval adds nothing (given before, or no open stage takes it)
         └── StalePlan                the target moved on since the request was planned
 """
 
@@ -53,6 +54,7 @@ __all__ = [
     "AnaplanError",
     "AnaplanUnavailable",
     "ApprovalNotConfigured",
+    "ApprovalNotCounted",
     "Approvers",
     "AuthenticationFailed",
     "ConfigError",
@@ -395,6 +397,34 @@ class RequestNotPending(OperationError):
         self.state = state
         self.decided_by = decided_by
         super().__init__(message)
+
+
+class ApprovalNotCounted(OperationError):
+    """The approval changes nothing: ``already`` this person approved before, else no stage still
+    open takes them. ``approvals`` of ``required`` are counted; ``still_possible`` may still approve."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request_id: str,
+        approvals: int,
+        required: int,
+        still_possible: Approvers,
+        already: bool,
+    ) -> None:
+        self.request_id = request_id
+        self.approvals = approvals
+        self.required = required
+        self.still_possible = still_possible
+        self.already = already
+        super().__init__(message)
+
+    def worded(self, wording: Wording) -> str:
+        parts = [wording.fact(self.message)]
+        if self.still_possible.anyone:
+            parts.append(f"Who can still approve: {wording.approvers(self.still_possible)}.")
+        return " ".join(parts)
 
 
 class StalePlan(OperationError):

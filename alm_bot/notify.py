@@ -43,10 +43,14 @@ NoticeKind = Literal[
     "request_cancelled",  # the requester withdrew it
     "task_progress",  # an Anaplan task moved to a new step
     "task_finished",  # an Anaplan task ended (successfully or not)
+    "sync_verified",  # the target of a successful sync was checked: where it is, and whether online
+    "release_notes",  # a request succeeded: its release notes in the card's thread
     "comparison_ready",  # a comparison summary/report someone asked for is ready
     "decided_outside_slack",  # a break-glass decision (CLI): the approvers review it
     "card_refused",  # Slack keeps refusing this request's card: tell the requester (DM)
     "notices_recovered",  # Slack accepts notices again after refusing some: tell the approvals channel
+    "approval_reminder",  # a request still waits: remind, in the card's thread, who can approve
+    "approval_escalated",  # more people may approve now: say so in the thread, DM each of them
 ]
 NOTICE_KINDS: Final[tuple[str, ...]] = NoticeKind.__args__  # type: ignore[attr-defined]
 

@@ -45,9 +45,12 @@ def needs_approval(model_config: ModelConfig | None, active_state: str) -> bool:
     return protected or active_state in DEPLOYED_STATES
 
 
-def require_approvers(approval: ApprovalConfig) -> None:
-    """Fail closed: a protected change with nobody to approve it is refused."""
-    if not approval.configured:
+def require_approvers(approval: ApprovalConfig, approvers: Approvers | None = None) -> None:
+    """Fail closed: a protected change with nobody to approve it is refused.
+
+    ``approvers``: who the target's policy names (`alm_bot.approval_policy`); by default ``[approval]``'s.
+    """
+    if not (approvers.anyone if approvers is not None else approval.configured):
         raise ApprovalNotConfigured(
             f"This model is protected, so the change needs approval, but no approvers are configured. "
             f"{HOW_TO_CONFIGURE}"
@@ -65,13 +68,16 @@ def check_may_decide(
     actor_groups: Collection[str],
     approval: ApprovalConfig,
     now: datetime,
+    *,
+    approvers: Approvers | None = None,
 ) -> None:
     """Refuse unless ``actor`` may approve or reject ``request`` now.
 
-    ``actor_groups`` are the Slack user groups the actor belongs to.
+    ``actor_groups`` are the Slack user groups the actor belongs to. ``approvers``: who may decide
+    under the request's policy (`alm_bot.approval_policy`); by default those of ``[approval]``.
     """
     require_pending(request, now)
-    approvers = approvers_of(approval)
+    approvers = approvers if approvers is not None else approvers_of(approval)
     if actor.origin == "mcp":
         raise NotAllowed(
             f"Request {request.id} must be approved or rejected by a person in Slack, not through an "
@@ -89,8 +95,8 @@ def check_may_decide(
             approvers=approvers,
             next_step=NextStep(Action.CANCEL_REQUEST, request.id),
         )
-    is_named = actor.id in approval.approvers
-    in_group = not set(actor_groups).isdisjoint(approval.approver_groups)
+    is_named = actor.id in approvers.users
+    in_group = not set(actor_groups).isdisjoint(approvers.groups)
     if not (is_named or in_group):
         raise NotAllowed(
             f"You are not an approver, so you cannot decide request {request.id}.",

@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from alm_bot.anaplan.models import SummaryReport
 
 __all__ = [
+    "ApprovalEscalated",
     "ApprovalNeeded",
+    "ApprovalReminder",
     "CardRefused",
     "ComparisonReady",
     "DecidedOutsideSlack",
@@ -29,6 +31,8 @@ __all__ = [
     "NoticePayload",
     "NoticesRecovered",
     "Plan",
+    "PlanDigest",
+    "ReleaseNotesReady",
     "RequestCancelled",
     "RequestDecided",
     "RequestExpired",
@@ -39,9 +43,12 @@ __all__ = [
     "StatusPlan",
     "SyncPlan",
     "SyncTarget",
+    "SyncVerified",
     "TaskFinished",
     "TaskOutcome",
     "TaskProgress",
+    "Verification",
+    "VerificationCheck",
     "WindowHold",
     "WindowOverridden",
 ]
@@ -105,6 +112,18 @@ class StatusPlan(Record):
 Plan = Annotated[SyncPlan | StatusPlan, Field(discriminator="operation")]
 
 
+class PlanDigest(Record):
+    """What an approval covered (``alm_bot.evidence.digest``): ``digest`` hashes the other fields."""
+
+    digest: str
+    operation: Literal["sync", "change_status"]
+    source_revision_id: str | None = None
+    target_model_id: str | None = None
+    target_revision_id: str | None = None
+    summary_digest: str | None = None
+    radar_verdict: str | None = None
+
+
 class StartIntent(Record):
     """What alm-bot was about to ask Anaplan to start, and when: the evidence for proving ownership later."""
 
@@ -147,8 +166,30 @@ class StalePlanFacts(Record):
     current: str
 
 
+class VerificationCheck(Record):
+    """One check after a sync: ``ok`` None means Anaplan's answer could not tell (``found`` says why)."""
+
+    check: Literal["revision", "applied", "online"]
+    ok: bool | None = None  # a default: stored JSON leaves None out
+    expected: str
+    found: str
+
+
+class Verification(Record):
+    """After Anaplan reported a sync done: is ``model`` at ``revision``, listed as applied, and online?"""
+
+    verified: bool
+    model: ModelRef
+    revision: RevisionRef
+    checks: tuple[VerificationCheck, ...]
+    checked_at: datetime
+
+
 class TaskOutcome(Record):
-    """How an Anaplan task (or a request) ended. ``summary`` is set for a finished comparison summary."""
+    """How an Anaplan task (or a request) ended. ``summary`` is set for a finished comparison summary.
+
+    ``verification``: for a successful sync, what alm-bot found when it checked the target after.
+    """
 
     successful: bool
     task_state: str | None = None
@@ -159,6 +200,7 @@ class TaskOutcome(Record):
     cause: FailureCause | None = None
     stale: StalePlanFacts | None = None
     considered_task_ids: tuple[str, ...] | None = None
+    verification: Verification | None = None
 
 
 class _AboutRequest(Record):
@@ -195,6 +237,18 @@ class TaskProgress(_AboutRequest):
     progress: float | None = None
 
 
+class SyncVerified(_AboutRequest):
+    """The target was checked after a successful sync (the facts are in the request's result)."""
+
+    kind: Literal["sync_verified"] = "sync_verified"
+
+
+class ReleaseNotesReady(_AboutRequest):
+    """A request succeeded: its release notes (``alm_bot.evidence.notes``) go in the card's thread."""
+
+    kind: Literal["release_notes"] = "release_notes"
+
+
 class DecidedOutsideSlack(_AboutRequest):
     """A break-glass decision (CLI): the approvers review it in the card's thread."""
 
@@ -205,6 +259,18 @@ class WindowOverridden(_AboutRequest):
     """Someone ran a scheduled request outside its change window: posted in the approvals channel."""
 
     kind: Literal["window_overridden"] = "window_overridden"
+
+
+class ApprovalReminder(_AboutRequest):
+    """The request still waits after ``remind_after``: a reminder in the card's thread."""
+
+    kind: Literal["approval_reminder"] = "approval_reminder"
+
+
+class ApprovalEscalated(_AboutRequest):
+    """After ``escalate_after`` the ``escalate_to`` people may approve too: told in the thread and by DM."""
+
+    kind: Literal["approval_escalated"] = "approval_escalated"
 
 
 class CardRefused(_AboutRequest):
@@ -243,8 +309,12 @@ NoticePayload = Annotated[
     | RequestCancelled
     | TaskFinished
     | TaskProgress
+    | SyncVerified
+    | ReleaseNotesReady
     | DecidedOutsideSlack
     | WindowOverridden
+    | ApprovalReminder
+    | ApprovalEscalated
     | CardRefused
     | NoticesRecovered
     | ComparisonReady,

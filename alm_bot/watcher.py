@@ -2,11 +2,13 @@
 
 `tick()` does one pass and is what tests drive:
 
-1. expire pending requests whose time is up (the card will say EXPIRED — never "rejected");
+1. expire pending requests whose time is up (the card will say EXPIRED — never "rejected"), and
+   remind or escalate those that waited past their policy's ``remind_after``/``escalate_after``;
 2. claim due tracked tasks under a lease and poll Anaplan for them, with bounded concurrency and
    inside the request budget (at most N requests in any second; a 429's Retry-After pauses it). A
    running task is polled densely only around the end its target's past tasks let expect, sparsely
-   before (`alm_bot.pacing`); a finished task moves its request to succeeded/failed exactly once;
+   before (`alm_bot.pacing`); a finished task moves its request to succeeded/failed exactly once
+   (a successful sync is verified first: `alm_bot.evidence.verification`);
 3. claim due outbox rows and hand each to the `Notifier`; failures are retried with backoff, and a
    delivered row is never delivered again.
 
@@ -54,6 +56,7 @@ class TickReport:
     """What one pass did; `busy` means a batch was full, so another pass should follow at once."""
 
     expired: int = 0
+    nudged: int = 0
     polled: int = 0
     finished: int = 0
     delivered: int = 0
@@ -159,6 +162,7 @@ class Watcher:
         """One pass: expire, poll, deliver."""
         report = TickReport()
         report.expired = await self._expire_requests()
+        report.nudged = await self.work.nudge_due(self._clock())
         await self._recover_orphans()
         await self._poll_tasks(report)
         if self._deliver_notices is True or (callable(self._deliver_notices) and self._deliver_notices()):
@@ -259,6 +263,9 @@ class Watcher:
             if not verdict.successful:
                 fields["title"] = verdict.title
                 fields["message"] = verdict.detail
+        if task.kind == "sync" and fields["successful"]:
+            async with self._budget.slot():  # the checks after a sync count against the budget too
+                fields["verification"] = await self.work.verify_sync(task)
         if (
             task.kind == "comparison_summary"
             and isinstance(info, CompletedReportTask)

@@ -1,4 +1,9 @@
-"""The TOML sections of the configuration: models, approval, watcher, anaplan, mcp, windows."""
+"""The TOML sections of the configuration: models, approval, watcher, anaplan, mcp, windows.
+
+The approval policy keys (how many approvals, stages, reminder, escalation) may sit in
+``[approval]`` (the default) and in each ``[models.<alias>]`` (that model's own); `alm_bot.policy`
+combines them.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,15 @@ from pydantic import (
     model_validator,
 )
 
-from alm_bot.config.values import ChannelId, Duration, GroupId, Positive, UserId, model_id
+from alm_bot.config.values import (
+    ApproverId,
+    ChannelId,
+    Duration,
+    GroupId,
+    Positive,
+    UserId,
+    model_id,
+)
 from alm_bot.windows import ChangeWindow, Kind, parse_cron, parse_zone
 
 
@@ -23,15 +36,48 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ModelConfig(_Section):
-    """A configured model alias: its id and whether changes to it always need approval."""
+class StageConfig(_Section):
+    """One stage of an approval policy: ``count`` distinct people among ``approvers`` (users, groups)."""
+
+    approvers: tuple[ApproverId, ...] = Field(min_length=1)
+    count: int = Field(default=1, ge=1)
+    name: str = ""
+
+    @model_validator(mode="after")
+    def _enough_people(self) -> Self:
+        named_people = [a for a in self.approvers if not a.startswith("S")]
+        if len(named_people) == len(self.approvers) and self.count > len(named_people):
+            raise ValueError(f"count is {self.count} but the stage names only {len(named_people)} people")
+        return self
+
+
+class _PolicyKeys(_Section):
+    """The approval policy keys, checked for the combinations that cannot mean anything."""
+
+    @model_validator(mode="after")
+    def _consistent_policy(self) -> Self:
+        given = self.model_fields_set
+        if {"approvals_required", "stages"} <= given:
+            raise ValueError("give approvals_required or stages, not both (a stage has its own count)")
+        if ("escalate_after" in given) != ("escalate_to" in given):
+            raise ValueError('escalate_after and escalate_to go together: escalate_to = ["U…"] after "6h"')
+        return self
+
+
+class ModelConfig(_PolicyKeys):
+    """A configured model alias: its id, whether changes always need approval, and its own policy."""
 
     id: Annotated[str, AfterValidator(model_id)]
     protected: bool = False
+    approvals_required: int | None = Field(default=None, ge=1)
+    stages: tuple[StageConfig, ...] | None = Field(default=None, min_length=1)
+    remind_after: Duration | None = None
+    escalate_after: Duration | None = None
+    escalate_to: tuple[ApproverId, ...] | None = Field(default=None, min_length=1)
 
 
-class ApprovalConfig(_Section):
-    """Who approves protected changes, where the cards go, and how long a request waits."""
+class ApprovalConfig(_PolicyKeys):
+    """Who approves protected changes, where the cards go, how long a request waits: the default policy."""
 
     approvers: tuple[UserId, ...] = ()
     approver_groups: tuple[GroupId, ...] = ()
@@ -39,6 +85,11 @@ class ApprovalConfig(_Section):
     expires_after: Duration = timedelta(hours=24)
     # Who may run a scheduled request now, outside its change window (user or user-group ids).
     override_approvers: tuple[UserId | GroupId, ...] = ()
+    approvals_required: int = Field(default=1, ge=1)
+    stages: tuple[StageConfig, ...] = ()
+    remind_after: Duration | None = None
+    escalate_after: Duration | None = None
+    escalate_to: tuple[ApproverId, ...] = ()
     # Declared after approvers/approver_groups: its validator reads them.
     channel: ChannelId | None = Field(default=None, validate_default=True)
 
@@ -46,15 +97,24 @@ class ApprovalConfig(_Section):
     @classmethod
     def _channel_needed_by_approvers(cls, value: str | None, info: ValidationInfo) -> str | None:
         # A key missing from info.data failed its own validation: it was given, so it counts.
-        named = [info.data.get(key, True) for key in ("approvers", "approver_groups")]
+        named = [info.data.get(key, True) for key in ("approvers", "approver_groups", "stages")]
         if value is None and any(named):
             raise ValueError("is missing: approval cards need a channel when approvers are configured")
         return value
 
+    @model_validator(mode="after")
+    def _enough_approvers(self) -> Self:
+        if not self.approver_groups and self.approvers and self.approvals_required > len(self.approvers):
+            raise ValueError(
+                f"approvals_required is {self.approvals_required} but approvers names only "
+                f"{len(self.approvers)} people (and approver_groups no groups)"
+            )
+        return self
+
     @property
     def configured(self) -> bool:
-        """True when someone can approve: at least one approver or approver group."""
-        return bool(self.approvers or self.approver_groups)
+        """True when someone can approve: at least one approver or approver group (or a stage)."""
+        return bool(self.approvers or self.approver_groups or self.stages)
 
 
 class WatcherConfig(_Section):

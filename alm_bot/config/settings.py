@@ -124,6 +124,28 @@ class Settings(BaseSettings):
     # Declared after models: its validator reads them.
     windows: tuple[WindowConfig, ...] = ()
 
+    @field_validator("models")
+    @classmethod
+    def _policies_can_be_met(
+        cls, models: dict[str, ModelConfig], info: ValidationInfo
+    ) -> dict[str, ModelConfig]:
+        approval = info.data.get("approval")
+        if not isinstance(approval, ApprovalConfig):
+            return models  # [approval] failed its own validation
+        problems = []
+        for alias, model in models.items():
+            if (model.stages or model.escalate_to) and approval.channel is None:
+                problems.append(f"{alias}: its policy names approvers, so [approval] needs a channel")
+            wanted = model.approvals_required or 0
+            if not approval.approver_groups and wanted > len(approval.approvers):
+                problems.append(
+                    f"{alias}: approvals_required is {wanted} but [approval] names only "
+                    f"{len(approval.approvers)} approvers (and no groups)"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return models
+
     @field_validator("windows")
     @classmethod
     def _windows_name_known_models(
@@ -194,6 +216,10 @@ class Settings(BaseSettings):
         if not matches:
             return None
         return ModelConfig(id=matches[0].id, protected=any(m.protected for m in matches))
+
+    def model_configs(self, model_id: str) -> dict[str, ModelConfig]:
+        """Every alias configured for a model id, with its configuration (the policy reads them all)."""
+        return {a: m for a, m in self.models.items() if m.id.upper() == model_id.upper()}
 
     def alias_of(self, model_id: str) -> str | None:
         """The first configured alias of a model id, for display."""

@@ -163,6 +163,10 @@ def model_id(value: str) -> str:
 UserId = Annotated[str, AfterValidator(_slack_id("user", r"[UW][A-Z0-9]+", "U0123ABCD"))]
 GroupId = Annotated[str, AfterValidator(_slack_id("user-group", r"S[A-Z0-9]+", "S0123ABCD"))]
 ChannelId = Annotated[str, AfterValidator(_slack_id("channel", r"[CG][A-Z0-9]+", "C0123ABCD"))]
+# Who a policy names: a person or a user group, in one list.
+ApproverId = Annotated[
+    str, AfterValidator(_slack_id("user or user-group", r"[UWS][A-Z0-9]+", "U0123ABCD or S0123ABCD"))
+]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 ModelAlias = Annotated[str, Field(pattern=_ALIAS)]
 Positive = Annotated[float, Field(gt=0)]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 from alm_bot.mcp.schemas import (
+    ApprovalsOut,
+    ApprovalStageOut,
     ModelOut,
     ModelRef,
     ModelRevisionOut,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
         SummaryReport,
         TaskSummary,
     )
+    from alm_bot.approval_policy import Approval, ApprovalProgress
     from alm_bot.directory import ModelInfo
     from alm_bot.records import ModelRef as PlanModel
     from alm_bot.records import RevisionRef as PlanRevision
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
     from alm_bot.store import ApprovalRequest
 
 __all__ = [
+    "approvals_out",
     "model_out",
     "model_ref",
     "model_revision_out",
@@ -138,7 +142,39 @@ def state_explained(state: str) -> str:
     return _STATES.get(state, state)
 
 
-def request_out(request: ApprovalRequest) -> RequestOut:
+def approvals_out(progress: ApprovalProgress) -> ApprovalsOut:
+    """The request's approval policy and its count, as MCP shows them."""
+    policy = progress.policy
+    still = progress.still_possible()
+    escalate_to = policy.escalate_to if policy.escalates else None
+    return ApprovalsOut(
+        required=progress.required,
+        approved=progress.counted,
+        met=progress.met,
+        stages=[
+            ApprovalStageOut(
+                name=s.stage.name or None,
+                count=s.stage.count,
+                approvers=[*s.stage.approvers.users, *s.stage.approvers.groups],
+                approved_by=[_approver(a) for a in s.approved_by],
+                met=s.met,
+            )
+            for s in progress.stages
+        ],
+        policy_source=policy.source,
+        strictest_target=policy.strictest,
+        still_possible=[*still.users, *still.groups] if not progress.met else [],
+        reminded_at=progress.reminded_at,
+        escalated_at=progress.escalated_at,
+        escalated_to=[*escalate_to.users, *escalate_to.groups] if escalate_to and progress.escalated else [],
+    )
+
+
+def _approver(approval: Approval) -> Person:
+    return Person(id=approval.person_id, name=approval.person_name)
+
+
+def request_out(request: ApprovalRequest, progress: ApprovalProgress | None = None) -> RequestOut:
     plan = request.plan
     sync = plan if plan.operation == "sync" else None
     status = plan if plan.operation == "change_status" else None
@@ -167,6 +203,7 @@ def request_out(request: ApprovalRequest) -> RequestOut:
         reason=request.reason,
         task_id=request.anaplan_task_id,
         result=_request_result(request.result),
+        approvals=approvals_out(progress) if progress is not None else None,
         runs_at=request.runs_at,
         window=_window(request),
     )

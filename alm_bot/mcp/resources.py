@@ -3,6 +3,7 @@
 ``alm://models``            configured aliases and protection, approvers, and the models Anaplan lists
 ``alm://requests``          the 50 most recent change requests
 ``alm://requests/{id}``     one change request
+``alm://requests/{id}/notes`` its release notes, Markdown (`alm_bot.evidence.notes`)
 ``alm://schemas``           each offered tool's full output schema, with every field described
                             (``tools/list`` carries short ones, see `alm_bot.mcp.compact`)
 """
@@ -78,9 +79,24 @@ def register_resources(server: MCPServer, deps: ToolDeps, specs: Sequence[ToolSp
         ops = await _ops(deps)
         try:
             found = await ops.get_request(request_id)
+            progress = await ops.approvals.progress(found) if found.plan.protected else None
         except AlmBotError as exc:
             raise ResourceError(str(exc)) from exc
-        return request_out(found).model_dump_json(indent=2)
+        return request_out(found, progress).model_dump_json(indent=2)
+
+    @server.resource(
+        "alm://requests/{request_id}/notes",
+        name="request_notes",
+        title="Release notes of a change request",
+        description="Markdown release notes: revision, changes, radar, people, Anaplan tasks, verification.",
+        mime_type="text/markdown",
+    )
+    async def request_notes(request_id: str) -> str:
+        ops = await _ops(deps)
+        try:
+            return await ops.release_notes(request_id)
+        except AlmBotError as exc:
+            raise ResourceError(str(exc)) from exc
 
     @server.resource(
         "alm://schemas",

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "AliasOut",
+    "ApprovalStageOut",
+    "ApprovalsOut",
     "ChangeOutcome",
     "ComparisonOutcome",
     "ComparisonReport",
@@ -246,6 +248,35 @@ class WindowOut(_Out):
     override_reason: str | None = Field(default=None, description="Why it could not wait.")
 
 
+class ApprovalStageOut(_Out):
+    """One stage of the approval policy: ``count`` distinct people from ``approvers``."""
+
+    name: str | None = Field(default=None, description="The stage's name, if configured.")
+    count: int = Field(description="Approvals this stage needs.")
+    approvers: list[str] = Field(
+        description="Who may approve in it: Slack user ids (U…) and user-group ids (S…)."
+    )
+    approved_by: list[Person] = Field(description="Who has approved in this stage (each person counts once).")
+    met: bool
+
+
+class ApprovalsOut(_Out):
+    """The approval policy a request is decided under, and how far it has got."""
+
+    required: int = Field(description="Distinct approvals needed in all (the requester never counts).")
+    approved: int = Field(description="Approvals counted so far.")
+    met: bool = Field(description="True once every stage has its approvals (the change then starts).")
+    stages: list[ApprovalStageOut] = Field(description="Stage by stage; one stage when none is configured.")
+    policy_source: str = Field(description="Where the rules come from: [approval] or [models.<alias>].")
+    strictest_target: str | None = Field(
+        default=None, description="For several targets: the target whose (strictest) policy applies."
+    )
+    still_possible: list[str] = Field(description="Who could still add an approval that counts (ids).")
+    reminded_at: datetime | None = Field(default=None, description="When the one reminder was sent.")
+    escalated_at: datetime | None = Field(default=None, description="When the escalation added approvers.")
+    escalated_to: list[str] = Field(default_factory=list, description="Who the escalation adds (ids).")
+
+
 class RequestOut(_Out):
     """A change request (sync or online/offline change) and where it stands."""
 
@@ -279,6 +310,9 @@ class RequestOut(_Out):
         default=None, description="State scheduled: when its change window lets it start (UTC)."
     )
     window: WindowOut | None = Field(default=None, description="Its change window, once it waited for one.")
+    approvals: ApprovalsOut | None = Field(
+        default=None, description="For a change that needs approval: the policy's count and stages."
+    )
 
 
 class RequestList(_Out):

@@ -14,9 +14,11 @@ from typing import Literal
 
 from alm_bot.actor import Actor
 from alm_bot.anaplan import AnaplanClient, Revision
+from alm_bot.approval_policy import PolicyExplained
 from alm_bot.changes import Changes
 from alm_bot.config import Settings
 from alm_bot.directory import ModelDirectory
+from alm_bot.operations.approvals import Approvals
 from alm_bot.operations.execution import Execution
 from alm_bot.operations.immediate import ImmediateChanges
 from alm_bot.operations.lifecycle import Lifecycle
@@ -55,11 +57,14 @@ class Operations(Reads):
         self.lifecycle = Lifecycle(store, clock, self.changes)
         self.ownership = Ownership(store, clock, owner or default_owner())
         self.execution = Execution(client, self.directory, self.lifecycle, self.ownership, settings)
-        self.requests = Requests(self, self.lifecycle, self.execution, self.ownership)
+        self.approvals = Approvals(store, settings, self.lifecycle)
+        self.requests = Requests(self, self.lifecycle, self.execution, self.ownership, self.approvals)
         self.immediate = ImmediateChanges(self, clock)
         recording = Recording(self.lifecycle, self.directory)
         recovery = Recovery(client, store, self.directory, self.execution)
-        self.watching = WatchedWork(client, store, settings, self.lifecycle, recording, recovery)
+        self.watching = WatchedWork(
+            client, store, settings, self.lifecycle, recording, recovery, self.approvals
+        )
 
     @property
     def approvers(self) -> list[str]:
@@ -109,6 +114,12 @@ class Operations(Reads):
         self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()
     ) -> ApprovalRequest:
         return await self.requests.check_may_decide(request_id, actor=actor, actor_groups=actor_groups)
+
+    async def explain_policy(self, model: str) -> PolicyExplained:
+        """The approval rules for changes into ``model`` (resolved in Anaplan: name, protection)."""
+        info = await self.resolve(model)
+        policy = self.approvals.policy_for({info.alias or info.name: info.id})
+        return PolicyExplained(info.label, info.id, info.protected, policy)
 
     async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
         return await self.requests.cancel(request_id, actor=actor)

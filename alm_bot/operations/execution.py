@@ -29,6 +29,7 @@ from alm_bot.anaplan import AnaplanClient
 from alm_bot.config import Settings
 from alm_bot.directory import ModelDirectory, ModelInfo
 from alm_bot.errors import AlmBotError, AnaplanError, StalePlan, TaskCreationUncertain
+from alm_bot.evidence.digest import with_plan_digest
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.outcomes import RequestOutcome
 from alm_bot.operations.ownership import PROOF_DEADLINE, Ownership
@@ -107,6 +108,7 @@ class Execution:
             request,
             {from_state},
             "executing",
+            detail=with_plan_digest(),  # what is about to run, to compare with what was approved
             held_by=self.ownership.owner,
             start_intent=self._intent(request),
             deadline_at=self.clock() + PROOF_DEADLINE,

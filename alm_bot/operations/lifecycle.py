@@ -91,7 +91,7 @@ class Lifecycle:
         *,
         actor: Actor | None = None,
         action: str | None = None,
-        detail: Mapping[str, Any] | None = None,
+        detail: Mapping[str, Any] | Callable[[ApprovalRequest], Mapping[str, Any]] | None = None,
         held_by: str | None = None,
         also: Sequence[tuple[NoticePayload, str]] = (),
         **fields: Any,
@@ -99,12 +99,14 @@ class Lifecycle:
         """Compare-and-set, audit (``action``, default the state) and notices; None if the race was lost.
 
         ``also``: notices (payload, audience) this particular step adds to those of `NOTICES`.
+        ``detail`` may be a function of the moved row (e.g. the plan digest of exactly what moved).
         """
         moved = await tx.transition(request_id, from_states, to_state, held_by=held_by, **fields)
         if moved is None:
             return None
+        said = detail(moved) if callable(detail) else detail
         await tx.audit(
-            action or to_state, actor, request_id=moved.id, model_id=moved.target_model_id, detail=detail
+            action or to_state, actor, request_id=moved.id, model_id=moved.target_model_id, detail=said
         )
         for notice, audience in NOTICES[to_state]:
             await self.enqueue(tx, moved, notice(request_id=moved.id), audience)

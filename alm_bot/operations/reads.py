@@ -11,6 +11,7 @@ from typing import Literal
 from alm_bot.anaplan import AnaplanClient, ModelRevision, Revision, SummaryReport, TaskSummary
 from alm_bot.directory import ModelDirectory, ModelInfo
 from alm_bot.errors import Action, InvalidArgument, NextStep, RequestNotFound
+from alm_bot.evidence.notes import release_notes
 from alm_bot.operations.outcomes import ReportTask, SyncTask
 from alm_bot.store import ApprovalRequest, AuditEvent, Store, TrackedTask
 
@@ -84,6 +85,12 @@ class Reads:
         if request is None:
             raise RequestNotFound(request_id)
         return request
+
+    async def release_notes(self, request_id: str) -> str:
+        """The request's release notes in Markdown (`alm_bot.evidence.notes`), from the store alone."""
+        request = await self.get_request(request_id)
+        events = await self.store.list_audit(request_id=request.id, limit=10_000)
+        return release_notes(request, list(reversed(events)))
 
     async def followed_task(self, kind: str, model_id: str, task_id: str) -> TrackedTask | None:
         """What the watcher last stored about an Anaplan task it follows (a store read, no Anaplan call)."""

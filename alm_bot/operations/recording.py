@@ -1,14 +1,23 @@
 """Recording what Anaplan finished: a sync's outcome, a plan's change summary, a comparison someone asked for.
 
 `finish` marks the tracked task finished and records what follows in the same transaction, so the
-outcome, its audit event and its notices commit together, exactly once.
+outcome, its audit event and its notices commit together, exactly once. A successful sync also
+records its verification (audit ``verified`` or ``verification_failed``, a thread notice) and sends
+its release notes to the card's thread.
 """
 
 from __future__ import annotations
 
 from alm_bot.directory import ModelDirectory
 from alm_bot.operations.lifecycle import Lifecycle
-from alm_bot.records import ComparisonReady, RequestUpdated, TaskOutcome
+from alm_bot.records import (
+    ComparisonReady,
+    NoticePayload,
+    ReleaseNotesReady,
+    RequestUpdated,
+    SyncVerified,
+    TaskOutcome,
+)
 from alm_bot.store import RequestState, TrackedTask, Transaction
 
 __all__ = ["Recording"]
@@ -48,12 +57,30 @@ class Recording:
 
     async def _record_sync_result(self, tx: Transaction, request_id: str, outcome: TaskOutcome) -> None:
         state: RequestState = "succeeded" if outcome.successful else "failed"
-        detail = outcome.model_dump(mode="json", exclude_none=True)
+        detail = outcome.model_dump(mode="json", exclude_none=True, exclude={"verification"})
+        verification = outcome.verification
+        also: list[tuple[NoticePayload, str]] = []
+        if verification is not None:
+            also.append((SyncVerified(request_id=request_id), "thread"))
+        if outcome.successful:
+            also.append((ReleaseNotesReady(request_id=request_id), "thread"))
         moved = await self.lifecycle.transition(
-            tx, request_id, {"executing"}, state, action=f"sync_{state}", detail=detail, result=outcome
+            tx,
+            request_id,
+            {"executing"},
+            state,
+            action=f"sync_{state}",
+            detail=detail,
+            result=outcome,
+            also=also,
         )
-        if moved is not None:
-            self.directory.invalidate()
+        if moved is None:
+            return
+        self.directory.invalidate()
+        if verification is not None:
+            action = "verified" if verification.verified else "verification_failed"
+            facts = verification.model_dump(mode="json", exclude_none=True)
+            await tx.audit(action, None, request_id=moved.id, model_id=moved.target_model_id, detail=facts)
 
     async def _record_plan_summary(self, tx: Transaction, request_id: str, outcome: TaskOutcome) -> None:
         request = await tx.get_request(request_id)

@@ -8,11 +8,13 @@ one decision ever wins: each is a compare-and-set in the store.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any, Literal
 
 from alm_bot.actor import Actor
 from alm_bot.directory import ModelInfo
 from alm_bot.errors import InvalidArgument, NotAllowed, Refusal
+from alm_bot.operations.approvals import Approvals
 from alm_bot.operations.execution import Execution
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.outcomes import RequestOutcome
@@ -31,9 +33,15 @@ class Requests:
     """Opens requests, records decisions and hands approved work to `Execution`."""
 
     def __init__(
-        self, reads: Reads, lifecycle: Lifecycle, execution: Execution, ownership: Ownership
+        self,
+        reads: Reads,
+        lifecycle: Lifecycle,
+        execution: Execution,
+        ownership: Ownership,
+        approvals: Approvals,
     ) -> None:
         self.reads = reads
+        self.approvals = approvals
         self.lifecycle = lifecycle
         self.execution = execution
         self.ownership = ownership
@@ -52,7 +60,7 @@ class Requests:
         """
         plan = await plan_sync(self.reads.client, self.directory, source, target, revision)
         if plan.target.protected:
-            require_approvers(self.settings.approval)
+            self._require_approvers({plan.target.alias or plan.target.name: plan.target.id})
         summary_task_id = await start_plan_summary(self.reads.client, plan)
         parameters = {"source": source, "target": target, "revision": revision}
         record = plan_record(plan, summary_task_id=summary_task_id)
@@ -76,7 +84,7 @@ class Requests:
             raise InvalidArgument("status", f"status must be 'online' or 'offline', not {status!r}.")
         info = await self.directory.refresh_one((await self.reads.resolve(model)).id)
         if info.protected:
-            require_approvers(self.settings.approval)
+            self._require_approvers({info.alias or info.name: info.id})
         plan = StatusPlan(
             model=model_ref(info), from_state=info.active_state, status=status, protected=info.protected
         )
@@ -101,7 +109,7 @@ class Requests:
         """
         request = await self.reads.get_request(request_id)
         now = self.clock()
-        check_may_decide(request, actor, actor_groups, self.settings.approval, now)
+        await self._check_may_decide(request, actor, actor_groups, now)
         if not approve and not (reason or "").strip():
             raise InvalidArgument(
                 "reason", "A rejection needs a reason, so the requester knows what to change."
@@ -124,26 +132,35 @@ class Requests:
             return await self.lifecycle.move(
                 request, {"pending"}, "rejected", actor=actor, detail=detail, also=also, **decision
             )
-        # The approver's process owns the execution from the approval on (lease and deadline).
-        approved = await self.lifecycle.move(
-            request,
-            {"pending"},
-            "approved",
-            actor=actor,
-            detail=detail,
-            also=also,
-            **decision,
-            **self.ownership.taken(),
+        # Counted under the policy; the approver whose approval meets it moves the request on, and
+        # that approver's process owns the execution from then on (lease and deadline).
+        counted = await self.approvals.approve(
+            request, actor, actor_groups, detail=detail, also=also, **decision, **self.ownership.taken()
         )
-        return (await self.execution.execute(approved)).request
+        if counted.state != "approved":
+            return counted
+        return (await self.execution.execute(counted)).request
 
     async def check_may_decide(
         self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()
     ) -> ApprovalRequest:
         """Raise the refusal `decide` would give this actor now (for forms opened before deciding)."""
         request = await self.reads.get_request(request_id)
-        check_may_decide(request, actor, actor_groups, self.settings.approval, self.clock())
+        await self._check_may_decide(request, actor, actor_groups, self.clock())
         return request
+
+    def _require_approvers(self, targets: dict[str, str]) -> None:
+        """Fail closed: the targets' policy must name somebody who can approve."""
+        policy = self.approvals.policy_for(targets)
+        require_approvers(self.settings.approval, policy.approvers())
+
+    async def _check_may_decide(
+        self, request: ApprovalRequest, actor: Actor, actor_groups: Collection[str], now: datetime
+    ) -> None:
+        """The policy's rule: an approver of one of its stages (or of its escalation, once due)."""
+        counted = await self.approvals.progress(request)
+        approvers = counted.policy.approvers(escalated=counted.escalated)
+        check_may_decide(request, actor, actor_groups, self.settings.approval, now, approvers=approvers)
 
     async def override(
         self, request_id: str, *, actor: Actor, reason: str, actor_groups: Collection[str] = ()
@@ -221,7 +238,8 @@ class Requests:
 
     async def _proceed(self, request: ApprovalRequest, target: ModelInfo) -> RequestOutcome:
         if request.state == "pending":
-            return RequestOutcome(request, "awaiting_approval", self.execution.approvers)
+            approvers = self.approvals.policy_of(request).approvers()  # the policy's, stage by stage
+            return RequestOutcome(request, "awaiting_approval", [*approvers.users, *approvers.groups])
         return await self.execution.execute(request, target)
 
 

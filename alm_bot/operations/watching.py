@@ -13,10 +13,12 @@ from typing import Any
 from alm_bot.anaplan import AnaplanClient, SummaryReport
 from alm_bot.anaplan.models import CompletedReportTask, CompletedSyncTask, PendingTask
 from alm_bot.config import Settings
+from alm_bot.evidence.verification import verify_sync
+from alm_bot.operations.approvals import Approvals
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.recording import Recording
 from alm_bot.operations.recovery import Recovery
-from alm_bot.records import TaskOutcome, TaskProgress
+from alm_bot.records import SyncPlan, TaskOutcome, TaskProgress, Verification
 from alm_bot.store import ApprovalRequest, OutboxRow, Store, TrackedTask
 
 __all__ = ["AnyTask", "WatchedWork"]
@@ -35,6 +37,7 @@ class WatchedWork:
         lifecycle: Lifecycle,
         recording: Recording,
         recovery: Recovery,
+        approvals: Approvals,
     ) -> None:
         self._client = client
         self._store = store
@@ -43,11 +46,16 @@ class WatchedWork:
         self._lifecycle = lifecycle
         self._recording = recording
         self._recovery = recovery
+        self._approvals = approvals
 
     # --- requests ----------------------------------------------------------------------------------
 
     async def expire_due(self, now: datetime) -> list[ApprovalRequest]:
         return await self._lifecycle.expire_due(now)
+
+    async def nudge_due(self, now: datetime) -> int:
+        """Remind and escalate pending requests that waited past their policy's times."""
+        return await self._approvals.nudge_due(now)
 
     async def settle_unsettled(self, now: datetime) -> int:
         """Take up requests whose owner is gone (`Recovery.settle`)."""
@@ -83,6 +91,13 @@ class WatchedWork:
 
     async def fetch_summary(self, task: TrackedTask, info: CompletedReportTask) -> SummaryReport:
         return await self._client.alm(task.model_id).get_comparison_summary(info)
+
+    async def verify_sync(self, task: TrackedTask) -> Verification | None:
+        """After a successful sync: check its target (`alm_bot.evidence.verification`)."""
+        request = await self._store.get_request(task.request_id) if task.request_id else None
+        if request is None or not isinstance(request.plan, SyncPlan):
+            return None
+        return await verify_sync(self._client, request.plan, self.clock())
 
     async def note_progress(self, task: TrackedTask, step: str, progress: float | None) -> None:
         """A sync moved to a new step: a progress line in the card's thread."""

@@ -219,6 +219,9 @@ def start_task(
     if kind == "sync" and target.fail_next_sync:
         target.fail_next_sync = False
         task.forced_failure = oversized_failure(world.workspaces[target.workspace_id].name)
+    elif kind == "sync" and target.skip_next_sync:
+        target.skip_next_sync = False
+        task.leaves_target = True
     world.tasks[task.id] = task
     world.unfinished[task.id] = task
     if kind == "sync":

@@ -10,6 +10,8 @@ log. Bodies and answers are JSON with snake_case keys:
 - ``POST /_sandbox/models/{modelId}/structural-change`` — one synthetic structural change;
 - ``POST /_sandbox/models/{modelId}/fail-next-sync`` — the next sync into the model fails
   ("Model Synchronization Failed": workspace size limit);
+- ``POST /_sandbox/models/{modelId}/skip-next-sync`` — the next sync into the model completes
+  successfully but leaves the model at its revision (rehearses a failed verification);
 - ``POST /_sandbox/models/{modelId}/state`` ``{"active_state": "LOCKED"}`` — force a state;
 - ``GET|DELETE /_sandbox/requests`` — the request log (method, path, status, time), or clear it;
 - ``GET|POST /_sandbox/clock`` ``{"advance": seconds}`` — read or move sandbox time;
@@ -135,6 +137,11 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         sandbox.fail_next_sync(model_id)
         return JSONResponse({"model_id": model_id, "fail_next_sync": "oversized"})
 
+    async def skip_next_sync(request: Request) -> Response:
+        model_id = request.path_params["modelId"]
+        sandbox.skip_next_sync(model_id)
+        return JSONResponse({"model_id": model_id, "skip_next_sync": True})
+
     async def set_state(request: Request) -> Response:
         model_id = request.path_params["modelId"]
         state = (await _body(request)).get("active_state")
@@ -211,6 +218,7 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         Route("/_sandbox/faults", clear_faults, methods=["DELETE"]),
         Route(f"{models}/structural-change", structural_change, methods=["POST"]),
         Route(f"{models}/fail-next-sync", fail_next_sync, methods=["POST"]),
+        Route(f"{models}/skip-next-sync", skip_next_sync, methods=["POST"]),
         Route(f"{models}/state", set_state, methods=["POST"]),
         Route("/_sandbox/requests", requests_log, methods=["GET"]),
         Route("/_sandbox/requests", clear_requests, methods=["DELETE"]),

@@ -157,6 +157,10 @@ class Sandbox:
         """The next sync into this model completes unsuccessfully: workspace size limit exceeded."""
         self._control_model(model_id).fail_next_sync = True
 
+    def skip_next_sync(self, model_id: str) -> None:
+        """The next sync into this model completes successfully but leaves the model where it was."""
+        self._control_model(model_id).skip_next_sync = True
+
     def set_active_state(self, model_id: str, active_state: str) -> None:
         """Force a model's ``activeState`` (e.g. LOCKED), for rehearsing refusals."""
         if active_state not in ACTIVE_STATES:

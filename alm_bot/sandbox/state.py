@@ -95,6 +95,8 @@ class Model:
     """Structural changes since the latest revision; a new revision takes them."""
     fail_next_sync: bool = False
     """Set through the control API: the next sync into this model fails as oversized."""
+    skip_next_sync: bool = False
+    """Set through the control API: the next sync into this model reports success but changes nothing."""
     deleted: bool = False
 
     @property
@@ -135,6 +137,8 @@ class Task:
     user_guid: str
     """Who started it: the ``appliedBy`` of a successful sync."""
     forced_failure: TaskFailure | None = None
+    leaves_target: bool = False
+    """A fault: the task completes successfully without applying the revision (see skip-next-sync)."""
     failure: TaskFailure | None = None
     finished: bool = False
     """True once the task's effects were applied (exactly once)."""

@@ -97,7 +97,8 @@ def _finish(world: World, task: Task) -> None:
         task.failure = task.forced_failure
     elif task.kind == "sync":
         if sync_is_compatible(source, target, task.target_revision_id, task.source_revision_id):
-            _apply_revision(world, task)
+            if not task.leaves_target:  # the skip-next-sync fault: "successful", target unchanged
+                _apply_revision(world, task)
         else:
             task.failure = incompatible_failure()
     else:

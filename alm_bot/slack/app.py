@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from alm_bot.approval_policy import groups_named
 from alm_bot.config import Settings
 from alm_bot.errors import ConfigError
 from alm_bot.services import Services
@@ -105,7 +106,6 @@ def _secret(value: SecretStr | None) -> str:
 
 
 def _groups_to_look_up(settings: Settings) -> list[str]:
-    """Approver groups, and the user groups among the override approvers (``S…`` ids)."""
-    approval = settings.approval
-    override_groups = [g for g in approval.override_approvers if g.startswith("S")]
-    return list(dict.fromkeys([*approval.approver_groups, *override_groups]))
+    """The groups any policy names, and the user groups among the override approvers (``S…`` ids)."""
+    override_groups = [g for g in settings.approval.override_approvers if g.startswith("S")]
+    return list(dict.fromkeys([*groups_named(settings), *override_groups]))

@@ -29,7 +29,9 @@ from slack_sdk.models.blocks import (
 from alm_bot.actor import break_glass_by
 from alm_bot.anaplan.models import SummaryCounts, SummaryReport
 from alm_bot.anaplan.verdict import reason_text
+from alm_bot.approval_policy import ApprovalProgress
 from alm_bot.records import SyncPlan, SyncTarget, TaskOutcome
+from alm_bot.slack.approval_view import progress_blocks, shows_progress, waiting_line
 from alm_bot.slack.buttons import APPROVE, OVERRIDE, REJECT, button_value
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
@@ -150,11 +152,14 @@ def state_line(request: ApprovalRequest) -> str:
     return f"{icon} {escape(request.state)}"
 
 
-def approval_card(request: ApprovalRequest, window: WindowDecision | None = None) -> Message:
+def approval_card(
+    request: ApprovalRequest, progress: ApprovalProgress | None = None, window: WindowDecision | None = None
+) -> Message:
     """The card for the approvals channel, in the request's current state.
 
-    ``window``: the change-window decision for its targets now, shown while it is pending (None:
-    no window applies).
+    ``progress``: the approvals counted under the request's policy; under the original rule (one
+    approval) it adds nothing, so the card is drawn as it always was. ``window``: the change-window
+    decision for its targets now, shown while it is pending (None: no window applies).
     """
     title = request_title(request)
     blocks: list[Block] = [
@@ -167,7 +172,12 @@ def approval_card(request: ApprovalRequest, window: WindowDecision | None = None
     ]
     if isinstance(request.plan, SyncPlan):
         blocks.append(section(f"*What changes*\n{change_summary(request.plan.target)}"))
-    blocks.append(section(state_line(request)))
+    if progress is not None and shows_progress(progress):
+        blocks.extend(progress_blocks(request, progress))
+        pending = request.state == "pending"
+        blocks.append(section(waiting_line(request, progress) if pending else state_line(request)))
+    else:
+        blocks.append(section(state_line(request)))
     blocks.extend(_window_lines(request, window))
     if request.state == "pending":
         blocks.append(_buttons(request))

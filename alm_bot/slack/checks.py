@@ -15,6 +15,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from alm_bot.approval_policy import groups_named
 from alm_bot.checks import CheckRow
 from alm_bot.config import Settings
 from alm_bot.slack.app import SLACK_WEB_API
@@ -58,7 +59,7 @@ async def slack_rows(settings: Settings) -> list[CheckRow]:
     channel = settings.approval.channel
     if channel is not None:
         rows.append(await _channel(client, channel))
-    rows += [await _group(client, group) for group in settings.approval.approver_groups]
+    rows += [await _group(client, group) for group in groups_named(settings)]
     return rows
 
 

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from alm_bot.actor import Actor
 from alm_bot.errors import AlmBotError
 from alm_bot.notify import user_destination
-from alm_bot.slack import replies
+from alm_bot.slack import approval_view, replies
 from alm_bot.slack.bot import Bot
 from alm_bot.slack.edge import after_ack
 from alm_bot.slack.message import Message
@@ -202,6 +202,11 @@ async def _override(bot: Bot, actor: Actor, inv: Invocation) -> Message:
     return overridden(await bot.ops.override(inv.args[0], actor=actor, reason=reason, actor_groups=groups))
 
 
+async def _policy(bot: Bot, actor: Actor, inv: Invocation) -> Message:
+    explained = await bot.ops.explain_policy(inv.args[0])
+    return approval_view.policy_message(explained.label, explained.policy, bool(explained.protected))
+
+
 async def _audit(bot: Bot, actor: Actor, inv: Invocation) -> Message:
     model = await bot.ops.resolve(inv.args[0]) if inv.args else None
     events = await bot.ops.list_audit(model.id if model else None, limit=_LIST_FETCH)
@@ -226,5 +231,6 @@ _HANDLERS: Final[dict[str, Handler]] = {
     "windows": _windows,
     "override": _override,
     "audit": _audit,
+    "policy": _policy,
     "stats": stats_command,
 }

@@ -27,11 +27,14 @@ from typing import Final
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from alm_bot.approval_policy import ApprovalProgress
 from alm_bot.config import Settings
 from alm_bot.errors import ConfigError
 from alm_bot.notify import APPROVALS, CARD, DeliveryReceipt, Notice
 from alm_bot.operations import Operations
 from alm_bot.records import (
+    ApprovalEscalated,
+    ApprovalReminder,
     CardRefused,
     ComparisonReady,
     NoticePayload,
@@ -40,10 +43,11 @@ from alm_bot.records import (
     TaskProgress,
     WindowOverridden,
 )
-from alm_bot.slack import notices
+from alm_bot.slack import approval_view, notices
 from alm_bot.slack.card_ref import card_location, card_ref
-from alm_bot.slack.cards import approval_card
+from alm_bot.slack.cards import approval_card, request_title
 from alm_bot.slack.delivery import dm_channel, update
+from alm_bot.slack.evidence_replies import notes_reply, verified_reply
 from alm_bot.slack.formatting import is_slack_user
 from alm_bot.slack.message import Message
 from alm_bot.slack.once import NoticePoster
@@ -56,7 +60,17 @@ log = logging.getLogger("alm_bot.slack.notifier")
 _CARD_REDRAWS: Final = frozenset(
     {"approval_needed", "request_updated", "request_decided", "request_expired", "request_cancelled"}
 )
-_THREAD_REPLIES: Final = frozenset({"task_progress", "task_finished", "decided_outside_slack"})
+_THREAD_REPLIES: Final = frozenset(
+    {
+        "task_progress",
+        "task_finished",
+        "decided_outside_slack",
+        "approval_reminder",
+        "approval_escalated",
+        "sync_verified",
+        "release_notes",
+    }
+)
 
 
 class CardNotPostedYet(RuntimeError):
@@ -97,11 +111,14 @@ class SlackNotifier:
             log.info("notice %s for %s: no Slack user to tell, skipped", notice.id, notice.destination)
             return None
         channel = await self._channel_for(notice.destination)
-        message = (
-            self._card(request)
-            if notice.kind == "approval_needed"
-            else _personal(notice.kind, request, notice.payload)
-        )
+        if notice.kind == "approval_escalated":
+            title = request_title(request)
+            progress = await self._ops.approvals.progress(request)
+            message = approval_view.escalated_dm(request, progress, title)
+        elif notice.kind == "approval_needed":
+            message = approval_card(request, window=self._ops.window_note(request))
+        else:
+            message = _personal(notice.kind, request, notice.payload)
         await self._poster.post(notice.id, channel, message)
         return None
 
@@ -112,8 +129,12 @@ class SlackNotifier:
             return
         await self._poster.post(notice.id, channel, message)
 
+    async def _progress(self, request: ApprovalRequest) -> ApprovalProgress | None:
+        """The approvals counted so far, for requests that have a card (those that need approval)."""
+        return await self._ops.approvals.progress(request) if request.plan.protected else None
+
     async def _post_card(self, notice: Notice, request: ApprovalRequest) -> DeliveryReceipt:
-        card = self._card(request)
+        card = await self._card(request)
         posted = card_location(request)
         if posted is not None:
             # Already posted (the receipt was recorded): redraw rather than post a second card.
@@ -133,19 +154,33 @@ class SlackNotifier:
             payload = notice.payload
             if isinstance(payload, TaskProgress):
                 reply = notices.progress_reply(payload)
+            elif isinstance(payload, ApprovalReminder | ApprovalEscalated):
+                reply = await self._policy_reply(payload, request)
             elif notice.kind == "decided_outside_slack":
                 reply = notices.break_glass_reply(request)
+            elif notice.kind == "sync_verified":
+                reply = verified_reply(request)
+            elif notice.kind == "release_notes":
+                reply = notes_reply(request, await self._ops.release_notes(request.id))
             else:
                 reply = notices.finished_reply(request)
             await self._poster.post(notice.id, posted.channel, reply, thread_ts=posted.ts)
             return
         if notice.kind not in _CARD_REDRAWS:
             log.info("redrawing the card of %s for an unfamiliar notice kind %r", request.id, notice.kind)
-        await update(self._client, posted.channel, posted.ts, self._card(request))
+        await update(self._client, posted.channel, posted.ts, await self._card(request))
 
-    def _card(self, request: ApprovalRequest) -> Message:
-        """The card, with the state of its change window now (when one applies to its targets)."""
-        return approval_card(request, self._ops.window_note(request))
+    async def _card(self, request: ApprovalRequest) -> Message:
+        """The card, with its approvals so far and the state of its change window now."""
+        return approval_card(request, await self._progress(request), self._ops.window_note(request))
+
+    async def _policy_reply(
+        self, payload: ApprovalReminder | ApprovalEscalated, request: ApprovalRequest
+    ) -> Message:
+        progress = await self._ops.approvals.progress(request)
+        if isinstance(payload, ApprovalReminder):
+            return approval_view.reminder_reply(request, progress)
+        return approval_view.escalated_reply(request, progress)
 
     async def _channel_for(self, destination: str) -> str:
         kind, _, target = destination.partition(":")

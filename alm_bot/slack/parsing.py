@@ -104,6 +104,7 @@ SUBCOMMANDS: Final[dict[str, Subcommand]] = {
             optional=_REST,
         ),
         Subcommand("audit", "[<model>]", "recent audit events, optionally of one model", optional=1),
+        Subcommand("policy", "<model>", "the approval rules for changes into a model", required=1),
         Subcommand("stats", "[<model>]", "delivery figures of the last 90 days, per model", optional=1),
     )
 }

@@ -21,11 +21,11 @@ from alm_bot.anaplan.models import (
     TaskSummary,
 )
 from alm_bot.anaplan.verdict import verdict_of
+from alm_bot.approval_policy import split_approvers
 from alm_bot.config import ApprovalConfig
 from alm_bot.directory import ModelInfo
 from alm_bot.errors import AlmBotError
 from alm_bot.operations import ComparisonStarted, RequestOutcome
-from alm_bot.policy import approvers_of
 from alm_bot.slack.cards import model_label, origin_note, request_title, state_line
 from alm_bot.slack.formatting import clip, code, escape, person, plural, when
 from alm_bot.slack.message import Message, clipped, context, section
@@ -176,7 +176,8 @@ def request_outcome(outcome: RequestOutcome, approval: ApprovalConfig) -> Messag
         where = f" in <#{approval.channel}>" if approval.channel else ""
         text = (
             f"🕓 *{title}* needs approval: request *{request.id}* is waiting{where} for "
-            f"{approvers_mentioned(approvers_of(approval))}. Withdraw it with `/alm cancel {request.id}`."
+            f"{approvers_mentioned(split_approvers(outcome.approvers))}. "
+            f"Withdraw it with `/alm cancel {request.id}`."
         )
         return Message(f"Request {request.id} is waiting for approval.", (section(text),))
     if outcome.status == "started":

@@ -17,6 +17,7 @@ unknown outcome).
 """
 
 # Register their tables in the shared metadata (the migrations and the schema test see every table).
+from alm_bot.store import approvals as _approvals  # noqa: F401
 from alm_bot.store import oauth_grants as _oauth_grants  # noqa: F401
 from alm_bot.store.replays import ReplayGuard, SeenRequest
 from alm_bot.store.repository import Store, Transaction

@@ -14,6 +14,7 @@ from typing import Final
 
 import sqlalchemy as sa
 
+from alm_bot.store.chain import ChainReport, verify
 from alm_bot.store.queues import WorkQueues
 from alm_bot.store.tables import ApprovalRequest, AuditEvent, OutboxRow, TrackedTask, normalise_request_id
 from alm_bot.store.transaction import AUDIT, OUTBOX, REQUESTS, TASKS, Transaction, get_request
@@ -64,6 +65,26 @@ class Store(WorkQueues):
         if request_id is not None:
             query = query.where(AUDIT.c.request_id == normalise_request_id(request_id))
         return await self.select(AuditEvent, query.order_by(AUDIT.c.id.desc()).limit(limit))
+
+    async def verify_audit(self) -> ChainReport:
+        """Walk the audit hash chain (``alm_bot.store.chain.verify``) in one consistent snapshot."""
+        async with self._connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection = await connection.execution_options(isolation_level="REPEATABLE READ")
+            return await verify(connection)
+
+    async def audit_between(
+        self, since: datetime | None = None, until: datetime | None = None, model_id: str | None = None
+    ) -> list[AuditEvent]:
+        """Audit events in ``[since, until)`` (about ``model_id``), oldest first, hashes included."""
+        query = sa.select(AUDIT)
+        if since is not None:
+            query = query.where(AUDIT.c.at >= since)
+        if until is not None:
+            query = query.where(AUDIT.c.at < until)
+        if model_id is not None:
+            query = query.where(AUDIT.c.model_id == model_id)
+        return await self.select(AuditEvent, query.order_by(AUDIT.c.id))
 
     async def list_unsettled(self, now: datetime, limit: int = 100) -> list[ApprovalRequest]:
         """Approved/executing requests (and unprotected ones about to run) that nobody holds and no

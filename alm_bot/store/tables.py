@@ -1,4 +1,4 @@
-"""The four tables of alm-bot's state, as SQLModel classes, and the column types they share.
+"""The four main tables of alm-bot's state, as SQLModel classes, and the column types they share.
 
 Rows read from the store are detached snapshots: change them only through the repository
 (``alm_bot.store.transaction``), which does every change as one compare-and-set statement.
@@ -228,6 +228,9 @@ class OutboxRow(SQLModel, table=True):
 class AuditEvent(SQLModel, table=True):
     """One recorded step. Append-only: database triggers refuse UPDATE and DELETE.
 
+    ``prev_hash``/``hash`` chain the events (``alm_bot.store.chain``): each hash covers the event's
+    content and the previous event's hash, so an edited, removed or reordered row shows.
+
     ``request_id`` has no foreign key on purpose: the log must accept any event, even about a
     request id that does not exist (a refused attempt).
     """
@@ -237,6 +240,8 @@ class AuditEvent(SQLModel, table=True):
         sa.Index("ix_audit_event_request_id", "request_id"),
         sa.Index("ix_audit_event_model_id", "model_id"),
         sa.Index("ix_audit_event_at", "at"),
+        sa.Index("uq_audit_event_prev_hash", "prev_hash", unique=True),
+        sa.Index("uq_audit_event_hash", "hash", unique=True),
     )
 
     id: int = _serial()
@@ -248,3 +253,5 @@ class AuditEvent(SQLModel, table=True):
     origin: Origin | None = Field(default=None, sa_type=sa.String)
     action: str
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=_JSON)
+    prev_hash: str | None = None  # None only on a row nobody chained (verify reports it as edited)
+    hash: str | None = None

@@ -22,6 +22,7 @@ from sqlmodel import SQLModel
 
 from alm_bot.actor import Actor
 from alm_bot.records import NoticePayload, SyncPlan, TaskOutcome
+from alm_bot.store.chain import append_event
 from alm_bot.store.states import REQUESTED, TaskKind, check_transition
 from alm_bot.store.tables import (
     ApprovalRequest,
@@ -203,6 +204,10 @@ class Transaction:
     async def get_request(self, request_id: str) -> ApprovalRequest | None:
         return await get_request(self._connection, request_id)
 
+    async def select(self, model: type[_Row], query: sa.Select[Any]) -> list[_Row]:
+        """A read inside this transaction: detached snapshots of its rows."""
+        return [row_to(model, row) for row in await self._connection.execute(query)]
+
     async def track_task(
         self,
         kind: TaskKind,
@@ -265,7 +270,7 @@ class Transaction:
         model_id: str | None = None,
         detail: Mapping[str, Any] | None = None,
     ) -> None:
-        """Append one event to the audit log."""
+        """Append one event to the audit log, at the end of its hash chain (``alm_bot.store.chain``)."""
         event = AuditEvent(
             at=self._clock(),
             request_id=request_id,
@@ -276,7 +281,7 @@ class Transaction:
             action=action,
             detail=dict(detail or {}),
         )
-        await self._connection.execute(sa.insert(AUDIT).values(event.model_dump(exclude={"id"})))
+        await append_event(self._connection, event.model_dump(exclude={"id", "prev_hash", "hash"}))
 
     # --- statements, also used by Store for its own one-transaction operations --------------------
 

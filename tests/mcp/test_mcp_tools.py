@@ -335,6 +335,17 @@ async def test_the_requests_resources_show_recent_requests(client: Client) -> No
     assert '"state": "pending"' in one.contents[0].text  # type: ignore[union-attr]
 
 
+async def test_a_requests_release_notes_are_a_markdown_resource(client: Client) -> None:
+    rid = (await ok(client, "alm_sync_models", {"source_model": "dev", "target_model": "prod"}))["request_id"]
+    notes = await client.read_resource(f"alm://requests/{rid}/notes")
+    content = notes.contents[0]
+    assert content.mime_type == "text/markdown"
+    text = content.text  # type: ignore[union-attr]
+    assert text.startswith("# Release notes: ")
+    assert f"request {rid}: pending" in text
+    assert "## Verification" in text
+
+
 async def test_the_release_walkthrough_goes_from_revisions_to_a_sync_request(client: Client) -> None:
     prompt = await client.get_prompt("release_walkthrough", {"source": "dev", "target": "prod"})
     text = prompt.messages[0].content.text  # type: ignore[union-attr]

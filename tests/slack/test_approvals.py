@@ -89,8 +89,10 @@ async def test_approve_syncs_updates_the_card_replies_in_its_thread_and_tells_th
     assert button_values(stack.card(done)) == {}
 
     thread = [c for c in stack.fake.of("chat.postMessage") if c.params.get("thread_ts") == card_ts(done)]
-    assert len(thread) == 1
+    assert len(thread) == 3  # the outcome, the verification after it, the release notes
     assert "Succeeded" in text_of(thread[0].params)
+    assert "Verified: FP&amp;A PROD is at *Capex module*" in text_of(thread[1].params)
+    assert "*Release notes: Capex module → FP&amp;A PROD*" in text_of(thread[2].params)
 
     dms = [
         text_of(c.params) for c in stack.fake.of("chat.postMessage") if c.params["channel"] == "D0REQUESTER"

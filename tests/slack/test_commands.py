@@ -34,6 +34,7 @@ async def test_help_lists_one_usage_line_per_subcommand_in_the_acknowledgement(
         "/alm sync &lt;source&gt; &lt;target&gt; [&lt;revision&gt;]",
         "/alm requests [mine|pending]",
         "/alm audit [&lt;model&gt;]",
+        "/alm policy &lt;model&gt;",
     ):
         assert usage in shown
     assert stack.fake.responses(name) == []

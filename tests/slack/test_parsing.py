@@ -109,6 +109,7 @@ def test_every_subcommand_has_a_usage_line() -> None:
         "windows",
         "override",
         "audit",
+        "policy",
         "stats",
     }
     assert all(s.usage.startswith(f"/alm {s.name}") for s in SUBCOMMANDS.values())

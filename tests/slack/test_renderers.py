@@ -270,7 +270,7 @@ def test_a_pending_card_shows_the_change_window_it_would_wait_for() -> None:
         ),
     )
     decision = decide(windows, {"prod"}, CREATED)
-    text = str(approval_card(sync_request(), decision).block_dicts())
+    text = str(approval_card(sync_request(), window=decision).block_dicts())
     assert "deny window 'release freeze' is open until" in text
     assert "if approved, it runs at Tue 00:00 UTC" in text
     assert "Change window" not in str(approval_card(sync_request()).block_dicts())

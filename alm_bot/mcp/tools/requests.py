@@ -24,12 +24,15 @@ def request_tools(deps: ToolDeps) -> list[ToolSpec]:
         """Get a change request (a sync or an online/offline change) and where it stands.
 
         Use it to follow a request that alm_sync_models or alm_change_model_status returned: whether
-        it still awaits approval, who approved or rejected it (and why), the Anaplan task, the result,
-        and the link to its Slack approval card.
+        it still awaits approval (approvals counted of required, stage by stage, who can still
+        approve), who approved or rejected it (and why), the Anaplan task, the result, and the link
+        to its Slack approval card.
         """
         with tool_errors():
-            request = await (await deps.ops()).get_request(request_id)
-        return request_out(request)
+            ops = await deps.ops()
+            request = await ops.get_request(request_id)
+            progress = await ops.approvals.progress(request) if request.plan.protected else None
+        return request_out(request, progress)
 
     async def alm_list_requests(
         states: Annotated[

@@ -10,7 +10,7 @@ columns start empty. Going down, a ``scheduled`` request (a state the older code
 nothing would ever start or end it) is failed with the reason, rather than started outside its window.
 
 Revision ID: 0007
-Revises: 0004 (rechain: 0006 once the approval-policy migration is merged)
+Revises: 0006
 Create Date: 2026-12-02
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

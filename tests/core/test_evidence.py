@@ -1,0 +1,119 @@
+"""Evidence through the core: plan digests at approval and before execution, verification after a
+sync (also when the sandbox leaves the target elsewhere or offline), and the release notes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from core_stack import ADA, APPROVER, CoreStack, open_core
+
+from alm_bot.evidence.digest import plan_digest
+from alm_bot.sandbox import seed
+from alm_bot.store import ApprovalRequest, AuditEvent
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def core(database_url: str) -> AsyncIterator[CoreStack]:
+    async with open_core(database_url) as stack:
+        yield stack
+
+
+async def approved_and_run(core: CoreStack) -> ApprovalRequest:
+    """Ada asks for dev → prod, the summary arrives, Grace approves, Anaplan finishes the sync."""
+    outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
+    await core.settle(2)
+    await core.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+    await core.settle(3)
+    return await core.ops.get_request(outcome.request.id)
+
+
+async def story(core: CoreStack, request_id: str) -> list[AuditEvent]:
+    return list(reversed(await core.services.store.list_audit(request_id=request_id)))
+
+
+async def test_the_digest_recorded_at_approval_is_the_one_recorded_before_execution(core: CoreStack) -> None:
+    done = await approved_and_run(core)
+    events = {e.action: e for e in await story(core, done.id)}
+    approved = events["approved"].detail["plan_digest"]
+    executing = events["executing"].detail["plan_digest"]
+    assert approved == executing
+    assert approved["digest"] == plan_digest(done.plan).digest
+    assert (approved["source_revision_id"], approved["target_revision_id"]) == (seed.R4_ID, seed.R2_ID)
+    assert approved["summary_digest"] is not None
+    assert approved["radar_verdict"] == "absent"  # this plan carries no radar verdict
+
+
+async def test_the_digest_changes_with_anything_an_approver_relies_on(core: CoreStack) -> None:
+    outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
+    before = plan_digest(outcome.request.plan)
+    await core.settle(2)  # the change summary arrives: the approver now sees something else
+    after = plan_digest((await core.ops.get_request(outcome.request.id)).plan)
+    assert before.summary_digest is None
+    assert after.summary_digest is not None
+    assert before.digest != after.digest
+
+
+async def test_a_sync_anaplan_reports_done_is_verified_and_recorded(core: CoreStack) -> None:
+    done = await approved_and_run(core)
+    assert done.state == "succeeded"
+    assert done.result is not None
+    verification = done.result.verification
+    assert verification is not None
+    assert verification.verified
+    assert [(c.check, c.ok) for c in verification.checks] == [
+        ("revision", True),
+        ("applied", True),
+        ("online", True),
+    ]
+    events = await story(core, done.id)
+    assert [e.action for e in events][-2:] == ["sync_succeeded", "verified"]
+    assert events[-1].detail["model"]["id"] == seed.PROD_MODEL_ID
+    assert core.notifier.kinds("card").count("sync_verified") == 1
+    assert core.notifier.kinds("card").count("release_notes") == 1
+
+
+async def test_a_target_left_elsewhere_fails_verification_with_what_differs(core: CoreStack) -> None:
+    core.sandbox.skip_next_sync(seed.PROD_MODEL_ID)
+    done = await approved_and_run(core)
+    assert done.state == "succeeded"  # Anaplan said so; the verification says otherwise
+    assert done.result is not None
+    verification = done.result.verification
+    assert verification is not None
+    assert not verification.verified
+    revision = verification.checks[0]
+    assert (revision.ok, revision.expected, revision.found) == (False, seed.R4_NAME, seed.R2_NAME)
+    assert [e.action for e in await story(core, done.id)][-1] == "verification_failed"
+
+
+async def test_a_target_still_offline_after_the_sync_is_not_verified(core: CoreStack) -> None:
+    outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
+    await core.settle(2)
+    await core.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+    core.sandbox.set_active_state(seed.PROD_MODEL_ID, "PRODUCTION_MAINTENANCE")  # taken offline meanwhile
+    await core.settle(3)
+    done = await core.ops.get_request(outcome.request.id)
+    assert done.result is not None
+    assert done.result.verification is not None
+    online = done.result.verification.checks[2]
+    assert (online.ok, online.found) == (False, "PRODUCTION_MAINTENANCE")
+    assert not done.result.verification.verified
+
+
+async def test_the_release_notes_tell_the_whole_story_of_a_successful_sync(core: CoreStack) -> None:
+    done = await approved_and_run(core)
+    notes = await core.ops.release_notes(done.id)
+    events = {e.action: e for e in await story(core, done.id)}
+    approved_at = events["approved"].at
+    assert notes.startswith(f"# Release notes: {seed.R4_NAME} → FP&A PROD\n")
+    assert f"**{seed.R4_NAME}**" in notes
+    assert "| Category | Created | Modified | Deleted |" in notes
+    assert f"- Requested by {ADA.name}" in notes
+    assert f"- Approved by {APPROVER.name} ({approved_at:%Y-%m-%d %H:%M} UTC)" in notes
+    assert f"- Sync task {done.anaplan_task_id}" in notes
+    assert f"Verified: FP&A PROD is at {seed.R4_NAME}." in notes
+    assert "No radar verdict was recorded for this plan." in notes
+    assert "<@" not in notes  # neutral Markdown: no Slack markup
+    assert "*Verified" not in notes

@@ -1,0 +1,40 @@
+"""MCP shows a request's approval policy as structured output: counts, stages, who can still approve."""
+
+from __future__ import annotations
+
+import pytest
+
+from alm_bot.sandbox import seed
+from tests.world import APPROVER, World, actor
+
+pytestmark = pytest.mark.anyio
+
+STAGES = [{"approvers": ["S0PEERS"], "name": "peers"}, {"approvers": ["U0APPROVER1", "S0FINANCE"]}]
+
+
+@pytest.mark.world(slack=False, config={"models": {"prod": {"id": seed.PROD_MODEL_ID, "stages": STAGES}}})
+async def test_alm_get_request_returns_the_approvals_counted_stage_by_stage(world: World) -> None:
+    async with world.mcp() as client:
+        asked = await client.call_tool("alm_sync_models", {"source_model": "dev", "target_model": "prod"})
+        request_id = asked.structured_content["request_id"]
+        await world.ops.decide(request_id, actor=actor(APPROVER, "slack"), approve=True)
+        got = await client.call_tool("alm_get_request", {"request_id": request_id})
+    approvals = got.structured_content["approvals"]
+    assert (approvals["required"], approvals["approved"], approvals["met"]) == (2, 1, False)
+    assert approvals["policy_source"] == "[models.prod]"
+    peers, second = approvals["stages"]
+    assert (peers["name"], peers["met"], peers["approved_by"]) == ("peers", False, [])
+    assert second["approved_by"] == [{"id": "U0APPROVER1", "name": "Grace Hopper"}]
+    assert approvals["still_possible"] == ["S0PEERS"]
+
+
+@pytest.mark.world(slack=False)
+async def test_a_request_under_the_default_rule_shows_one_stage_of_one(world: World) -> None:
+    async with world.mcp() as client:
+        asked = await client.call_tool("alm_sync_models", {"source_model": "dev", "target_model": "prod"})
+        got = await client.call_tool(
+            "alm_get_request", {"request_id": asked.structured_content["request_id"]}
+        )
+    approvals = got.structured_content["approvals"]
+    assert (approvals["required"], approvals["approved"]) == (1, 0)
+    assert approvals["stages"][0]["approvers"] == ["U0APPROVER1", "U0APPROVER2"]
