@@ -16,6 +16,7 @@ import anyio
 import pytest
 from core_stack import ADA, APPROVER, OTHER_APPROVER, STRANGER, CoreStack, open_core
 
+from alm_bot.config import WindowConfig
 from alm_bot.errors import InvalidArgument, NotAllowed, RequestNotPending
 from alm_bot.sandbox import seed
 from alm_bot.services import open_services
@@ -263,3 +264,35 @@ async def test_two_replicas_at_the_windows_opening_start_each_scheduled_request_
             for request in (into_prod, into_test):
                 assert (await actions(core, request)).count("executing") == 1
                 assert await state_of(core, request) == "executing"
+
+
+async def test_a_window_added_while_it_waits_is_seen_at_runs_at_and_it_waits_again(database_url: str) -> None:
+    window, end = deny_now()
+    async with windowed(database_url, window) as core:
+        request = await approved(core)
+        assert request.runs_at == end
+        # The configuration changes (a replica restarted with it): another freeze right after the first.
+        later_freeze = {
+            "models": ["prod"],
+            "kind": "deny",
+            "start": f"{end:%Y-%m-%dT%H:%M}",
+            "end": f"{end + HOUR:%Y-%m-%dT%H:%M}",
+            "reason": "audit week",
+        }
+        settings = core.services.settings.model_copy(
+            update={"windows": (*core.services.settings.windows, WindowConfig(**later_freeze))}
+        )
+        async with open_services(
+            settings, sandbox=core.sandbox, clock=core.clock, upgrade=False
+        ) as restarted:
+            replica = Watcher(restarted.ops.watching, core.notifier, clock=core.clock)
+            move_to(core, end + timedelta(seconds=1))
+            await replica.tick()
+            waiting = await restarted.ops.get_request(request.id)
+            assert (waiting.state, waiting.runs_at, core.sync_posts()) == ("scheduled", end + HOUR, 0)
+            assert waiting.window is not None
+            assert "audit week" in waiting.window.reason
+            assert "rescheduled" in await actions(core, request)
+            move_to(core, end + HOUR + timedelta(seconds=1))
+            await replica.tick()
+            assert (await state_of(core, request), core.sync_posts()) == ("executing", 1)
