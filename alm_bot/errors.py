@@ -9,6 +9,7 @@ words; who may approve is data (`Approvers`: user and group ids); what to do nex
 (`NextStep`: an action such as "list the models" and what it acts on). ``error.worded(wording)`` puts
 them into one sentence with a front end's `Wording` (Slack: slash commands and mentions; MCP: tool names;
 CLI: CLI commands). ``str(error)`` is that sentence in plain words (`PLAIN`), for logs and stored results.
+Those facts and the `Wording` protocol live in `alm_bot.error_facts`, re-exported here.
 
 ::
 
@@ -34,18 +35,27 @@ CLI: CLI commands). ``str(error)`` is that sentence in plain words (`PLAIN`), fo
         ├── NothingToSync            the source has no revision the target can take
         ├── ApprovalNotConfigured    a protected change with no approvers configured (fail closed)
         ├── NotAllowed               this actor may not do this; .reason (Refusal), .approvers
+        │   └── ApprovalNotCounted   an approval adding nothing (given before, or its stages are met)
         ├── RequestNotFound          no request with that id; .request_id
         ├── RequestNotPending        the request was already decided, expired or cancelled; .state
-        ├── ApprovalNotCounted       this approval adds nothing (given before, or no open stage takes it)
         └── StalePlan                the target moved on since the request was planned
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any, Final, Protocol
+from typing import Any, Final
+
+from alm_bot.error_facts import (
+    PLAIN,
+    Action,
+    Approvers,
+    NextStep,
+    PlainWording,
+    Wording,
+    approvers_in_words,
+)
 
 __all__ = [
     "PLAIN",
@@ -83,98 +93,6 @@ __all__ = [
     "Wording",
     "approvers_in_words",
 ]
-
-
-# --- facts an error carries, and how a front end words them --------------------------------------
-
-
-class Action(StrEnum):
-    """What the person (or assistant) can do next; each front end names it in its own terms."""
-
-    LIST_MODELS = "list_models"
-    LIST_REQUESTS = "list_requests"
-    LIST_REVISIONS = "list_revisions"  # subject: the model
-    CREATE_REVISION = "create_revision"  # subject: the model
-    CANCEL_REQUEST = "cancel_request"  # subject: the request id
-
-
-@dataclass(frozen=True, slots=True)
-class NextStep:
-    """The next step as a value: an action and the model or request it acts on (if any)."""
-
-    action: Action
-    subject: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Approvers:
-    """Who may approve: user ids and user-group ids, as configured (no front end's markup)."""
-
-    users: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()
-
-    @property
-    def anyone(self) -> bool:
-        return bool(self.users or self.groups)
-
-
-class Wording(Protocol):
-    """How a front end words the facts of an error."""
-
-    def fact(self, text: str) -> str:
-        """The core's own sentence, made safe for this front end (e.g. escaped for Slack mrkdwn)."""
-        ...
-
-    def approvers(self, approvers: Approvers) -> str:
-        """Who may approve, e.g. ``U1 or members of group S1``."""
-        ...
-
-    def next_step(self, step: NextStep) -> str:
-        """A sentence saying what to do next, in this front end's commands."""
-        ...
-
-
-_PLAIN_STEPS: Final = {
-    Action.LIST_MODELS: "List the models to see their aliases and ids.",
-    Action.LIST_REQUESTS: "List the requests to see recent ones.",
-    Action.LIST_REVISIONS: "List the revisions of {subject} to see their names.",
-    Action.CREATE_REVISION: "Create a revision on {subject} first.",
-    Action.CANCEL_REQUEST: "To withdraw it, cancel request {subject}.",
-}
-
-
-class PlainWording:
-    """Plain facts and ids as they are; next steps from ``steps`` (templates with ``{subject}``),
-    in plain words for any action it leaves out. Bare: for logs, stored results and `str()`."""
-
-    def __init__(self, steps: Mapping[Action, str] | None = None) -> None:
-        self._steps = {**_PLAIN_STEPS, **(steps or {})}
-
-    def fact(self, text: str) -> str:
-        return text
-
-    def approvers(self, approvers: Approvers) -> str:
-        return approvers_in_words(approvers, person=str, group=lambda g: f"group {g}")
-
-    def next_step(self, step: NextStep) -> str:
-        return self._steps[step.action].format(subject=step.subject or "it")
-
-
-PLAIN: Final = PlainWording()
-
-
-def approvers_in_words(
-    approvers: Approvers, *, person: Callable[[str], str], group: Callable[[str], str]
-) -> str:
-    """``A, B or members of G`` with each id named by ``person`` / ``group``; shared by every wording."""
-    people = [person(user) for user in approvers.users]
-    if approvers.groups:
-        people.append("members of " + _join_or([group(g) for g in approvers.groups]))
-    return _join_or(people) if people else "nobody (no approvers are configured)"
-
-
-def _join_or(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} or {parts[-1]}"
 
 
 class AlmBotError(Exception):
@@ -322,6 +240,9 @@ class OperationError(AlmBotError):
     """alm-bot refused an operation because of one of its own rules."""
 
 
+_LIST_MODELS: Final = NextStep(Action.LIST_MODELS)
+
+
 class ModelNotResolved(OperationError):
     """A model reference matched no model, or more than one. ``candidates`` are suggestions."""
 
@@ -331,7 +252,7 @@ class ModelNotResolved(OperationError):
         *,
         reference: str = "",
         candidates: Sequence[str] = (),
-        next_step: NextStep | None = NextStep(Action.LIST_MODELS),
+        next_step: NextStep | None = _LIST_MODELS,
     ) -> None:
         self.reference = reference
         self.candidates = list(candidates)
@@ -354,6 +275,8 @@ class Refusal(StrEnum):
     NOT_AN_APPROVER = "not_an_approver"
     NOT_THE_REQUESTER = "not_the_requester"
     NOT_AN_OVERRIDE_APPROVER = "not_an_override_approver"
+    ALREADY_APPROVED = "already_approved"  # ApprovalNotCounted: this person's approval is in
+    STAGES_COMPLETE = "stages_complete"  # ApprovalNotCounted: every stage they may approve in is met
 
 
 class NotAllowed(OperationError):
@@ -382,6 +305,23 @@ class NotAllowed(OperationError):
         return " ".join(parts)
 
 
+class ApprovalNotCounted(NotAllowed):
+    """An approval that adds nothing; ``approvals`` of ``required`` counted, ``approvers`` who still can."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Refusal,
+        request_id: str,
+        approvals: int,
+        required: int,
+        still_possible: Approvers,
+    ) -> None:
+        self.approvals, self.required = approvals, required
+        super().__init__(message, reason=reason, request_id=request_id, approvers=still_possible)
+
+
 class RequestNotFound(OperationError):
     """No approval request has that id. ``request_id`` is the id asked for."""
 
@@ -397,34 +337,6 @@ class RequestNotPending(OperationError):
         self.state = state
         self.decided_by = decided_by
         super().__init__(message)
-
-
-class ApprovalNotCounted(OperationError):
-    """The approval changes nothing: ``already`` this person approved before, else no stage still
-    open takes them. ``approvals`` of ``required`` are counted; ``still_possible`` may still approve."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        request_id: str,
-        approvals: int,
-        required: int,
-        still_possible: Approvers,
-        already: bool,
-    ) -> None:
-        self.request_id = request_id
-        self.approvals = approvals
-        self.required = required
-        self.still_possible = still_possible
-        self.already = already
-        super().__init__(message)
-
-    def worded(self, wording: Wording) -> str:
-        parts = [wording.fact(self.message)]
-        if self.still_possible.anyone:
-            parts.append(f"Who can still approve: {wording.approvers(self.still_possible)}.")
-        return " ".join(parts)
 
 
 class StalePlan(OperationError):

@@ -44,6 +44,5 @@ async def world_on_each_database(
     request: pytest.FixtureRequest, tmp_path: Path, database_url: str
 ) -> AsyncIterator[World]:
     """The test world on SQLite, then on PostgreSQL (a database of its own)."""
-    given = None if database_url.startswith("sqlite") else database_url
-    async with open_world(tmp_path, database_url=given, **_options(request)) as opened:
+    async with open_world(tmp_path, database_url=database_url, **_options(request)) as opened:
         yield opened

@@ -6,8 +6,10 @@ sandbox and the settings (one SQLite file). `running(world)` opens the services 
 loopback port, as ``alm-bot serve`` does; leave it and enter it again to restart alm-bot.
 
 Stories then act as Slack does (signed requests to ``/slack/events``) and as an assistant does (MCP
-over HTTP with a bearer token), and read what the fake Slack received. The watcher runs on its own
-in the app's lifespan, on the real clock; only the sandbox's clock is moved, to finish Anaplan tasks.
+over HTTP with a bearer token), and read what the fake Slack received; waits on the store are on
+the lifecycle's change event (`tests.world.until_changed`: alm-bot runs in this process). The
+watcher runs on its own in the app's lifespan, on the real clock; only the sandbox's clock is moved,
+to finish Anaplan tasks.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from alm_bot.sandbox import Sandbox
 from alm_bot.serve import build_app
 from alm_bot.services import Services, open_services, sandbox_defaults
 from alm_bot.store import ApprovalRequest
-from tests.live import WAIT, drain_bolt_listeners, eventually, serving
-from tests.slack.slack_stack import button_values
+from tests.live import WAIT, drain_bolt_listeners, serving
+from tests.world import button_values, until_changed
 from tools.fake_slack import Call, FakeSlack, block_actions_body, sign, slash_command_body
 from tools.fake_slack_workspace import dm_channel_id
 
@@ -157,19 +159,18 @@ class Running:
         return await self.services.ops.get_request(request_id)
 
     async def only_request(self) -> ApprovalRequest:
-        async def one() -> bool:
-            return len(await self.services.store.list_requests()) == 1
+        async def one() -> ApprovalRequest | None:
+            found = await self.services.store.list_requests()
+            return found[0] if len(found) == 1 else None
 
-        await eventually(one, "one request in the store")
-        (found,) = await self.services.store.list_requests()
-        return found
+        return await until_changed(self.services.changes, one, "one request in the store")
 
     async def state_becomes(self, request_id: str, state: str) -> ApprovalRequest:
-        async def reached() -> bool:
-            return (await self.request(request_id)).state == state
+        async def reached() -> ApprovalRequest | None:
+            found = await self.request(request_id)
+            return found if found.state == state else None
 
-        await eventually(reached, f"request {request_id} to become {state}")
-        return await self.request(request_id)
+        return await until_changed(self.services.changes, reached, f"request {request_id} to become {state}")
 
 
 @asynccontextmanager

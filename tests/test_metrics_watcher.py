@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from alm_bot.metrics import Metrics
 from alm_bot.notify import DeliveryReceipt, Notice
-from tests.core.core_stack import ADA, open_core
+from tests.world import ADA, open_world
 
 pytestmark = pytest.mark.anyio
 
@@ -39,8 +39,9 @@ def counted(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
 
 
 async def test_a_lease_taken_over_while_the_watcher_was_paused_is_counted(tmp_path: Path) -> None:
-    async with open_core(f"sqlite:///{tmp_path / 'alm-bot.db'}") as core:
-        await core.ops.request_sync("dev", "test", actor=ADA)  # unprotected: runs at once, one DM queued
+    async with open_world(tmp_path, slack=False) as core:
+        # unprotected: runs at once, one DM queued
+        await core.ops.requests.request_sync("dev", "test", actor=ADA)
         paused = PausedNotifier()
         stalled = core.new_watcher(batch=1)
         stalled.notifier = paused

@@ -32,8 +32,10 @@ async def test_a_decision_taken_with_the_cli_is_marked_audited_and_announced_for
         request = await bot.only_request()
 
         with pytest.raises(InvalidArgument, match="break-glass"):
-            await bot.services.ops.decide(request.id, actor=cli_approver, approve=True)
-        await bot.services.ops.decide(request.id, actor=cli_approver, approve=True, reason="Slack is down")
+            await bot.services.ops.requests.decide(request.id, actor=cli_approver, approve=True)
+        await bot.services.ops.requests.decide(
+            request.id, actor=cli_approver, approve=True, reason="Slack is down"
+        )
         (review,) = await world.thread_replies(card, containing="decided outside Slack")
         audit = await bot.services.store.list_audit(request_id=request.id)
 

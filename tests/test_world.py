@@ -38,10 +38,10 @@ async def test_an_unsigned_slack_request_is_refused_in_process(world: World) -> 
 async def test_the_core_alone_records_notices_and_waits_on_the_clock(world: World) -> None:
     assert world.fake is None
     assert isinstance(world.notifier, RecordingNotifier)
-    outcome = await world.ops.request_sync("dev", "prod", actor=actor(REQUESTER))
+    outcome = await world.ops.requests.request_sync("dev", "prod", actor=actor(REQUESTER))
     request = outcome.request
     assert request is not None
-    await world.ops.decide(request.id, actor=actor(APPROVER), approve=True)
+    await world.ops.requests.decide(request.id, actor=actor(APPROVER), approve=True)
     await world.state_becomes(request.id, "executing")
     await world.settle()
     assert (await world.request(request.id)).state == "executing"  # the task runs 30 sandbox seconds

@@ -44,6 +44,7 @@ from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 
 from alm_bot.actor import Actor, Origin
+from alm_bot.changes import Changes
 from alm_bot.config import load_settings
 from alm_bot.mcp import build_mcp_server
 from alm_bot.notify import DeliveryReceipt, Notice, Notifier
@@ -66,9 +67,13 @@ from tools.fake_slack import (
 )
 
 __all__ = [
+    "ADA",
     "APPROVALS",
     "APPROVER",
     "BOT_TOKEN",
+    "GRACE",
+    "LINUS",
+    "MALLORY",
     "OUTSIDER",
     "REQUESTER",
     "SECOND_APPROVER",
@@ -80,9 +85,11 @@ __all__ = [
     "actor",
     "button_values",
     "card_payload",
+    "copied_if_new_sqlite",
     "migrated_sqlite_copy",
     "open_world",
     "text_of",
+    "until_changed",
 ]
 
 T = TypeVar("T")
@@ -103,6 +110,12 @@ _NAMES = {REQUESTER: "Ada Lovelace", APPROVER: "Grace Hopper", SECOND_APPROVER: 
 def actor(user: str = REQUESTER, origin: Origin = "slack") -> Actor:
     """The `Actor` a front end would build for one of the world's people."""
     return Actor(user, _NAMES.get(user, "Mallory Example"), origin)
+
+
+ADA = actor(REQUESTER)
+GRACE = actor(APPROVER)
+LINUS = actor(SECOND_APPROVER)
+MALLORY = actor(OUTSIDER)
 
 
 class Clock:
@@ -233,14 +246,16 @@ class World:
             yield client
 
     @asynccontextmanager
-    async def watching(self, idle_seconds: float = 0.02) -> AsyncIterator[Watcher]:
-        """The watcher running in the background (as in ``serve``) until the block ends."""
+    async def watching(self, **options: Any) -> AsyncIterator[Watcher]:
+        """A watcher (`Watcher` ``options``) running in the background, as in ``serve``, until the
+        block ends; it stops between two passes, never inside one."""
+        watcher = self.services.start_watcher(self.notifier, **{"idle_seconds": 0.02, **options})
         async with anyio.create_task_group() as tg:
-            tg.start_soon(self.watcher.run)
+            tg.start_soon(watcher.run)
             try:
-                yield self.watcher
+                yield watcher
             finally:
-                self.watcher.stop()
+                watcher.stop()
 
     # --- the core ----------------------------------------------------------------------------------
 
@@ -255,13 +270,7 @@ class World:
 
     async def until(self, check: Callable[[], Awaitable[T | None]], what: str) -> T:
         """Wait until ``check()`` returns a value (returned), on the lifecycle's change event."""
-        try:
-            with anyio.fail_after(WAIT):
-                found = await self.services.changes.wait_until(check, max_wait=math.inf, recheck=_RECHECK)
-        except TimeoutError:
-            raise AssertionError(f"gave up after {WAIT:g}s waiting for {what}") from None
-        assert found is not None
-        return found
+        return await until_changed(self.services.changes, check, what)
 
     async def eventually(self, check: Callable[[], Awaitable[bool]], what: str) -> None:
         """`until` for a yes/no check."""
@@ -280,6 +289,16 @@ class World:
             return found if found.state in states else None
 
         return await self.until(reached, f"request {request_id} to become {' or '.join(states)}")
+
+    def new_watcher(self, **options: Any) -> Watcher:
+        """A watcher with its own lease owner, as a second process (or a restarted one) would have."""
+        return Watcher(self.ops.watching, self.notifier, clock=self.clock, **options)
+
+    async def pass_time(self, ticks: int = 5, seconds: float = 60) -> None:
+        """``ticks`` times: move the clocks ``seconds`` on (sandbox tasks finish) and tick the watcher."""
+        for _ in range(ticks):
+            self.advance(seconds)
+            await self.watcher.tick()
 
     async def settle(self) -> None:
         """Run the watcher until a pass finds nothing more to do (at the current clock)."""
@@ -309,8 +328,20 @@ class World:
     def sync_posts(self) -> int:
         """How many sync tasks Anaplan was asked to start."""
         return sum(
-            1 for e in self.sandbox.request_log if e.method == "POST" and e.path.endswith("/alm/syncTasks")
+            1 for e in self.sandbox.request_log if e.method == "POST" and e.path.endswith("/syncTasks")
         )
+
+
+async def until_changed(changes: Changes, check: Callable[[], Awaitable[T | None]], what: str) -> T:
+    """``check()``'s first value, re-checked after each change ``changes`` publishes (and every
+    `_RECHECK` s, for the writes that publish none); `AssertionError` naming ``what`` after `WAIT` s."""
+    try:
+        with anyio.fail_after(WAIT):
+            found = await changes.wait_until(check, max_wait=math.inf, recheck=_RECHECK)
+    except TimeoutError:
+        raise AssertionError(f"gave up after {WAIT:g}s waiting for {what}") from None
+    assert found is not None
+    return found
 
 
 # --- reading what Slack shows ----------------------------------------------------------------------
@@ -370,6 +401,19 @@ async def migrated_sqlite_copy(path: Path) -> Path:
     return _copy_unless_there(_template[0], path)
 
 
+async def copied_if_new_sqlite(database_url: str) -> bool:
+    """Whether ``database_url`` named a SQLite file not there yet, now a migrated copy (no upgrade due)."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix) or _exists(path := Path(database_url.removeprefix(prefix))):
+        return False
+    await migrated_sqlite_copy(path)
+    return True
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()
+
+
 def _new_template_path() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="alm-bot-world-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
@@ -392,7 +436,7 @@ def _defaults(approval: Mapping[str, Any] | None, config: Mapping[str, Any] | No
 
 @asynccontextmanager
 async def open_world(
-    tmp_path: Path,
+    tmp_path: Path | None = None,
     *,
     database_url: str | None = None,
     slack: bool = True,
@@ -404,12 +448,16 @@ async def open_world(
 ) -> AsyncIterator[World]:
     """Build the world; ``approval``/``config`` overlay sections of the sandbox defaults.
 
-    The defaults are ``alm-bot serve --sandbox``'s: aliases dev/test/prod, prod protected,
+    The database is ``database_url``, else a SQLite file in ``tmp_path``. The defaults are
+    ``alm-bot serve --sandbox``'s: aliases dev/test/prod, prod protected,
     approvers U0APPROVER1/U0APPROVER2, cards in C0APPROVALS.
     """
-    migrate = database_url is not None  # given databases are migrated here; SQLite copies already are
-    if database_url is None:  # a copy of a file migrated once per test process: migrations cost most
-        database_url = f"sqlite:///{await migrated_sqlite_copy(tmp_path / 'alm-bot.db')}"
+    if database_url is None:
+        assert tmp_path is not None, "open_world needs tmp_path or database_url"
+        database_url = f"sqlite:///{tmp_path / 'alm-bot.db'}"
+    # A new SQLite file is a copy of one migrated once per test process (migrations cost most of a
+    # world's set-up); any other database is migrated here.
+    migrate = not await copied_if_new_sqlite(database_url)
     variables = {
         "ALM_BOT_DATABASE_URL": database_url,
         "ALM_BOT_MCP_ACTOR": f"{REQUESTER}:{_NAMES[REQUESTER]}",

@@ -114,7 +114,7 @@ async def _one_task(stack: _Stack, task_duration: float) -> float:
     """Request, card, approval, then seconds from the task's end to the notice."""
     ops, store = stack.services.ops, stack.services.store
     stack.sandbox.reset()
-    outcome = await ops.request_sync("dev", "test", actor=REQUESTER)
+    outcome = await ops.requests.request_sync("dev", "test", actor=REQUESTER)
     request_id = outcome.request.id
 
     async def card_posted() -> ApprovalRequest | None:
@@ -122,7 +122,7 @@ async def _one_task(stack: _Stack, task_duration: float) -> float:
         return request if request is not None and request.card_ref else None
 
     await _eventually(card_posted, 30)
-    approved = await ops.decide(request_id, actor=APPROVER, approve=True)
+    approved = await ops.requests.decide(request_id, actor=APPROVER, approve=True)
     assert approved.anaplan_task_id is not None, approved
     notice = await stack.ended_notice(request_id, seconds=task_duration + 60)
     return notice.at - stack.finished_at(approved.anaplan_task_id)

@@ -1,6 +1,7 @@
 """The ALM use cases that every front end calls: reads, revisions, comparisons, requests, decisions.
 
-Front ends (Slack, MCP, CLI) parse what a person typed, call one method of `Operations` with an
+Front ends (Slack, MCP, CLI) parse what a person typed, call the concept of `Operations` that owns
+it (``ops.requests.decide``, ``ops.immediate.create_revision``, reads on ``ops`` itself) with an
 `Actor`, and render what comes back. The rules live here and in `policy`, once:
 
 - models are named by alias, id or exact name (`ModelDirectory`);

@@ -1,19 +1,24 @@
-"""`Operations`: the one object every front end calls, composed of the use cases by concept.
+"""`Operations`: the one object every front end holds, composed of the use cases by concept.
 
-Front ends (Slack, MCP, CLI) parse what a person typed, call one method here with an `Actor`, and
-render what comes back. Reads are inherited from `Reads`; changes are delegated to the part that owns
-them (`ImmediateChanges`, `Requests`, `Execution`), which share one `Lifecycle`; the watcher gets
-`watching` (`WatchedWork`), a narrow interface of its own.
+Front ends (Slack, MCP, CLI) parse what a person typed, call the concept that owns it with an
+`Actor`, and render what comes back: reads on `Operations` itself (inherited from `Reads`:
+``ops.resolve``, ``ops.get_request`` …); changes that need no approval on ``ops.immediate``
+(`ImmediateChanges`: ``create_revision``, ``start_comparison``); requests and decisions on
+``ops.requests`` (`Requests`: ``request_sync``, ``request_status_change``, ``decide``,
+``check_may_decide``, ``cancel``, ``override``, ``check_may_override``); change windows on
+``ops.scheduling`` (`Scheduling`: ``report``, ``note``); approval policies and counted approvals
+on ``ops.approvals`` (`Approvals`); who approves on ``ops.execution.approvers``. They share one
+`Lifecycle`; the watcher gets ``ops.watching`` (`WatchedWork`), a narrow interface of its own.
+This class wires them; its one method of its own, `explain_policy`, is a read that needs two of
+them (the model's resolution and its policy). No method here repeats a concept's signature.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
 
-from alm_bot.actor import Actor
-from alm_bot.anaplan import AnaplanClient, Revision
+from alm_bot.anaplan import AnaplanClient
 from alm_bot.approval_policy import PolicyExplained
 from alm_bot.changes import Changes
 from alm_bot.config import Settings
@@ -22,22 +27,20 @@ from alm_bot.operations.approvals import Approvals
 from alm_bot.operations.execution import Execution
 from alm_bot.operations.immediate import ImmediateChanges
 from alm_bot.operations.lifecycle import Lifecycle
-from alm_bot.operations.outcomes import ComparisonStarted, RequestOutcome, utc_now
+from alm_bot.operations.outcomes import utc_now
 from alm_bot.operations.ownership import Ownership, default_owner
 from alm_bot.operations.reads import Reads
 from alm_bot.operations.recording import Recording
 from alm_bot.operations.recovery import Recovery
 from alm_bot.operations.requests import Requests
-from alm_bot.operations.scheduling import WindowReport, check_may_override
 from alm_bot.operations.watching import WatchedWork
-from alm_bot.store import ApprovalRequest, Store
-from alm_bot.windows import WindowDecision
+from alm_bot.store import Store
 
 __all__ = ["Operations"]
 
 
 class Operations(Reads):
-    """The use cases. One instance per process, shared by all front ends."""
+    """The use cases, by concept. One instance per process, shared by all front ends."""
 
     def __init__(
         self,
@@ -57,6 +60,7 @@ class Operations(Reads):
         self.lifecycle = Lifecycle(store, clock, self.changes)
         self.ownership = Ownership(store, clock, owner or default_owner())
         self.execution = Execution(client, self.directory, self.lifecycle, self.ownership, settings)
+        self.scheduling = self.execution.scheduling
         self.approvals = Approvals(store, settings, self.lifecycle)
         self.requests = Requests(self, self.lifecycle, self.execution, self.ownership, self.approvals)
         self.immediate = ImmediateChanges(self, clock)
@@ -66,81 +70,8 @@ class Operations(Reads):
             client, store, settings, self.lifecycle, recording, recovery, self.approvals
         )
 
-    @property
-    def approvers(self) -> list[str]:
-        return self.execution.approvers
-
-    async def create_revision(self, model: str, name: str, description: str, *, actor: Actor) -> Revision:
-        return await self.immediate.create_revision(model, name, description, actor=actor)
-
-    async def start_comparison(
-        self,
-        source: str,
-        target: str,
-        revision: str | None = None,
-        *,
-        actor: Actor,
-        full: bool = False,
-        notify: str | None = None,
-    ) -> ComparisonStarted:
-        return await self.immediate.start_comparison(
-            source, target, revision, actor=actor, full=full, notify=notify
-        )
-
-    async def request_sync(
-        self, source: str, target: str, revision: str | None = None, *, actor: Actor
-    ) -> RequestOutcome:
-        return await self.requests.request_sync(source, target, revision, actor=actor)
-
-    async def request_status_change(
-        self, model: str, status: Literal["online", "offline"], *, actor: Actor
-    ) -> RequestOutcome:
-        return await self.requests.request_status_change(model, status, actor=actor)
-
-    async def decide(
-        self,
-        request_id: str,
-        *,
-        actor: Actor,
-        approve: bool,
-        reason: str | None = None,
-        actor_groups: Collection[str] = (),
-    ) -> ApprovalRequest:
-        return await self.requests.decide(
-            request_id, actor=actor, approve=approve, reason=reason, actor_groups=actor_groups
-        )
-
-    async def check_may_decide(
-        self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()
-    ) -> ApprovalRequest:
-        return await self.requests.check_may_decide(request_id, actor=actor, actor_groups=actor_groups)
-
     async def explain_policy(self, model: str) -> PolicyExplained:
         """The approval rules for changes into ``model`` (resolved in Anaplan: name, protection)."""
         info = await self.resolve(model)
         policy = self.approvals.policy_for({info.alias or info.name: info.id})
         return PolicyExplained(info.label, info.id, info.protected, policy)
-
-    async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
-        return await self.requests.cancel(request_id, actor=actor)
-
-    async def override(
-        self, request_id: str, *, actor: Actor, reason: str, actor_groups: Collection[str] = ()
-    ) -> ApprovalRequest:
-        return await self.requests.override(request_id, actor=actor, reason=reason, actor_groups=actor_groups)
-
-    async def check_may_override(
-        self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()
-    ) -> ApprovalRequest:
-        """Raise the refusal `override` would give this actor now, the reason aside (for its form)."""
-        request = await self.get_request(request_id)
-        check_may_override(request, actor, actor_groups, self.settings, None)
-        return request
-
-    def windows(self, model: str | None = None) -> WindowReport:
-        """The change windows (of ``model``, an alias or id): open now, next opening, the decision."""
-        return self.execution.scheduling.report(model)
-
-    def window_note(self, request: ApprovalRequest) -> WindowDecision | None:
-        """The change-window decision to show on a request's card now; None when no window applies."""
-        return self.execution.scheduling.note(request)

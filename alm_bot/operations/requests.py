@@ -176,6 +176,14 @@ class Requests:
         taken = await scheduling.take_for_override(request, actor, reason, _break_glass(actor))
         return (await self.execution.execute(taken)).request
 
+    async def check_may_override(
+        self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()
+    ) -> ApprovalRequest:
+        """Raise the refusal `override` would give this actor now, the reason aside (for its form)."""
+        request = await self.reads.get_request(request_id)
+        check_may_override(request, actor, actor_groups, self.settings, None)
+        return request
+
     async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
         """The requester withdraws a pending request, or one waiting for its change window."""
         request = await self.reads.get_request(request_id)

@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from alm_bot.errors import AlmBotError
-from alm_bot.slack import replies
+from alm_bot.slack import approval_view, replies
 from alm_bot.slack.bot import Bot
 from alm_bot.slack.buttons import APPROVE, REJECT, request_id_of
 from alm_bot.slack.delivery import answer, direct_message, tell
@@ -60,9 +60,13 @@ async def approve(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> Non
     try:
         request_id = request_id_of(_button_value(body))
         groups = await bot.groups.memberships(actor.id)
-        await bot.ops.decide(request_id, actor=actor, approve=True, actor_groups=groups)
+        decided = await bot.ops.requests.decide(request_id, actor=actor, approve=True, actor_groups=groups)
     except AlmBotError as exc:
         await tell(client, actor.id, replies.error_message(exc), channel=_channel_of(body))
+        return
+    if decided.state == "pending":  # counted, but the policy wants more: say so, the card shows it too
+        counted = approval_view.counted_reply(decided, await bot.ops.approvals.progress(decided))
+        await tell(client, actor.id, counted, channel=_channel_of(body))
 
 
 async def open_rejection(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -71,7 +75,7 @@ async def open_rejection(bot: Bot, body: dict[str, Any], client: AsyncWebClient)
     try:
         groups = await bot.groups.memberships(actor.id)
         # The core's own rule, asked up front so nobody writes a reason only to be refused.
-        request = await bot.ops.check_may_decide(
+        request = await bot.ops.requests.check_may_decide(
             request_id_of(_button_value(body)), actor=actor, actor_groups=groups
         )
     except AlmBotError as exc:
@@ -86,7 +90,9 @@ async def reject(bot: Bot, ack: AsyncAck, body: dict[str, Any]) -> None:
     try:
         request_id, reason = rejection_reason(body.get("view") or {})
         groups = await bot.groups.memberships(actor.id)
-        await bot.ops.decide(request_id, actor=actor, approve=False, reason=reason, actor_groups=groups)
+        await bot.ops.requests.decide(
+            request_id, actor=actor, approve=False, reason=reason, actor_groups=groups
+        )
     except AlmBotError as exc:
         await ack(response_action="errors", errors={REASON_BLOCK: clip(str(exc), 1000)})
         return
@@ -98,7 +104,7 @@ async def request_sync_from_form(bot: Bot, body: dict[str, Any], client: AsyncWe
     form = sync_form_of(body.get("view") or {})
     actor = await bot.actor(body.get("user"))
     try:
-        outcome = await bot.ops.request_sync(form.source, form.target, form.revision, actor=actor)
+        outcome = await bot.ops.requests.request_sync(form.source, form.target, form.revision, actor=actor)
         message = replies.request_outcome(outcome, bot.settings.approval)
     except AlmBotError as exc:
         message = replies.error_message(exc)

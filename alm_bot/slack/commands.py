@@ -143,17 +143,17 @@ async def _task(bot: Bot, actor: Actor, inv: Invocation) -> Message:
 
 async def _revision(bot: Bot, actor: Actor, inv: Invocation) -> Message:
     model = await bot.ops.resolve(inv.args[0])
-    revision = await bot.ops.create_revision(model.id, inv.args[1], inv.arg(2) or "", actor=actor)
+    revision = await bot.ops.immediate.create_revision(model.id, inv.args[1], inv.arg(2) or "", actor=actor)
     return replies.revision_created(model, revision)
 
 
 async def _sync(bot: Bot, actor: Actor, inv: Invocation) -> Message:
-    outcome = await bot.ops.request_sync(inv.args[0], inv.args[1], inv.arg(2), actor=actor)
+    outcome = await bot.ops.requests.request_sync(inv.args[0], inv.args[1], inv.arg(2), actor=actor)
     return replies.request_outcome(outcome, bot.settings.approval)
 
 
 async def _compare(bot: Bot, actor: Actor, inv: Invocation) -> Message:
-    started = await bot.ops.start_comparison(
+    started = await bot.ops.immediate.start_comparison(
         inv.args[0],
         inv.args[1],
         inv.arg(2),
@@ -165,12 +165,12 @@ async def _compare(bot: Bot, actor: Actor, inv: Invocation) -> Message:
 
 
 async def _online(bot: Bot, actor: Actor, inv: Invocation) -> Message:
-    outcome = await bot.ops.request_status_change(inv.args[0], "online", actor=actor)
+    outcome = await bot.ops.requests.request_status_change(inv.args[0], "online", actor=actor)
     return replies.request_outcome(outcome, bot.settings.approval)
 
 
 async def _offline(bot: Bot, actor: Actor, inv: Invocation) -> Message:
-    outcome = await bot.ops.request_status_change(inv.args[0], "offline", actor=actor)
+    outcome = await bot.ops.requests.request_status_change(inv.args[0], "offline", actor=actor)
     return replies.request_outcome(outcome, bot.settings.approval)
 
 
@@ -189,17 +189,19 @@ async def _requests(bot: Bot, actor: Actor, inv: Invocation) -> Message:
 
 
 async def _cancel(bot: Bot, actor: Actor, inv: Invocation) -> Message:
-    return replies.cancelled(await bot.ops.cancel(inv.args[0], actor=actor))
+    return replies.cancelled(await bot.ops.requests.cancel(inv.args[0], actor=actor))
 
 
 async def _windows(bot: Bot, actor: Actor, inv: Invocation) -> Message:
-    return windows_message(bot.ops.windows(inv.arg(0)))
+    return windows_message(bot.ops.scheduling.report(inv.arg(0)))
 
 
 async def _override(bot: Bot, actor: Actor, inv: Invocation) -> Message:
     groups = await bot.groups.memberships(actor.id)
     reason = " ".join(inv.args[1:])
-    return overridden(await bot.ops.override(inv.args[0], actor=actor, reason=reason, actor_groups=groups))
+    return overridden(
+        await bot.ops.requests.override(inv.args[0], actor=actor, reason=reason, actor_groups=groups)
+    )
 
 
 async def _policy(bot: Bot, actor: Actor, inv: Invocation) -> Message:

@@ -51,7 +51,9 @@ async def open_override(bot: Bot, body: dict[str, Any], client: AsyncWebClient) 
     try:
         value = ((body.get("actions") or [{}])[0]).get("value")
         groups = await bot.groups.memberships(actor.id)
-        request = await bot.ops.check_may_override(request_id_of(value), actor=actor, actor_groups=groups)
+        request = await bot.ops.requests.check_may_override(
+            request_id_of(value), actor=actor, actor_groups=groups
+        )
     except AlmBotError as exc:
         await tell(client, actor.id, replies.error_message(exc), channel=_channel_of(body))
         return
@@ -64,7 +66,7 @@ async def override(bot: Bot, ack: AsyncAck, body: dict[str, Any], client: AsyncW
     try:
         request_id, reason = override_reason(body.get("view") or {})
         groups = await bot.groups.memberships(actor.id)
-        await bot.ops.check_may_override(request_id, actor=actor, actor_groups=groups)
+        await bot.ops.requests.check_may_override(request_id, actor=actor, actor_groups=groups)
         if not reason:
             raise InvalidArgument(
                 "reason", "An override needs a reason: the approvers review every override."
@@ -76,7 +78,7 @@ async def override(bot: Bot, ack: AsyncAck, body: dict[str, Any], client: AsyncW
 
     async def run() -> None:
         try:
-            await bot.ops.override(request_id, actor=actor, reason=reason, actor_groups=groups)
+            await bot.ops.requests.override(request_id, actor=actor, reason=reason, actor_groups=groups)
         except AlmBotError as exc:  # e.g. it started meanwhile at its window's opening
             await tell(client, actor.id, replies.error_message(exc), channel=None)
 

@@ -5,7 +5,8 @@ whose ``payload`` field is a JSON object) and Events API callbacks (a JSON objec
 parses the body by its Content-Type and checks the fields the listeners read — with their types, so
 no listener meets a list where it expects an object. A body that is not what Slack sends raises
 `MalformedRequest` (the edge answers 400). Kinds alm-bot has no listener for come back as ``other``
-and are acknowledged without being handed on.
+and are acknowledged without being handed on. `read_socket_payload` checks a Socket Mode envelope's
+payload — the same bodies, parsed by Slack's SDK — against the same shapes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["MalformedRequest", "RequestKind", "SlackRequest", "read_request"]
+__all__ = ["MalformedRequest", "RequestKind", "SlackRequest", "read_request", "read_socket_payload"]
 
 RequestKind = Literal[
     "command", "block_actions", "view_submission", "event", "url_verification", "ssl_check", "other"
@@ -197,6 +198,22 @@ def read_request(raw: bytes, content_type: str | None) -> SlackRequest:
     raise MalformedRequest(f"unexpected Content-Type {media or 'none'!r}")
 
 
+def read_socket_payload(envelope_type: object, payload: object) -> SlackRequest:
+    """Check the payload of a Socket Mode envelope like `read_request` checks an HTTP body."""
+    if not isinstance(payload, dict):
+        raise MalformedRequest("the envelope's payload is not a JSON object")
+    if envelope_type == "slash_commands":
+        if not all(isinstance(value, str) for value in payload.values()):
+            raise MalformedRequest("a slash command whose fields are not all strings")
+        _check(_SlashCommand, payload, "slash command")
+        return SlackRequest("command", payload)
+    if envelope_type == "interactive":
+        return _interactive(payload)
+    if envelope_type == "events_api":
+        return _json_body(payload)
+    return SlackRequest("other", payload)
+
+
 def _form_body(text: str) -> SlackRequest:
     try:
         form = dict(parse_qsl(text, keep_blank_values=True, errors="strict"))
@@ -212,7 +229,7 @@ def _form_body(text: str) -> SlackRequest:
 
 def _interactive(payload: dict[str, Any]) -> SlackRequest:
     _not_a_command(payload)
-    kind = payload.get("type")
+    kind = _kind(payload)
     if kind == "block_actions":
         _check(_BlockActions, payload, "block_actions payload")
         return SlackRequest("block_actions", payload)
@@ -226,7 +243,7 @@ def _interactive(payload: dict[str, Any]) -> SlackRequest:
 
 def _json_body(body: dict[str, Any]) -> SlackRequest:
     _not_a_command(body)
-    kind = body.get("type")
+    kind = _kind(body)
     if kind == "event_callback":
         _check(_EventCallback, body, "event callback")
         if body["event"]["type"] == "app_home_opened":
@@ -238,6 +255,21 @@ def _json_body(body: dict[str, Any]) -> SlackRequest:
     if not isinstance(kind, str):
         raise MalformedRequest("the JSON body has no type")
     return SlackRequest("other", body)
+
+
+class _Kind(BaseModel):
+    """The ``type`` field a Slack body names its kind by; the kind's own shape checks the rest."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+    type: str | None = None
+
+
+def _kind(body: dict[str, Any]) -> str | None:
+    """The body's ``type``, or None when it has none or it is not a string."""
+    try:
+        return _Kind.model_validate(body).type
+    except ValidationError:
+        return None
 
 
 def _not_a_command(body: dict[str, Any]) -> None:

@@ -49,8 +49,8 @@ async def actions(core: CoreStack, request_id: str) -> list[str]:
 async def test_with_two_required_the_first_approval_leaves_it_pending_and_starts_nothing(
     two_of: CoreStack,
 ) -> None:
-    outcome = await two_of.ops.request_sync("dev", "prod", actor=ADA)
-    first = await two_of.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+    outcome = await two_of.ops.requests.request_sync("dev", "prod", actor=ADA)
+    first = await two_of.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
     assert first.state == "pending"
     assert two_of.sync_posts() == 0
     counted = await two_of.ops.approvals.progress(first)
@@ -60,11 +60,11 @@ async def test_with_two_required_the_first_approval_leaves_it_pending_and_starts
 
 
 async def test_the_same_person_approving_twice_counts_once_and_is_told_so(two_of: CoreStack) -> None:
-    outcome = await two_of.ops.request_sync("dev", "prod", actor=ADA)
-    await two_of.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+    outcome = await two_of.ops.requests.request_sync("dev", "prod", actor=ADA)
+    await two_of.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
     with pytest.raises(ApprovalNotCounted) as repeat:
-        await two_of.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
-    assert repeat.value.already
+        await two_of.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
+    assert repeat.value.reason is Refusal.ALREADY_APPROVED
     assert (repeat.value.approvals, repeat.value.required) == (1, 2)
     assert "already approved" in str(repeat.value)
     assert "U0APPROVER2" in str(repeat.value)  # who can still approve
@@ -74,9 +74,9 @@ async def test_the_same_person_approving_twice_counts_once_and_is_told_so(two_of
 
 
 async def test_the_second_distinct_approver_starts_the_sync_with_both_counted(two_of: CoreStack) -> None:
-    outcome = await two_of.ops.request_sync("dev", "prod", actor=ADA)
-    await two_of.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
-    second = await two_of.ops.decide(outcome.request.id, actor=OTHER_APPROVER, approve=True)
+    outcome = await two_of.ops.requests.request_sync("dev", "prod", actor=ADA)
+    await two_of.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
+    second = await two_of.ops.requests.decide(outcome.request.id, actor=OTHER_APPROVER, approve=True)
     assert second.state == "executing"
     assert second.decided_by_id == OTHER_APPROVER.id
     assert two_of.sync_posts() == 1
@@ -91,26 +91,28 @@ async def test_the_second_distinct_approver_starts_the_sync_with_both_counted(tw
 
 
 async def test_the_requester_is_never_counted(two_of: CoreStack) -> None:
-    outcome = await two_of.ops.request_sync("dev", "prod", actor=APPROVER)
+    outcome = await two_of.ops.requests.request_sync("dev", "prod", actor=APPROVER)
     with pytest.raises(NotAllowed) as own:
-        await two_of.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+        await two_of.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
     assert own.value.reason is Refusal.OWN_REQUEST
     assert await approvals(two_of, outcome.request.id) == []
 
 
 async def test_any_approvers_rejection_ends_a_partly_approved_request(two_of: CoreStack) -> None:
-    outcome = await two_of.ops.request_sync("dev", "prod", actor=ADA)
-    await two_of.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
-    rejected = await two_of.ops.decide(outcome.request.id, actor=OTHER_APPROVER, approve=False, reason="no")
+    outcome = await two_of.ops.requests.request_sync("dev", "prod", actor=ADA)
+    await two_of.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
+    rejected = await two_of.ops.requests.decide(
+        outcome.request.id, actor=OTHER_APPROVER, approve=False, reason="no"
+    )
     assert rejected.state == "rejected"
     with pytest.raises(RequestNotPending):
-        await two_of.ops.decide(outcome.request.id, actor=OTHER_APPROVER, approve=True)
+        await two_of.ops.requests.decide(outcome.request.id, actor=OTHER_APPROVER, approve=True)
     assert two_of.sync_posts() == 0
 
 
 async def test_a_partly_approved_request_still_expires(two_of: CoreStack) -> None:
-    outcome = await two_of.ops.request_sync("dev", "prod", actor=ADA)
-    await two_of.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+    outcome = await two_of.ops.requests.request_sync("dev", "prod", actor=ADA)
+    await two_of.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
     two_of.clock.advance(25 * HOUR)
     await two_of.watcher.tick()
     assert (await two_of.ops.get_request(outcome.request.id)).state == "expired"
@@ -122,12 +124,12 @@ async def test_two_stages_need_one_of_each_group_and_a_person_counts_in_one_stag
 ) -> None:
     stages = [{"approvers": [PEERS], "count": 1}, {"approvers": [FINANCE], "count": 1, "name": "finance"}]
     async with open_core(database_url, config=prod(stages=stages)) as core:
-        outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
+        outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
         rid = outcome.request.id
         # Grace is in both groups: she fills the peers' place first …
-        await core.ops.decide(rid, actor=APPROVER, approve=True, actor_groups={PEERS, FINANCE})
+        await core.ops.requests.decide(rid, actor=APPROVER, approve=True, actor_groups={PEERS, FINANCE})
         # … and moves to finance's when Linus, a peer only, comes: both count, one stage each.
-        done = await core.ops.decide(rid, actor=OTHER_APPROVER, approve=True, actor_groups={PEERS})
+        done = await core.ops.requests.decide(rid, actor=OTHER_APPROVER, approve=True, actor_groups={PEERS})
         assert done.state == "executing"
         assert core.sync_posts() == 1
 
@@ -135,17 +137,18 @@ async def test_two_stages_need_one_of_each_group_and_a_person_counts_in_one_stag
 async def test_a_stage_that_is_complete_takes_nobody_else(database_url: str) -> None:
     stages = [{"approvers": [PEERS], "count": 1}, {"approvers": [FINANCE], "count": 1}]
     async with open_core(database_url, config=prod(stages=stages)) as core:
-        rid = (await core.ops.request_sync("dev", "prod", actor=ADA)).request.id
-        await core.ops.decide(rid, actor=OTHER_APPROVER, approve=True, actor_groups={PEERS})
+        rid = (await core.ops.requests.request_sync("dev", "prod", actor=ADA)).request.id
+        await core.ops.requests.decide(rid, actor=OTHER_APPROVER, approve=True, actor_groups={PEERS})
         with pytest.raises(ApprovalNotCounted) as extra:
-            await core.ops.decide(rid, actor=STRANGER, approve=True, actor_groups={PEERS})
-        assert not extra.value.already
-        assert extra.value.still_possible.groups == (FINANCE,)
+            await core.ops.requests.decide(rid, actor=STRANGER, approve=True, actor_groups={PEERS})
+        assert extra.value.reason is Refusal.STAGES_COMPLETE
+        assert extra.value.approvers is not None
+        assert extra.value.approvers.groups == (FINANCE,)
         with pytest.raises(NotAllowed):  # in neither group
-            await core.ops.decide(rid, actor=BOSS, approve=True)
+            await core.ops.requests.decide(rid, actor=BOSS, approve=True)
         counted = await core.ops.approvals.progress(await core.ops.get_request(rid))
         assert [s.met for s in counted.stages] == [True, False]
-        finished = await core.ops.decide(rid, actor=APPROVER, approve=True, actor_groups={FINANCE})
+        finished = await core.ops.requests.decide(rid, actor=APPROVER, approve=True, actor_groups={FINANCE})
         assert finished.state == "executing"
         assert core.sync_posts() == 1
 
@@ -156,7 +159,7 @@ async def test_one_reminder_and_one_escalation_with_an_advanced_clock_even_with_
     config = prod(approvals_required=2, escalate_after="6h", escalate_to=[BOSS.id])
     config["approval"] = {"remind_after": "2h"}
     async with open_core(database_url, config=config) as core:
-        rid = (await core.ops.request_sync("dev", "prod", actor=ADA)).request.id
+        rid = (await core.ops.requests.request_sync("dev", "prod", actor=ADA)).request.id
         other = core.new_watcher()
         await core.watcher.tick()
         core.clock.advance(HOUR)
@@ -168,7 +171,7 @@ async def test_one_reminder_and_one_escalation_with_an_advanced_clock_even_with_
         await run_concurrently([core.watcher.tick, other.tick])
         assert core.notifier.kinds("card").count("approval_reminder") == 1
         with pytest.raises(NotAllowed):  # not escalated yet
-            await core.ops.decide(rid, actor=BOSS, approve=True)
+            await core.ops.requests.decide(rid, actor=BOSS, approve=True)
 
         core.clock.advance(4 * HOUR)  # 6.5 h: escalation
         await run_concurrently([core.watcher.tick, other.tick])
@@ -179,21 +182,21 @@ async def test_one_reminder_and_one_escalation_with_an_advanced_clock_even_with_
         steps = await actions(core, rid)
         assert (steps.count("reminded"), steps.count("escalated")) == (1, 1)
 
-        await core.ops.decide(rid, actor=BOSS, approve=True)
-        done = await core.ops.decide(rid, actor=APPROVER, approve=True)
+        await core.ops.requests.decide(rid, actor=BOSS, approve=True)
+        done = await core.ops.requests.decide(rid, actor=APPROVER, approve=True)
         assert done.state == "executing"
 
 
 async def test_two_replicas_count_one_approval_per_person_and_approve_once(two_of: CoreStack) -> None:
     settings = two_of.services.settings
     async with open_services(settings, sandbox=two_of.sandbox, clock=two_of.clock) as replica:
-        outcome = await two_of.ops.request_sync("dev", "prod", actor=ADA)
+        outcome = await two_of.ops.requests.request_sync("dev", "prod", actor=ADA)
         rid = outcome.request.id
         results: list[str] = []
 
         async def click(ops: Any, actor: Actor) -> None:
             try:
-                results.append((await ops.decide(rid, actor=actor, approve=True)).state)
+                results.append((await ops.requests.decide(rid, actor=actor, approve=True)).state)
             except ApprovalNotCounted:
                 results.append("repeat")
             except RequestNotPending:
@@ -214,8 +217,8 @@ async def test_two_replicas_count_one_approval_per_person_and_approve_once(two_o
 async def test_a_model_whose_stages_name_its_approvers_needs_none_in_approval(database_url: str) -> None:
     config = prod(stages=[{"approvers": [PEERS]}]) | {"approval": {"approvers": []}}
     async with open_core(database_url, config=config) as core:
-        outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
+        outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
         assert outcome.status == "awaiting_approval"
         assert outcome.approvers == [PEERS]
         with pytest.raises(ApprovalNotConfigured):  # test is deployed: the empty defaults apply
-            await core.ops.request_sync("dev", "test", actor=ADA)
+            await core.ops.requests.request_sync("dev", "test", actor=ADA)

@@ -21,11 +21,11 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 async def a_verified_release(database_url: str) -> str:
     async with open_core(database_url) as core:
-        outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
+        outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
         await core.settle(2)
-        await core.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+        await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
         await core.settle(3)
-        await core.ops.request_sync("dev", "test", actor=ADA)  # unprotected: runs at once
+        await core.ops.requests.request_sync("dev", "test", actor=ADA)  # unprotected: runs at once
         await core.settle(3)
         return str(outcome.request.id)
 

@@ -4,7 +4,8 @@ with the busy reason, and the sync POST is not sent again — neither by the cli
 from __future__ import annotations
 
 import pytest
-from core_stack import ADA, APPROVER, open_core
+
+from tests.world import ADA, GRACE, open_world
 
 pytestmark = pytest.mark.anyio
 
@@ -12,13 +13,13 @@ pytestmark = pytest.mark.anyio
 async def test_a_second_sync_into_a_syncing_target_fails_as_busy_and_is_not_retried(
     database_url: str,
 ) -> None:
-    async with open_core(database_url, task_duration=60.0) as core:
-        first = await core.ops.request_sync("dev", "prod", actor=ADA)
-        second = await core.ops.request_sync("test", "prod", actor=ADA)
+    async with open_world(database_url=database_url, slack=False, task_duration=60.0) as core:
+        first = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
+        second = await core.ops.requests.request_sync("test", "prod", actor=ADA)
         await core.watcher.tick()
 
-        started = await core.ops.decide(first.request.id, actor=APPROVER, approve=True)
-        refused = await core.ops.decide(second.request.id, actor=APPROVER, approve=True)
+        started = await core.ops.requests.decide(first.request.id, actor=GRACE, approve=True)
+        refused = await core.ops.requests.decide(second.request.id, actor=GRACE, approve=True)
         await core.watcher.tick()
         posts_after_ticks = core.sync_posts()
 

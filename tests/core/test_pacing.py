@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 import pytest
-from core_stack import ADA, APPROVER, CoreStack, open_core
 from store_builders import finish
 
 from alm_bot.backoff import Backoff
 from alm_bot.pacing import FinishedTask, Pacing, TaskHistory, Window, expected_window, observed_duration
 from alm_bot.records import TaskOutcome
 from alm_bot.sandbox import seed
+from tests.world import ADA, GRACE, World, open_world
 
 pytestmark = pytest.mark.anyio
 
@@ -114,12 +114,12 @@ async def test_the_history_is_loaded_once_per_target_and_kept_up_to_date() -> No
 
 
 @pytest.fixture
-async def core(database_url: str) -> AsyncIterator[CoreStack]:
-    async with open_core(database_url, task_duration=30.0) as stack:
+async def core(database_url: str) -> AsyncIterator[World]:
+    async with open_world(database_url=database_url, slack=False, task_duration=30.0) as stack:
         yield stack
 
 
-async def _a_past_sync_into_prod(core: CoreStack, seconds: float) -> None:
+async def _a_past_sync_into_prod(core: World, seconds: float) -> None:
     """A sync into FP&A PROD that took ``seconds``, as the store remembers it."""
     store = core.services.store
     async with store.transaction() as tx:
@@ -132,14 +132,14 @@ async def _a_past_sync_into_prod(core: CoreStack, seconds: float) -> None:
     assert await finish(store, past.id, "past", TaskOutcome(successful=True))
 
 
-def _polls_of(core: CoreStack, task_id: str) -> list[float]:
+def _polls_of(core: World, task_id: str) -> list[float]:
     return [e.time for e in core.sandbox.request_log if e.method == "GET" and e.path.endswith(task_id)]
 
 
-async def test_a_sync_into_a_target_with_history_is_polled_near_its_expected_end(core: CoreStack) -> None:
+async def test_a_sync_into_a_target_with_history_is_polled_near_its_expected_end(core: World) -> None:
     await _a_past_sync_into_prod(core, 30.0)
-    outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
-    approved = await core.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+    outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
+    approved = await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
     task_id = approved.anaplan_task_id
     assert task_id is not None
     started = core.sandbox.now()

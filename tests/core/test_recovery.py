@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
-from core_stack import ADA, APPROVER, OTHER_APPROVER, CoreStack, open_core
 
 from alm_bot.operations.ownership import CHECK_DEADLINE, LEASE
 from alm_bot.records import StartIntent, SyncPlan
 from alm_bot.sandbox import seed
 from alm_bot.store import ApprovalRequest
+from tests.world import ADA, GRACE, LINUS, World, open_world
 
 pytestmark = pytest.mark.anyio
 
@@ -20,22 +20,22 @@ LATEST = r"/models/[^/]+/alm/latestRevision$"
 
 
 @pytest.fixture
-async def core(database_url: str) -> AsyncIterator[CoreStack]:
-    async with open_core(database_url, task_duration=30.0) as stack:
+async def core(database_url: str) -> AsyncIterator[World]:
+    async with open_world(database_url=database_url, slack=False, task_duration=30.0) as stack:
         yield stack
 
 
-def later(core: CoreStack, seconds: float) -> None:
+def later(core: World, seconds: float) -> None:
     """Time passes for alm-bot and Anaplan alike."""
     core.sandbox.advance(seconds)
     core.clock.advance(seconds)
 
 
-async def pending(core: CoreStack) -> ApprovalRequest:
-    return (await core.ops.request_sync("dev", "prod", actor=ADA)).request
+async def pending(core: World) -> ApprovalRequest:
+    return (await core.ops.requests.request_sync("dev", "prod", actor=ADA)).request
 
 
-async def died_after(core: CoreStack, request: ApprovalRequest, *states: str) -> ApprovalRequest:
+async def died_after(core: World, request: ApprovalRequest, *states: str) -> ApprovalRequest:
     """A process took the request through ``states`` (holding its lease) and died there."""
     lease = {
         "lease_owner": DEAD,
@@ -50,14 +50,14 @@ async def died_after(core: CoreStack, request: ApprovalRequest, *states: str) ->
             if state == "executing":
                 extra = {"start_intent": intent(core, request)}
             current = await tx.transition(
-                request.id, {previous}, state, decided_by_id=APPROVER.id, **lease, **extra
+                request.id, {previous}, state, decided_by_id=GRACE.id, **lease, **extra
             )
             previous = state
     assert current is not None
     return current
 
 
-def intent(core: CoreStack, request: ApprovalRequest) -> StartIntent:
+def intent(core: World, request: ApprovalRequest) -> StartIntent:
     plan = request.plan
     assert isinstance(plan, SyncPlan)
     return StartIntent(
@@ -68,7 +68,7 @@ def intent(core: CoreStack, request: ApprovalRequest) -> StartIntent:
     )
 
 
-async def post_as_the_dead_process(core: CoreStack, request: ApprovalRequest) -> str:
+async def post_as_the_dead_process(core: World, request: ApprovalRequest) -> str:
     """The dead process's sync POST, which reached Anaplan before it died."""
     plan = request.plan
     assert isinstance(plan, SyncPlan)
@@ -78,18 +78,26 @@ async def post_as_the_dead_process(core: CoreStack, request: ApprovalRequest) ->
     return task.task_id
 
 
-async def test_every_transition_writes_its_audit_event_executing_included(core: CoreStack) -> None:
+async def test_every_transition_writes_its_audit_event_executing_included(core: World) -> None:
     request = await pending(core)
-    await core.ops.decide(request.id, actor=APPROVER, approve=True)
-    await core.settle()
+    await core.ops.requests.decide(request.id, actor=GRACE, approve=True)
+    await core.pass_time()
     actions = [e.action for e in reversed(await core.services.store.list_audit(request_id=request.id))]
-    assert actions == ["requested", "pending", "approved", "executing", "sync_started", "sync_succeeded"]
+    assert actions == [
+        "requested",
+        "pending",
+        "approved",
+        "executing",
+        "sync_started",
+        "sync_succeeded",
+        "verified",
+    ]
 
 
-async def test_the_intent_is_recorded_before_the_post_with_the_plans_revisions(core: CoreStack) -> None:
+async def test_the_intent_is_recorded_before_the_post_with_the_plans_revisions(core: World) -> None:
     request = await pending(core)
     before = core.clock()
-    started = await core.ops.decide(request.id, actor=APPROVER, approve=True)
+    started = await core.ops.requests.decide(request.id, actor=GRACE, approve=True)
     assert started.start_intent is not None
     assert before <= started.start_intent.sent_at <= core.clock()
     assert (started.start_intent.source_revision_id, started.start_intent.target_revision_id) == (
@@ -99,14 +107,14 @@ async def test_the_intent_is_recorded_before_the_post_with_the_plans_revisions(c
     assert (started.lease_owner, started.anaplan_task_id is not None) == (None, True)
 
 
-async def test_an_approved_request_whose_executor_died_is_executed_again_once(core: CoreStack) -> None:
+async def test_an_approved_request_whose_executor_died_is_executed_again_once(core: World) -> None:
     request = await died_after(core, await pending(core), "approved")
     await core.new_watcher().tick()
     assert (await core.ops.get_request(request.id)).state == "approved"  # the lease still says alive
 
     later(core, LEASE.total_seconds() + 1)
     await core.new_watcher().tick()
-    await core.settle()
+    await core.pass_time()
 
     done = await core.ops.get_request(request.id)
     assert done.state == "succeeded"
@@ -114,26 +122,26 @@ async def test_an_approved_request_whose_executor_died_is_executed_again_once(co
 
 
 async def test_a_failing_plan_check_is_retried_later_instead_of_leaving_the_request_syncing(
-    core: CoreStack,
+    core: World,
 ) -> None:
     request = await pending(core)
     core.sandbox.faults.add("GET", LATEST, 400)  # an error the client does not retry itself
-    approved = await core.ops.decide(request.id, actor=APPROVER, approve=True)
+    approved = await core.ops.requests.decide(request.id, actor=GRACE, approve=True)
     assert (approved.state, approved.attempts, approved.lease_owner) == ("approved", 1, None)
 
     later(core, 3)
     await core.watcher.tick()
-    await core.settle()
+    await core.pass_time()
     assert (await core.ops.get_request(request.id)).state == "succeeded"
     assert core.sync_posts() == 1
 
 
 async def test_a_plan_check_that_keeps_failing_fails_the_request_with_the_reason_after_its_deadline(
-    core: CoreStack,
+    core: World,
 ) -> None:
     request = await pending(core)
     core.sandbox.faults.add("GET", LATEST, 400, times=10_000)
-    await core.ops.decide(request.id, actor=APPROVER, approve=True)
+    await core.ops.requests.decide(request.id, actor=GRACE, approve=True)
     for _ in range(20):
         later(core, 60)
         await core.watcher.tick()
@@ -146,13 +154,13 @@ async def test_a_plan_check_that_keeps_failing_fails_the_request_with_the_reason
     assert core.sync_posts() == 0
 
 
-async def test_a_stale_plan_at_approval_fails_the_request_with_the_facts(core: CoreStack) -> None:
+async def test_a_stale_plan_at_approval_fails_the_request_with_the_facts(core: World) -> None:
     stale = await pending(core)
-    moving = (await core.ops.request_sync("dev", "prod", actor=OTHER_APPROVER)).request
-    await core.ops.decide(moving.id, actor=APPROVER, approve=True)
-    await core.settle()
+    moving = (await core.ops.requests.request_sync("dev", "prod", actor=LINUS)).request
+    await core.ops.requests.decide(moving.id, actor=GRACE, approve=True)
+    await core.pass_time()
 
-    failed = await core.ops.decide(stale.id, actor=OTHER_APPROVER, approve=True)
+    failed = await core.ops.requests.decide(stale.id, actor=LINUS, approve=True)
     assert failed.state == "failed"
     assert failed.result is not None
     assert failed.result.cause == "stale_plan"
@@ -165,7 +173,7 @@ async def test_a_stale_plan_at_approval_fails_the_request_with_the_facts(core: C
 
 
 async def test_a_task_that_proves_ownership_is_adopted_once_it_shows_the_plans_revisions(
-    core: CoreStack,
+    core: World,
 ) -> None:
     request = await died_after(core, await pending(core), "approved", "executing")
     task_id = await post_as_the_dead_process(core, request)
@@ -174,7 +182,7 @@ async def test_a_task_that_proves_ownership_is_adopted_once_it_shows_the_plans_r
     # Anaplan shows no revisions while the task runs: recovery waits for the evidence.
     assert (await core.ops.get_request(request.id)).anaplan_task_id is None
 
-    await core.settle()
+    await core.pass_time()
     done = await core.ops.get_request(request.id)
     assert (done.state, done.anaplan_task_id) == ("succeeded", task_id)
     actions = [e.action for e in await core.services.store.list_audit(request_id=request.id)]
@@ -182,11 +190,11 @@ async def test_a_task_that_proves_ownership_is_adopted_once_it_shows_the_plans_r
     assert core.sync_posts() == 1
 
 
-async def test_recovery_never_adopts_another_requests_task(core: CoreStack) -> None:
+async def test_recovery_never_adopts_another_requests_task(core: World) -> None:
     orphan = await died_after(core, await pending(core), "approved", "executing")
     later(core, 1)
-    other = await core.ops.request_sync("dev", "test", actor=ADA)
-    running = await core.ops.decide(other.request.id, actor=APPROVER, approve=True)
+    other = await core.ops.requests.request_sync("dev", "test", actor=ADA)
+    running = await core.ops.requests.decide(other.request.id, actor=GRACE, approve=True)
     assert running.anaplan_task_id is not None
     # A task nobody at alm-bot started, into the orphan's target, after its intent:
     foreign = await core.services.client.alm(seed.PROD_MODEL_ID).sync_models(
@@ -209,7 +217,7 @@ async def test_recovery_never_adopts_another_requests_task(core: CoreStack) -> N
     assert (await core.ops.get_request(other.request.id)).anaplan_task_id == running.anaplan_task_id
 
 
-async def test_no_anaplan_task_can_belong_to_two_requests(core: CoreStack) -> None:
+async def test_no_anaplan_task_can_belong_to_two_requests(core: World) -> None:
     first, second = await pending(core), await pending(core)
     async with core.services.store.transaction() as tx:
         await tx.update_request(first.id, anaplan_task_id="T-SHARED")
@@ -218,7 +226,7 @@ async def test_no_anaplan_task_can_belong_to_two_requests(core: CoreStack) -> No
             await tx.update_request(second.id, anaplan_task_id="T-SHARED")
 
 
-async def test_an_orphan_of_a_restart_settles_within_a_lease_not_minutes(core: CoreStack) -> None:
+async def test_an_orphan_of_a_restart_settles_within_a_lease_not_minutes(core: World) -> None:
     request = await died_after(core, await pending(core), "approved", "executing")
     later(core, LEASE.total_seconds() + 16)  # the lease, and the time a late POST could still land
     await core.new_watcher().tick()

@@ -66,8 +66,8 @@ async def windowed(database_url: str, *windows: dict[str, Any], **approval: Any)
 
 
 async def approved(core: CoreStack, target: str = "prod") -> ApprovalRequest:
-    pending = (await core.ops.request_sync("dev", target, actor=ADA)).request
-    return await core.ops.decide(pending.id, actor=APPROVER, approve=True)
+    pending = (await core.ops.requests.request_sync("dev", target, actor=ADA)).request
+    return await core.ops.requests.decide(pending.id, actor=APPROVER, approve=True)
 
 
 async def state_of(core: CoreStack, request: ApprovalRequest) -> str:
@@ -134,7 +134,7 @@ async def test_an_unprotected_change_asked_for_outside_its_allow_window_is_sched
     window = {"models": ["test"], "kind": "allow", "cron": f"{opens:%M %H} * * *", "duration": "1h"}
     async with windowed(database_url, window) as core:
         core.sandbox.set_active_state(seed.TEST_MODEL_ID, "UNLOCKED")  # not deployed: no approval
-        outcome = await core.ops.request_sync("dev", "test", actor=ADA)
+        outcome = await core.ops.requests.request_sync("dev", "test", actor=ADA)
         assert (outcome.status, outcome.request.state, outcome.request.runs_at) == (
             "scheduled",
             "scheduled",
@@ -184,12 +184,12 @@ async def test_an_override_approver_runs_it_now_with_a_reason_audited_and_posted
         request = await approved(core)
         for who in (STRANGER, APPROVER):
             with pytest.raises(NotAllowed):
-                await core.ops.override(request.id, actor=who, reason="hotfix")
+                await core.ops.requests.override(request.id, actor=who, reason="hotfix")
         with pytest.raises(InvalidArgument):
-            await core.ops.override(request.id, actor=OTHER_APPROVER, reason="  ")
+            await core.ops.requests.override(request.id, actor=OTHER_APPROVER, reason="  ")
         assert core.sync_posts() == 0
 
-        ran = await core.ops.override(request.id, actor=OTHER_APPROVER, reason="payroll hotfix")
+        ran = await core.ops.requests.override(request.id, actor=OTHER_APPROVER, reason="payroll hotfix")
         assert (ran.state, core.sync_posts()) == ("executing", 1)
         assert ran.window is not None
         assert (ran.window.overridden_by_id, ran.window.override_reason) == (
@@ -197,7 +197,7 @@ async def test_an_override_approver_runs_it_now_with_a_reason_audited_and_posted
             "payroll hotfix",
         )
         with pytest.raises(RequestNotPending):
-            await core.ops.override(request.id, actor=OTHER_APPROVER, reason="again")
+            await core.ops.requests.override(request.id, actor=OTHER_APPROVER, reason="again")
         await core.settle()
         assert await state_of(core, request) == "succeeded"
         events = await core.services.store.list_audit(request_id=request.id)
@@ -233,8 +233,8 @@ async def test_the_requester_may_cancel_a_scheduled_request_and_nothing_starts(d
     async with windowed(database_url, window) as core:
         request = await approved(core)
         with pytest.raises(NotAllowed):
-            await core.ops.cancel(request.id, actor=APPROVER)
-        assert (await core.ops.cancel(request.id, actor=ADA)).state == "cancelled"
+            await core.ops.requests.cancel(request.id, actor=APPROVER)
+        assert (await core.ops.requests.cancel(request.id, actor=ADA)).state == "cancelled"
         move_to(core, end + timedelta(seconds=1))
         await core.settle()
         assert (await state_of(core, request), core.sync_posts()) == ("cancelled", 0)
@@ -249,7 +249,7 @@ async def test_two_replicas_at_the_windows_opening_start_each_scheduled_request_
         async with open_services(settings, sandbox=core.sandbox, clock=core.clock, upgrade=False) as second:
             core.sandbox.set_active_state(seed.TEST_MODEL_ID, "UNLOCKED")
             into_prod = await approved(core)
-            into_test = (await second.ops.request_sync("dev", "test", actor=ADA)).request
+            into_test = (await second.ops.requests.request_sync("dev", "test", actor=ADA)).request
             assert (into_prod.state, into_test.state) == ("scheduled", "scheduled")
             replicas = [
                 Watcher(core.services.ops.watching, core.notifier, clock=core.clock),

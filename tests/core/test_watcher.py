@@ -7,26 +7,26 @@ from collections.abc import AsyncIterator
 import anyio
 import anyio.lowlevel
 import pytest
-from core_stack import ADA, APPROVER, CoreStack, open_core
 
 from alm_bot.ratelimit import RequestBudget
+from tests.world import ADA, GRACE, World, open_world
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def core(database_url: str) -> AsyncIterator[CoreStack]:
-    async with open_core(database_url, task_duration=30.0) as stack:
+async def core(database_url: str) -> AsyncIterator[World]:
+    async with open_world(database_url=database_url, slack=False, task_duration=30.0) as stack:
         yield stack
 
 
-async def _approved_sync(core: CoreStack) -> str:
-    outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
-    await core.ops.decide(outcome.request.id, actor=APPROVER, approve=True)
+async def _approved_sync(core: World) -> str:
+    outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
+    await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
     return str(outcome.request.id)
 
 
-async def test_progress_is_reported_while_the_sync_runs(core: CoreStack) -> None:
+async def test_progress_is_reported_while_the_sync_runs(core: World) -> None:
     await _approved_sync(core)
     core.sandbox.advance(10)
     core.clock.advance(10)
@@ -34,7 +34,7 @@ async def test_progress_is_reported_while_the_sync_runs(core: CoreStack) -> None
     assert "task_progress" in core.notifier.kinds("card")
 
 
-async def test_a_watcher_restarted_mid_task_reports_the_result_once(core: CoreStack) -> None:
+async def test_a_watcher_restarted_mid_task_reports_the_result_once(core: World) -> None:
     request_id = await _approved_sync(core)
     first = core.new_watcher()
     core.sandbox.advance(5)
@@ -52,8 +52,8 @@ async def test_a_watcher_restarted_mid_task_reports_the_result_once(core: CoreSt
     assert core.notifier.kinds("card").count("task_finished") == 1
 
 
-async def test_a_notice_that_fails_three_times_is_delivered_once_later(core: CoreStack) -> None:
-    await core.ops.request_sync("dev", "prod", actor=ADA)
+async def test_a_notice_that_fails_three_times_is_delivered_once_later(core: World) -> None:
+    await core.ops.requests.request_sync("dev", "prod", actor=ADA)
     core.notifier.fail_times = 3
     for _ in range(6):
         await core.watcher.tick()
@@ -64,9 +64,9 @@ async def test_a_notice_that_fails_three_times_is_delivered_once_later(core: Cor
     assert any(r.kind == "approval_needed" and r.attempts == 4 for r in rows)
 
 
-async def test_two_watchers_deliver_every_notice_exactly_once(core: CoreStack) -> None:
+async def test_two_watchers_deliver_every_notice_exactly_once(core: World) -> None:
     for _ in range(5):
-        await core.ops.request_sync("dev", "prod", actor=ADA)
+        await core.ops.requests.request_sync("dev", "prod", actor=ADA)
     one, two = core.new_watcher(), core.new_watcher()
     async with anyio.create_task_group() as tg:
         tg.start_soon(one.tick)
@@ -156,7 +156,7 @@ def test_a_fractional_budget_rounds_down_and_a_slow_one_widens_the_window(
     assert (budget.limit, budget.window) == (limit, pytest.approx(window))
 
 
-async def test_run_stops_cleanly_when_cancelled_and_releases_its_leases(core: CoreStack) -> None:
+async def test_run_stops_cleanly_when_cancelled_and_releases_its_leases(core: World) -> None:
     await _approved_sync(core)
     watcher = core.new_watcher()
     with anyio.move_on_after(0.5):
@@ -166,16 +166,16 @@ async def test_run_stops_cleanly_when_cancelled_and_releases_its_leases(core: Co
     assert all(t.lease_owner != watcher.owner for t in tasks)
 
 
-async def _orphaned_execution(core: CoreStack) -> str:
+async def _orphaned_execution(core: World) -> str:
     """A request moved to executing by a process that died before it recorded Anaplan's task."""
-    outcome = await core.ops.request_sync("dev", "prod", actor=ADA)
+    outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
     async with core.services.store.transaction() as tx:
-        await tx.transition(outcome.request.id, {"pending"}, "approved", decided_by_id=APPROVER.id)
+        await tx.transition(outcome.request.id, {"pending"}, "approved", decided_by_id=GRACE.id)
         await tx.transition(outcome.request.id, {"approved"}, "executing")
     return str(outcome.request.id)
 
 
-async def test_an_execution_interrupted_before_the_sync_post_is_failed_never_retried(core: CoreStack) -> None:
+async def test_an_execution_interrupted_before_the_sync_post_is_failed_never_retried(core: World) -> None:
     request_id = await _orphaned_execution(core)
     core.clock.advance(6 * 60)
     await core.new_watcher().tick()
@@ -188,7 +188,7 @@ async def test_an_execution_interrupted_before_the_sync_post_is_failed_never_ret
     assert core.sync_posts() == 0
 
 
-async def test_an_execution_interrupted_after_the_sync_post_adopts_the_task(core: CoreStack) -> None:
+async def test_an_execution_interrupted_after_the_sync_post_adopts_the_task(core: World) -> None:
     request_id = await _orphaned_execution(core)
     plan = (await core.ops.get_request(request_id)).plan
     await core.services.client.alm(plan.target.model.id).sync_models(
@@ -196,13 +196,13 @@ async def test_an_execution_interrupted_after_the_sync_post_adopts_the_task(core
     )
     core.clock.advance(6 * 60)
     await core.watcher.tick()
-    await core.settle()
+    await core.pass_time()
     request = await core.ops.get_request(request_id)
     assert request.state == "succeeded"
     assert core.sync_posts() == 1
 
 
-async def test_stop_ends_run_after_the_pass_it_is_in_and_releases_its_leases(core: CoreStack) -> None:
+async def test_stop_ends_run_after_the_pass_it_is_in_and_releases_its_leases(core: World) -> None:
     await _approved_sync(core)
     watcher = core.new_watcher(idle_seconds=60)
     with anyio.fail_after(5):

@@ -2,7 +2,8 @@
 and MCP servers/clients over them.
 
 The Anaplan side is the in-process sandbox (``task_duration`` 0 unless a test asks for steps), the
-store is a real SQLite file under ``tmp_path``: nothing of ours is mocked.
+store is a real SQLite file under ``tmp_path`` (a copy of one migrated once, `tests.world`): nothing
+of ours is mocked. Tests that want Slack and the assistant on one core use the ``world`` fixture.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from alm_bot.notify import NullNotifier
 from alm_bot.sandbox import Sandbox, seed
 from alm_bot.services import Services, open_services
 from tests.mcp.sandboxed import sandbox_settings
+from tests.world import copied_if_new_sqlite
 
 
 @pytest.fixture
@@ -43,7 +45,11 @@ def settings(tmp_path: Path) -> Settings:
 async def services(settings: Settings, sandbox: Sandbox) -> AsyncIterator[Services]:
     """Open services with a watcher following tasks beside them, as in ``alm-bot mcp`` and ``serve``
     (waiting tools await what it stores). It stops between two passes, never inside one."""
-    async with open_services(settings, sandbox=sandbox) as opened, anyio.create_task_group() as tg:
+    migrated = await copied_if_new_sqlite(settings.database_url.get_secret_value())
+    async with (
+        open_services(settings, sandbox=sandbox, upgrade=not migrated) as opened,
+        anyio.create_task_group() as tg,
+    ):
         watcher = opened.start_watcher(NullNotifier(), deliver=False, idle_seconds=0.02)
         tg.start_soon(watcher.run)
         yield opened

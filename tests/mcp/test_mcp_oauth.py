@@ -107,9 +107,9 @@ async def test_four_eyes_knows_the_oauth_requester_when_they_try_to_approve_in_s
         outcome = await ok(client, "alm_sync_models", {"source_model": "dev", "target_model": "prod"})
     in_slack = Actor("U0APPROVER1", "Approver One", "slack")
     with pytest.raises(NotAllowed):
-        await services.ops.decide(outcome["request_id"], actor=in_slack, approve=True)
+        await services.ops.requests.decide(outcome["request_id"], actor=in_slack, approve=True)
     other = Actor("U0APPROVER2", "Approver Two", "slack")
-    decided = await services.ops.decide(outcome["request_id"], actor=other, approve=True)
+    decided = await services.ops.requests.decide(outcome["request_id"], actor=other, approve=True)
     assert decided.decided_by_id == "U0APPROVER2"
 
 

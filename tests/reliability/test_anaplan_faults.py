@@ -110,10 +110,10 @@ async def services(sandbox_url: str, tmp_path: Path) -> AsyncIterator[Services]:
 async def approve_with(services: Services, anaplan: Anaplan, *faults: dict[str, Any]) -> ApprovalRequest:
     """Request a sync into prod, arm ``faults``, approve, and follow the request until it ends."""
     ops = services.ops
-    pending = (await ops.request_sync("dev", "prod", actor=ADA)).request
+    pending = (await ops.requests.request_sync("dev", "prod", actor=ADA)).request
     for fault in faults:
         await anaplan.fault(**fault)
-    await ops.decide(pending.id, actor=GRACE, approve=True)
+    await ops.requests.decide(pending.id, actor=GRACE, approve=True)
     watcher = services.watcher
     assert watcher is not None
     with anyio.fail_after(WAIT * 2):

@@ -82,7 +82,7 @@ async def edge(tmp_path: Path) -> AsyncIterator[Edge]:
         config = load_settings(env=env, defaults=sandbox_defaults())
         sandbox = Sandbox(task_duration=0, rate_limit_per_second=None)
         async with open_services(config, sandbox=sandbox) as services, serving(build_app(services)) as url:
-            pending = await services.ops.request_sync(
+            pending = await services.ops.requests.request_sync(
                 "dev", "prod", actor=Actor("U0REQUESTER", "Ada", "slack")
             )
             async with httpx2.AsyncClient(base_url=url, timeout=WAIT) as http:

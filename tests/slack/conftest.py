@@ -1,16 +1,14 @@
-"""Fixtures of the Slack front-end tests: the whole stack (fake Slack, sandbox, SQLite, uvicorn)."""
+"""Fixtures of the Slack front-end tests: ``stack`` is the test world (`tests.world`, the ``world``
+fixture of ``tests/conftest.py``) under the name these tests were written with."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-from slack_stack import SlackStack, open_stack
+
+from tests.world import World
 
 
 @pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[SlackStack]:
+def stack(world: World) -> World:
     """The bot with the sandbox defaults: approvers U0APPROVER1/U0APPROVER2, cards in C0APPROVALS."""
-    async with open_stack(tmp_path) as stack:
-        yield stack
+    return world

@@ -49,7 +49,7 @@ def comparison_tools(deps: ToolDeps) -> list[ToolSpec]:
     ) -> ComparisonOutcome:
         with tool_errors(_ARGUMENTS):
             ops = await deps.ops()
-            started = await ops.start_comparison(
+            started = await ops.immediate.start_comparison(
                 source_model, target_model, source_revision or None, actor=deps.actor(), full=full
             )
         if not wait:

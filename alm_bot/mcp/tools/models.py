@@ -112,7 +112,7 @@ def model_tools(deps: ToolDeps) -> list[ToolSpec]:
         """
         with tool_errors():
             ops = await deps.ops()
-            revision = await ops.create_revision(model, name, description, actor=deps.actor())
+            revision = await ops.immediate.create_revision(model, name, description, actor=deps.actor())
         return revision_out(revision)
 
     return [

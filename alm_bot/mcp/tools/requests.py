@@ -69,7 +69,7 @@ def request_tools(deps: ToolDeps) -> list[ToolSpec]:
             # A repeat (say, a retry after a lost answer) succeeds: the request is already where the
             # caller wanted it, and anyone may read it. This keeps idempotentHint true.
             if request.state != "cancelled":
-                request = await ops.cancel(request_id, actor=deps.actor())
+                request = await ops.requests.cancel(request_id, actor=deps.actor())
         return request_out(request)
 
     return [

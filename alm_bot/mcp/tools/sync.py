@@ -79,7 +79,7 @@ def sync_tools(deps: ToolDeps) -> list[ToolSpec]:
         """
         with tool_errors(_SYNC_ARGUMENTS):
             ops = await deps.ops()
-            outcome = await ops.request_sync(
+            outcome = await ops.requests.request_sync(
                 source_model, target_model, source_revision or None, actor=deps.actor()
             )
         if not (wait_for_completion and outcome.status == "started" and outcome.task_id):
@@ -112,7 +112,7 @@ def sync_tools(deps: ToolDeps) -> list[ToolSpec]:
         """
         with tool_errors():
             ops = await deps.ops()
-            outcome = await ops.request_status_change(model, status, actor=deps.actor())
+            outcome = await ops.requests.request_status_change(model, status, actor=deps.actor())
         return change_outcome(outcome)
 
     return [

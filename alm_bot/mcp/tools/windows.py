@@ -57,7 +57,7 @@ def window_tools(deps: ToolDeps) -> list[ToolSpec]:
         (alias, id or name) whether a change may start now. A change approved while its window is
         closed waits in state scheduled until runs_at."""
         with tool_errors():
-            report = (await deps.ops()).windows(model)
+            report = (await deps.ops()).scheduling.report(model)
         decision = report.decision
         states = [
             WindowStateOut(
@@ -86,7 +86,9 @@ def window_tools(deps: ToolDeps) -> list[ToolSpec]:
         approvers may (the identity you act as must be one); the override is audited and posted in the
         approvals channel, and the plan is re-checked before the change starts."""
         with tool_errors():
-            request = await (await deps.ops()).override(request_id, actor=deps.actor(), reason=reason)
+            request = await (await deps.ops()).requests.override(
+                request_id, actor=deps.actor(), reason=reason
+            )
         return request_out(request)
 
     return [
