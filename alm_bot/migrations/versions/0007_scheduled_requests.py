@@ -53,6 +53,7 @@ def downgrade() -> None:
         .where(_requests.c.state == "scheduled")
         .values(state="failed", result=outcome, lease_owner=None)
     )
-    with op.batch_alter_table("approval_request") as batch:
-        batch.drop_column("window")
-        batch.drop_column("runs_at")
+    # A plain DROP COLUMN (SQLite 3.35+), not a batch copy of the table: a batch copy drops and
+    # recreates approval_request, which the approvals of 0006 still reference at this point.
+    op.drop_column("approval_request", "window")
+    op.drop_column("approval_request", "runs_at")
