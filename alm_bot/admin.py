@@ -44,7 +44,7 @@ _LIST_COLUMNS = ("id", "state", "operation", "target", "requester", "created_at"
 class RequestsCommand:
     """One ``alm-bot requests`` invocation, as parsed by the CLI."""
 
-    action: str  # list | show | notes | approve | reject | cancel | sync | release | drop
+    action: str  # list | show | notes | approve | reject | cancel | override | sync | release | drop
     request_id: str | None = None
     actor_id: str | None = None
     reason: str | None = None
@@ -83,6 +83,8 @@ def request_view(request: ApprovalRequest) -> dict[str, Any]:
         "created_at": _iso(request.created_at),
         "expires_at": _iso(request.expires_at),
         "decided_at": _iso(request.decided_at),
+        "runs_at": _iso(request.runs_at),
+        "window": request.window.model_dump(mode="json", exclude_none=True) if request.window else None,
     }
 
 
@@ -209,6 +211,9 @@ async def _requests(settings: Settings, command: RequestsCommand) -> str:
             request_id = command.request_id or ""
             if command.action == "cancel":
                 request = await ops.requests.cancel(request_id, actor=_actor(command))
+            elif command.action == "override":
+                reason = command.reason or ""
+                request = await ops.requests.override(request_id, actor=_actor(command), reason=reason)
             else:
                 approve = command.action == "approve"
                 request = await ops.requests.decide(

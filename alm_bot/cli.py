@@ -20,6 +20,7 @@ from alm_bot.cli_wording import in_cli_words
 from alm_bot.errors import AlmBotError, ConfigError
 from alm_bot.policy_cli import add_policy_command
 from alm_bot.stats_cli import add_stats_command
+from alm_bot.windows_cli import add_windows_command
 
 if TYPE_CHECKING:
     from alm_bot.config import Settings
@@ -201,7 +202,13 @@ def _add_requests(sub: Subparsers) -> None:
                 action="store_true",
                 help="approve a sync the data-loss radar says destroys data (recorded in the audit)",
             )
-    cancel = actions.add_parser("cancel", help="withdraw your own pending request")
+    override = actions.add_parser("override", help="run a scheduled request now, outside its change window")
+    override.add_argument("id")
+    override.add_argument(
+        "--as", dest="actor", type=identity, required=True, help="your Slack user id (an override approver)"
+    )
+    override.add_argument("--reason", required=True, help="why it cannot wait (audited, posted to approvers)")
+    cancel = actions.add_parser("cancel", help="withdraw your own pending or scheduled request")
     cancel.add_argument("id")
     cancel.add_argument(
         "--as", dest="actor", type=identity, required=True, help="your Slack user id (the requester)"
@@ -319,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(sub)
     _add_check(sub)
     add_stats_command(sub)
+    add_windows_command(sub)
     add_policy_command(sub)
     add_audit_command(sub)
     _add_anaplan(sub)

@@ -276,6 +276,7 @@ class Refusal(StrEnum):
     OWN_REQUEST = "own_request"
     NOT_AN_APPROVER = "not_an_approver"
     NOT_THE_REQUESTER = "not_the_requester"
+    NOT_AN_OVERRIDE_APPROVER = "not_an_override_approver"
     ALREADY_APPROVED = "already_approved"  # ApprovalNotCounted: this person's approval is in
     STAGES_COMPLETE = "stages_complete"  # ApprovalNotCounted: every stage they may approve in is met
 

@@ -52,6 +52,8 @@ __all__ = [
     "TaskProgress",
     "Verification",
     "VerificationCheck",
+    "WindowHold",
+    "WindowOverridden",
 ]
 
 
@@ -155,11 +157,27 @@ class StartIntent(Record):
     target_revision_id: str
 
 
+class WindowHold(Record):
+    """Why a ``scheduled`` request waits, and — once someone ran it anyway — who overrode the window.
+
+    ``reason`` is the window decision's sentence; ``zone`` the IANA zone its start is shown in (the
+    start itself is the request's ``runs_at`` column, which the watcher reads).
+    """
+
+    reason: str
+    zone: str = "UTC"
+    overridden_by_id: str | None = None
+    overridden_by_name: str | None = None
+    override_reason: str | None = None
+    overridden_at: datetime | None = None
+
+
 FailureCause = Literal[
     "stale_plan",  # the target moved since the plan was made (see `stale`)
     "start_refused",  # Anaplan refused to start the change (see `title`/`message`)
     "check_failed",  # the plan could not be re-checked, after retries
     "start_unconfirmed",  # alm-bot stopped while starting and cannot prove whether it started
+    "no_window",  # no change window lets the request run within the horizon (a year)
 ]
 
 
@@ -271,6 +289,12 @@ class DecidedOutsideSlack(_AboutRequest):
     kind: Literal["decided_outside_slack"] = "decided_outside_slack"
 
 
+class WindowOverridden(_AboutRequest):
+    """Someone ran a scheduled request outside its change window: posted in the approvals channel."""
+
+    kind: Literal["window_overridden"] = "window_overridden"
+
+
 class ApprovalReminder(_AboutRequest):
     """The request still waits after ``remind_after``: a reminder in the card's thread."""
 
@@ -323,6 +347,7 @@ NoticePayload = Annotated[
     | SyncVerified
     | ReleaseNotesReady
     | DecidedOutsideSlack
+    | WindowOverridden
     | ApprovalReminder
     | ApprovalEscalated
     | CardRefused

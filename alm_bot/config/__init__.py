@@ -47,6 +47,7 @@ TOML file (every key optional; unknown keys are refused so typos surface)::
     approver_groups = ["S0ALMADMINS"]           # Slack user-group ids
     allow_self_approval = false
     expires_after = "24h"                       # "90m", "2d", "3600s", "1h30m" or seconds
+    override_approvers = ["U0RELEASEMGR"]       # may run a scheduled request outside its window
 
     [models.fpa-prod]                           # an alias usable wherever a model is named
     id = "0123456789ABCDEF0123456789ABCDEF"     # 32 hex digits

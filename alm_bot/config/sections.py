@@ -88,6 +88,8 @@ class ApprovalConfig(_PolicyKeys):
     approver_groups: tuple[GroupId, ...] = ()
     allow_self_approval: bool = False
     expires_after: Duration = timedelta(hours=24)
+    # Who may run a scheduled request now, outside its change window (user or user-group ids).
+    override_approvers: tuple[UserId | GroupId, ...] = ()
     approvals_required: int = Field(default=1, ge=1)
     stages: tuple[StageConfig, ...] = ()
     remind_after: Duration | None = None

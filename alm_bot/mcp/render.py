@@ -27,6 +27,7 @@ from alm_bot.mcp.schemas import (
     TaskOut,
     TaskResultOut,
     TaskSummaryOut,
+    WindowOut,
 )
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ _STATES: Final = {
     "requested": "Being prepared; not yet waiting for a decision.",
     "pending": "Waiting for an approver to approve or reject it in Slack. Nothing has changed yet.",
     "approved": "Approved; the change is about to start.",
+    "scheduled": "Approved, but its change window is closed: it starts at runs_at. Nothing has changed yet.",
     "executing": "Approved or not needing approval; the change is running in Anaplan.",
     "succeeded": "Done: the change succeeded.",
     "failed": "The change failed; see result for why. Nothing more will happen.",
@@ -210,6 +212,20 @@ def request_out(
         result=_request_result(request.result),
         targets=targets_out(request, runs),
         approvals=approvals_out(progress) if progress is not None else None,
+        runs_at=request.runs_at,
+        window=_window(request),
+    )
+
+
+def _window(request: ApprovalRequest) -> WindowOut | None:
+    hold = request.window
+    if hold is None:
+        return None
+    by = None
+    if hold.overridden_by_id is not None:
+        by = Person(id=hold.overridden_by_id, name=hold.overridden_by_name or hold.overridden_by_id)
+    return WindowOut(
+        reason=hold.reason, zone=hold.zone, overridden_by=by, override_reason=hold.override_reason
     )
 
 

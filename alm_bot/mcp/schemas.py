@@ -41,12 +41,22 @@ __all__ = [
     "TaskOut",
     "TaskResultOut",
     "TaskSummaryOut",
+    "WindowOut",
 ]
 
 RequestState = Literal[
-    "requested", "pending", "approved", "executing", "succeeded", "failed", "rejected", "expired", "cancelled"
+    "requested",
+    "pending",
+    "approved",
+    "scheduled",
+    "executing",
+    "succeeded",
+    "failed",
+    "rejected",
+    "expired",
+    "cancelled",
 ]
-ChangeStatus = Literal["awaiting_approval", "started", "succeeded", "failed"]
+ChangeStatus = Literal["awaiting_approval", "scheduled", "started", "succeeded", "failed"]
 
 
 class _Out(BaseModel):
@@ -255,6 +265,15 @@ class RiskOut(_Out):
     omitted: int = Field(default=0, description="Further findings left out of the stored verdict.")
 
 
+class WindowOut(_Out):
+    """Why a scheduled request waits for its change window, and who overrode the window, if anyone."""
+
+    reason: str = Field(description="The change window that holds it, e.g. deny window 'Q4 close' is open.")
+    zone: str = Field(description="The IANA time zone of that window.")
+    overridden_by: Person | None = Field(default=None, description="Who ran it outside its window.")
+    override_reason: str | None = Field(default=None, description="Why it could not wait.")
+
+
 class ApprovalStageOut(_Out):
     """One stage of the approval policy: ``count`` distinct people from ``approvers``."""
 
@@ -318,6 +337,10 @@ class RequestOut(_Out):
     reason: str | None = Field(default=None, description="The rejection reason, if rejected.")
     task_id: str | None = Field(default=None, description="The Anaplan sync task id, once started.")
     result: RequestResult | None = Field(default=None, description="The outcome, once finished.")
+    runs_at: datetime | None = Field(
+        default=None, description="State scheduled: when its change window lets it start (UTC)."
+    )
+    window: WindowOut | None = Field(default=None, description="Its change window, once it waited for one.")
     approvals: ApprovalsOut | None = Field(
         default=None, description="For a change that needs approval: the policy's count and stages."
     )
@@ -338,6 +361,7 @@ class ChangeOutcome(_Out):
 
     status: ChangeStatus = Field(
         description="awaiting_approval: nothing changed yet, a person must approve in Slack; "
+        "scheduled: approved, nothing changed yet, it starts when its change window opens (runs_at); "
         "started: the Anaplan task is running; succeeded/failed: it finished."
     )
     request_id: str = Field(

@@ -5,6 +5,8 @@ The path of an approval (files and functions)::
     slack/actions.py approve → Operations.decide → requests.Requests.decide
         lifecycle.Lifecycle.move(pending → approved, lease taken)          [audit, DM + card notices]
       → execution.Execution.execute (lease renewed meanwhile, ownership.Ownership.renewing)
+        scheduling.Scheduling.closed: change window closed → scheduled (no POST; the watcher starts
+                                                         it at the opening, see scheduling.py)
         a sync: releases.Releases.advance — per target of the first wave, in parallel
           targets.TargetStarts.start: GET latestRevision   stale → target failed (planned/current)
                                                             error → retried later by the watcher
@@ -35,9 +37,11 @@ from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.outcomes import RequestOutcome
 from alm_bot.operations.ownership import PROOF_DEADLINE, Ownership
 from alm_bot.operations.releases import Releases
+from alm_bot.operations.scheduling import Scheduling
 from alm_bot.operations.targets import TargetStarts
 from alm_bot.records import StalePlanFacts, StatusPlan, SyncPlan, TaskOutcome
 from alm_bot.store import ApprovalRequest
+from alm_bot.windows import WindowDecision
 
 __all__ = ["Execution"]
 
@@ -65,6 +69,7 @@ class Execution:
         self.clock = lifecycle.clock
         self.starts = TargetStarts(client, directory, lifecycle, ownership)
         self.releases = Releases(self.starts, lifecycle, ownership)
+        self.scheduling = Scheduling(lifecycle, ownership, settings, lifecycle.clock)
 
     @property
     def approvers(self) -> list[str]:
@@ -79,6 +84,10 @@ class Execution:
         """
         async with self.ownership.renewing(request.id):
             if isinstance(request.plan, SyncPlan):
+                # The window decides when a release starts; once executing, its waves go on.
+                closed = self.scheduling.closed(request) if request.state != "executing" else None
+                if closed is not None:
+                    return await self._wait_for_window(request, closed)
                 return self._outcome(await self.releases.advance(request))
             return await self._execute_status(request, request.plan, target)
 
@@ -86,6 +95,9 @@ class Execution:
         self, request: ApprovalRequest, plan: StatusPlan, target: ModelInfo | None
     ) -> RequestOutcome:
         from_state = request.state
+        closed = self.scheduling.closed(request)
+        if closed is not None:
+            return await self._wait_for_window(request, closed)
         try:
             target = target or await self.directory.refresh_one(request.target_model_id)
             _check_status_not_stale(request, plan, target)
@@ -113,6 +125,18 @@ class Execution:
         except AlmBotError as exc:
             refused = TaskOutcome(successful=False, message=str(exc), cause="start_refused")
             return self._outcome(await self.fail(executing, {"executing"}, refused))
+
+    async def _wait_for_window(self, request: ApprovalRequest, closed: WindowDecision) -> RequestOutcome:
+        """No POST while the change window is closed: scheduled for its opening, or failed if none."""
+        if closed.runs_at is None:
+            message = (
+                f"Request {request.id} cannot run: {closed.reason}, and no change window lets it start "
+                "within a year. Nothing was changed."
+            )
+            outcome = TaskOutcome(successful=False, message=message, cause="no_window")
+            return self._outcome(await self.fail(request, {request.state}, outcome))
+        scheduled = await self.scheduling.schedule(request, closed)
+        return RequestOutcome(scheduled, "scheduled", self.approvers)
 
     async def fail(
         self, request: ApprovalRequest, from_states: set[str], outcome: TaskOutcome, action: str = "failed"

@@ -11,6 +11,7 @@ wakes to deliver, a waiting MCP tool re-reads). Everything else in the core that
     state       notices (destination)
     pending     approval_needed (approvals channel)
     approved    request_decided (requester), request_updated (card)
+    scheduled   request_updated (card: "runs at Tue 22:00 Europe/London")
     rejected    request_decided (requester), request_updated (card)
     cancelled   request_updated (card)
     expired     request_expired (card), request_expired (requester)
@@ -70,6 +71,7 @@ NOTICES: Final[Mapping[RequestState, tuple[tuple[type[Any], Audience], ...]]] = 
     "requested": (),
     "pending": ((ApprovalNeeded, APPROVALS),),
     "approved": ((RequestDecided, _REQUESTER), (RequestUpdated, CARD)),
+    "scheduled": ((RequestUpdated, CARD),),
     "rejected": ((RequestDecided, _REQUESTER), (RequestUpdated, CARD)),
     "cancelled": ((RequestUpdated, CARD),),
     "expired": ((RequestExpired, CARD), (RequestExpired, _REQUESTER)),

@@ -3,6 +3,8 @@
 - ``approved`` (or an unprotected ``requested``): the executor died before the sync POST, or the
   stale-plan check failed and is due again. The approval stands: it is executed again from the
   stale-plan check (`Execution.execute`), which fails it with the reason once its deadline passed.
+- ``scheduled``: its lease ran out at ``runs_at``, the opening of its change window; the replica
+  that claims it (compare-and-set) executes it, from the window and stale-plan checks.
 - ``executing`` with a target run still ``starting`` (no recorded task): the executor died around
   that target's POST. Ownership of an Anaplan task is proven, never guessed, per target run. A listed
   sync task of the target is this run's only if it was created after the intent recorded before the
@@ -80,6 +82,10 @@ class Recovery:
         return taken
 
     async def _settle(self, request: ApprovalRequest) -> None:
+        if request.state == "scheduled":
+            log.info("request %s: its change window opens; re-checking the window and the plan", request.id)
+            await self.execution.execute(request)
+            return
         if request.state in ("approved", "requested"):
             log.warning(
                 "request %s: its executor is gone; executing it again from the plan check", request.id

@@ -79,7 +79,7 @@ class Releases:
         request = await tx.get_request(request_id)
         if request is None or not isinstance(request.plan, SyncPlan):
             return
-        if request.state not in ("requested", "approved", "executing"):
+        if request.state not in ("requested", "approved", "scheduled", "executing"):
             return
         runs = await tx.runs.of_request(request_id)
         if any(r.state in ACTIVE_RUN_STATES for r in runs):

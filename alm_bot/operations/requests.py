@@ -23,6 +23,7 @@ from alm_bot.operations.planning import model_ref, plan_record, plan_sync, start
 from alm_bot.operations.preflight import assessed, start_plan_report
 from alm_bot.operations.reads import Reads
 from alm_bot.operations.risk_gate import check_risk
+from alm_bot.operations.scheduling import check_may_override
 from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
 from alm_bot.records import DecidedOutsideSlack, Plan, StatusPlan, SyncPlan
 from alm_bot.store import ApprovalRequest, TaskKind
@@ -181,18 +182,43 @@ class Requests:
         approvers = counted.policy.approvers(escalated=counted.escalated)
         check_may_decide(request, actor, actor_groups, self.settings.approval, now, approvers=approvers)
 
+    async def override(
+        self, request_id: str, *, actor: Actor, reason: str, actor_groups: Collection[str] = ()
+    ) -> ApprovalRequest:
+        """An override approver runs a scheduled request now, outside its change window, with a reason.
+
+        Audited and posted in the approvals channel; the plan is re-checked before the start as always.
+        """
+        request = await self.reads.get_request(request_id)
+        reason = (reason or "").strip()
+        check_may_override(request, actor, actor_groups, self.settings, reason)
+        scheduling = self.execution.scheduling
+        taken = await scheduling.take_for_override(request, actor, reason, _break_glass(actor))
+        return (await self.execution.execute(taken)).request
+
+    async def check_may_override(
+        self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()
+    ) -> ApprovalRequest:
+        """Raise the refusal `override` would give this actor now, the reason aside (for its form)."""
+        request = await self.reads.get_request(request_id)
+        check_may_override(request, actor, actor_groups, self.settings, None)
+        return request
+
     async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
-        """The requester withdraws a pending request (or a release that preflight blocked)."""
+        """The requester withdraws a pending request, one waiting for its change window, or a release
+        that preflight blocked."""
         request = await self.reads.get_request(request_id)
         runs = await self.store.list_runs(request.id)
         blocked = request.state == "requested" and any(
             r.blocked_reason and r.state == "waiting" for r in runs
         )
-        # A blocked release was never pending; the requester's rule is the same as for a pending one.
-        check_may_cancel(request.model_copy(update={"state": "pending"}) if blocked else request, actor)
+        # A blocked release was never pending, a scheduled request was approved: the requester's
+        # rule is the same as for a pending one.
+        waiting = blocked or request.state == "scheduled"
+        check_may_cancel(request.model_copy(update={"state": "pending"}) if waiting else request, actor)
         return await self.lifecycle.move(
             request,
-            {"requested"} if blocked else {"pending"},
+            {"requested"} if blocked else {"pending", "scheduled"},
             "cancelled",
             actor=actor,
             decided_by_id=actor.id,

@@ -119,7 +119,7 @@ class TargetStarts:
             current = await tx.get_request(request.id)
             if current is None:
                 return None
-            if current.state in ("approved", "requested"):
+            if current.state in ("approved", "requested", "scheduled"):
                 held = await self.lifecycle.transition(
                     tx,
                     request.id,

@@ -11,7 +11,8 @@ arrives before the card was posted raises `CardNotPostedYet`, so it is retried a
 ==========================  =========================================================
 destination                 what is delivered
 ==========================  =========================================================
-``approvals``               the approval card, posted in the approvals channel
+``approvals``               the approval card, posted in the approvals channel (a change
+                            window override: a message of its own there)
 ``card``                    ``chat.update`` of the card; progress and results in its thread
 ``user:<id>``               a direct message (``conversations.open`` + ``chat.postMessage``);
                             nothing for an id that is no Slack user (a CLI or pipeline requester)
@@ -43,6 +44,7 @@ from alm_bot.records import (
     SyncPlan,
     TargetFinished,
     TaskProgress,
+    WindowOverridden,
 )
 from alm_bot.slack import approval_view, notices
 from alm_bot.slack.card_ref import card_location, card_ref
@@ -104,6 +106,9 @@ class SlackNotifier:
                 "notice %s (%s) names no request that exists; nothing to show", notice.id, notice.kind
             )
             return None
+        if isinstance(notice.payload, WindowOverridden):
+            await self._to_approvals_channel(notice, notices.override_message(request))
+            return None
         if notice.destination == APPROVALS:
             return await self._post_card(notice, request)
         if notice.destination == CARD:
@@ -118,7 +123,7 @@ class SlackNotifier:
             progress = await self._ops.approvals.progress(request)
             message = approval_view.escalated_dm(request, progress, title)
         elif notice.kind == "approval_needed":
-            message = approval_card(request, await self._progress(request), await self._runs(request))
+            message = await self._card(request)
         else:
             message = _personal(notice.kind, request, notice.payload)
         await self._poster.post(notice.id, channel, message)
@@ -140,9 +145,7 @@ class SlackNotifier:
         return await self._ops.approvals.progress(request) if request.plan.protected else None
 
     async def _post_card(self, notice: Notice, request: ApprovalRequest) -> DeliveryReceipt:
-        card = approval_card(
-            request, await self._progress(request), await self._runs(request), blocked=self._blocked(request)
-        )
+        card = await self._card(request)
         posted = card_location(request)
         if posted is not None:
             # Already posted (the receipt was recorded): redraw rather than post a second card.
@@ -179,16 +182,16 @@ class SlackNotifier:
             return
         if notice.kind not in _CARD_REDRAWS:
             log.info("redrawing the card of %s for an unfamiliar notice kind %r", request.id, notice.kind)
-        await update(
-            self._client,
-            posted.channel,
-            posted.ts,
-            approval_card(
-                request,
-                await self._progress(request),
-                await self._runs(request),
-                blocked=self._blocked(request),
-            ),
+        await update(self._client, posted.channel, posted.ts, await self._card(request))
+
+    async def _card(self, request: ApprovalRequest) -> Message:
+        """The card: its approvals so far, a release's targets, the radar's block, its change window now."""
+        return approval_card(
+            request,
+            await self._progress(request),
+            await self._runs(request),
+            blocked=self._blocked(request),
+            window=self._ops.scheduling.note(request),
         )
 
     async def _runs(self, request: ApprovalRequest) -> list[TargetRun]:

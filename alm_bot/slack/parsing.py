@@ -18,6 +18,7 @@ __all__ = ["SUBCOMMANDS", "Invocation", "Subcommand", "UsageError", "parse"]
 
 _MANY: Final = 50  # "any number" of arguments (a release's targets)
 _FORMS: Final = frozenset({"sync"})  # subcommands that open a form when typed without arguments
+_REST: Final = 200  # words a free-text last argument (a reason) may have
 _TYPOGRAPHIC_QUOTES: Final = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 
 
@@ -96,7 +97,22 @@ SUBCOMMANDS: Final[dict[str, Subcommand]] = {
             optional=1,
             choices=("mine", "pending"),
         ),
-        Subcommand("cancel", "<request-id>", "withdraw a request of yours that is still pending", required=1),
+        Subcommand(
+            "cancel", "<request-id>", "withdraw a request of yours that is pending or scheduled", required=1
+        ),
+        Subcommand(
+            "windows",
+            "[<model>]",
+            "change windows: open now, next opening, whether a model may change",
+            optional=1,
+        ),
+        Subcommand(
+            "override",
+            "<request-id> <reason…>",
+            "run a scheduled request now, outside its change window (override approvers)",
+            required=2,
+            optional=_REST,
+        ),
         Subcommand("audit", "[<model>]", "recent audit events, optionally of one model", optional=1),
         Subcommand("policy", "<model>", "the approval rules for changes into a model", required=1),
         Subcommand("stats", "[<model>]", "delivery figures of the last 90 days, per model", optional=1),

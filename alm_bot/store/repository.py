@@ -90,7 +90,8 @@ class Store(WorkQueues):
     async def list_unsettled(self, now: datetime, limit: int = 100) -> list[ApprovalRequest]:
         """Approved/executing requests (and unprotected ones about to run) that nobody holds and no
         tracked task follows: their executor is gone, they wait for a retry that is due, or a
-        release's wave finished and the next is due (`runs.needs_a_process`).
+        release's wave finished and the next is due (`runs.needs_a_process`). A scheduled request's
+        lease runs out at its window's opening (``runs_at``): then it is due.
 
         A row without a lease (written before leases existed) counts once it is 5 minutes old.
         """
@@ -100,7 +101,7 @@ class Store(WorkQueues):
             sa.and_(REQUESTS.c.lease_expires_at.is_(None), REQUESTS.c.updated_at <= quiet),
         )
         query = sa.select(REQUESTS).where(
-            REQUESTS.c.state.in_(["requested", "approved", "executing"]),
+            REQUESTS.c.state.in_(["requested", "approved", "scheduled", "executing"]),
             needs_a_process(REQUESTS.c.id),
             free,
         )

@@ -57,6 +57,8 @@ _MUTABLE_FIELDS: Final = frozenset(
         "deadline_at",
         "attempts",
         "start_intent",
+        "runs_at",
+        "window",
     }
 )
 _TRANSITION_FIELDS: Final = _MUTABLE_FIELDS | {"decided_by_id", "decided_by_name", "decided_at"}
@@ -136,6 +138,25 @@ class Transaction:
             sa.or_(lease_free(REQUESTS, now), REQUESTS.c.lease_owner == owner),
         ]
         values = {"lease_owner": owner, "lease_expires_at": lease_until}
+        rows = await self.update_rows(REQUESTS, where, values)
+        return row_to(ApprovalRequest, rows[0]) if rows else None
+
+    async def take_scheduled(
+        self, request_id: str, owner: str, lease_until: datetime, **fields: Any
+    ) -> ApprovalRequest | None:
+        """Take a ``scheduled`` request before its window opens (an override), if nobody works on it."""
+        _check_fields(fields, _MUTABLE_FIELDS)
+        where = [
+            REQUESTS.c.id == normalise_request_id(request_id),
+            REQUESTS.c.state == "scheduled",
+            sa.or_(REQUESTS.c.lease_owner.is_(None), lease_free(REQUESTS, self._clock())),
+        ]
+        values = {
+            **fields,
+            "lease_owner": owner,
+            "lease_expires_at": lease_until,
+            "updated_at": self._clock(),
+        }
         rows = await self.update_rows(REQUESTS, where, values)
         return row_to(ApprovalRequest, rows[0]) if rows else None
 

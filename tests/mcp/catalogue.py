@@ -26,6 +26,8 @@ EXTRA_TOOLS = [
     "alm_cancel_request",
     "alm_request_release",
     "alm_drop_release_targets",
+    "alm_get_change_windows",
+    "alm_override_change_window",
 ]
 ALL_TOOLS = {f"alm_{name}" for name in SEED_OPERATIONS} | set(EXTRA_TOOLS)
 
@@ -38,5 +40,11 @@ CHANGING_TOOLS = {
     "alm_cancel_request",
     "alm_request_release",
     "alm_drop_release_targets",
+    "alm_override_change_window",
 }
-REQUEST_REGISTRY_TOOLS = {"alm_get_request", "alm_list_requests", "alm_cancel_request"}
+REQUEST_REGISTRY_TOOLS = {
+    "alm_get_request",
+    "alm_list_requests",
+    "alm_cancel_request",
+    "alm_get_change_windows",
+}

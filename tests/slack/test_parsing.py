@@ -108,6 +108,8 @@ def test_every_subcommand_has_a_usage_line() -> None:
         "offline",
         "requests",
         "cancel",
+        "windows",
+        "override",
         "audit",
         "stats",
     }
@@ -124,3 +126,16 @@ def test_release_takes_any_number_of_targets_and_a_revision_option() -> None:
 def test_release_refuses_a_revision_option_without_its_value() -> None:
     with pytest.raises(UsageError, match="--revision needs a value"):
         parse("release dev prod --revision")
+
+
+def test_override_takes_the_request_id_and_the_rest_as_its_reason() -> None:
+    invocation = parse("override R7K3QX2 payroll fix cannot wait")
+    assert (invocation.name, invocation.args[0], " ".join(invocation.args[1:])) == (
+        "override",
+        "R7K3QX2",
+        "payroll fix cannot wait",
+    )
+    with pytest.raises(UsageError, match="needs <reason…>"):
+        parse("override R7K3QX2")
+    assert parse("windows").name == "windows"
+    assert parse("windows prod").args == ("prod",)

@@ -12,6 +12,7 @@ from alm_bot.mcp.tools.models import model_tools
 from alm_bot.mcp.tools.releases import release_tools
 from alm_bot.mcp.tools.requests import request_tools
 from alm_bot.mcp.tools.sync import sync_tools
+from alm_bot.mcp.tools.windows import window_tools
 from alm_bot.mcp.toolspec import ToolSpec
 
 __all__ = ["all_tools"]
@@ -25,4 +26,5 @@ def all_tools(deps: ToolDeps) -> list[ToolSpec]:
         *comparison_tools(deps),
         *request_tools(deps),
         *release_tools(deps),
+        *window_tools(deps),
     ]

@@ -38,7 +38,9 @@ def request_tools(deps: ToolDeps) -> list[ToolSpec]:
     async def alm_list_requests(
         states: Annotated[
             list[RequestStateName] | None,
-            Field(max_length=9, description="Only requests in these states, e.g. ['pending']; omit for all."),
+            Field(
+                max_length=10, description="Only requests in these states, e.g. ['pending']; omit for all."
+            ),
         ] = None,
         mine: Annotated[bool, Field(description="Only requests made by the identity you act as.")] = False,
         limit: Annotated[int, Field(ge=1, le=200, description="At most this many, newest first.")] = 20,
@@ -54,10 +56,12 @@ def request_tools(deps: ToolDeps) -> list[ToolSpec]:
         return RequestList(requests=[request_out(r) for r in requests])
 
     async def alm_cancel_request(request_id: RequestId) -> RequestOut:
-        """Withdraw a change request that still awaits approval. Only its requester may cancel it.
+        """Withdraw a change request that still awaits approval, or one approved and scheduled for its
+        change window. Only its requester may cancel it.
 
-        Nothing was changed by a pending request, and nothing will be after it is cancelled; the Slack
-        approval card is updated to say so. Requests already decided or running cannot be cancelled.
+        Nothing was changed by a pending or scheduled request, and nothing will be after it is
+        cancelled; the Slack approval card is updated to say so. Requests rejected, expired, running or
+        done cannot be cancelled.
         Cancelling a request again is harmless: it returns the request, state cancelled.
         """
         with tool_errors():
