@@ -158,8 +158,11 @@ async def test_the_release_walkthrough_prompt_and_resources_are_listed(client: C
     }
 
 
-TOOLS_LIST_BUDGET = 30_000
-"""Bytes of the tools/list answer with every tool: what each assistant pays in context (tools/bench.py)."""
+TOOLS_LIST_BUDGET = 35_000
+"""Bytes of the tools/list answer with every tool: what each assistant pays in context (tools/bench.py).
+
+30 KB held the 19 tools before releases and change windows; their 4 tools add about 7 KB (33 KB).
+"""
 
 
 async def test_tools_list_with_every_tool_fits_the_budget(client: Client) -> None:
