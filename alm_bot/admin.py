@@ -27,6 +27,8 @@ from alm_bot.actor import Actor
 from alm_bot.config import Settings
 from alm_bot.errors import AlmBotError, ConfigError, InvalidArgument, RequestNotFound
 from alm_bot.evidence.notes import release_notes
+from alm_bot.operations.approvals import stored_progress
+from alm_bot.policy_cli import approvals_view
 from alm_bot.services import open_services
 from alm_bot.store import REQUEST_STATES, ApprovalRequest, Store
 
@@ -145,10 +147,15 @@ async def _read(settings: Settings, command: RequestsCommand) -> str:
             events = list(reversed(await store.list_audit(request_id=request.id, limit=10_000)))
             notes = release_notes(request, events)
             return json.dumps({"id": request.id, "notes": notes}, indent=2) if command.as_json else notes
-        view = request_view(request)
+        view = request_view(request) | await _approvals(store, settings, request)
         return json.dumps(view, indent=2) if command.as_json else _details(view)
     finally:
         await store.dispose()
+
+
+async def _approvals(store: Store, settings: Settings, request: ApprovalRequest) -> dict[str, Any]:
+    """The approvals counted under the request's policy (only requests that needed approval)."""
+    return approvals_view(await stored_progress(store, settings, request)) if request.plan.protected else {}
 
 
 def database_name(settings: Settings) -> str:
@@ -189,7 +196,7 @@ async def _requests(settings: Settings, command: RequestsCommand) -> str:
                 request = await ops.requests.decide(
                     request_id, actor=_actor(command), approve=approve, reason=command.reason
                 )
-            result = request_view(request)
+            result = request_view(request) | await _approvals(services.store, settings, request)
         return json.dumps(result, indent=2) if command.as_json else _details(result)
 
 

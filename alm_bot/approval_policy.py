@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from alm_bot.config import ApprovalConfig, ModelConfig, Settings
 from alm_bot.config.sections import StageConfig
@@ -29,7 +30,9 @@ __all__ = [
     "StageProgress",
     "effective_policy",
     "explain_configured",
+    "explained_data",
     "groups_named",
+    "policy_data",
     "policy_for",
     "progress",
     "split_approvers",
@@ -164,7 +167,9 @@ class ApprovalProgress:
         parts = [s.stage.approvers for s in self.stages if not s.met]
         if self.escalated and not self.met:
             parts.append(self.policy.escalate_to)
-        return _union(parts)
+        everyone = _union(parts)
+        approved = {a.person_id for a in self.approvals}  # an approval counts once: theirs is in
+        return Approvers(tuple(u for u in everyone.users if u not in approved), everyone.groups)
 
 
 def groups_named(settings: Settings) -> tuple[str, ...]:
@@ -321,3 +326,39 @@ def _union(parts: Sequence[Approvers]) -> Approvers:
     users = tuple(dict.fromkeys(u for p in parts for u in p.users))
     groups = tuple(dict.fromkeys(g for p in parts for g in p.groups))
     return Approvers(users, groups)
+
+
+def explained_data(explained: PolicyExplained) -> dict[str, Any]:
+    """`PolicyExplained` as plain data."""
+    return {
+        "model": explained.label,
+        "model_id": explained.model_id,
+        "protected": explained.protected,
+        "policy": policy_data(explained.policy),
+    }
+
+
+def policy_data(policy: EffectivePolicy) -> dict[str, Any]:
+    """The policy as plain data (ids, durations in seconds): the CLI's ``--json``, MCP's resource."""
+    return {
+        "source": policy.source,
+        "approvals_required": policy.required,
+        "stages": [
+            {
+                "name": s.name or None,
+                "count": s.count,
+                "users": list(s.approvers.users),
+                "groups": list(s.approvers.groups),
+            }
+            for s in policy.stages
+        ],
+        "allow_self_approval": policy.allow_self_approval,
+        "remind_after_seconds": _seconds(policy.remind_after),
+        "escalate_after_seconds": _seconds(policy.escalate_after) if policy.escalates else None,
+        "escalate_to": [*policy.escalate_to.users, *policy.escalate_to.groups],
+        "expires_after_seconds": _seconds(policy.expires_after),
+    }
+
+
+def _seconds(delta: timedelta | None) -> int | None:
+    return None if delta is None else int(delta.total_seconds())

@@ -35,9 +35,9 @@ Those facts and the `Wording` protocol live in `alm_bot.error_facts`, re-exporte
         ├── NothingToSync            the source has no revision the target can take
         ├── ApprovalNotConfigured    a protected change with no approvers configured (fail closed)
         ├── NotAllowed               this actor may not do this; .reason (Refusal), .approvers
+        │   └── ApprovalNotCounted   an approval adding nothing (given before, or its stages are met)
         ├── RequestNotFound          no request with that id; .request_id
         ├── RequestNotPending        the request was already decided, expired or cancelled; .state
-        ├── ApprovalNotCounted       this approval adds nothing (given before, or no open stage takes it)
         └── StalePlan                the target moved on since the request was planned
 """
 
@@ -274,6 +274,8 @@ class Refusal(StrEnum):
     OWN_REQUEST = "own_request"
     NOT_AN_APPROVER = "not_an_approver"
     NOT_THE_REQUESTER = "not_the_requester"
+    ALREADY_APPROVED = "already_approved"  # ApprovalNotCounted: this person's approval is in
+    STAGES_COMPLETE = "stages_complete"  # ApprovalNotCounted: every stage they may approve in is met
 
 
 class NotAllowed(OperationError):
@@ -302,6 +304,23 @@ class NotAllowed(OperationError):
         return " ".join(parts)
 
 
+class ApprovalNotCounted(NotAllowed):
+    """An approval that adds nothing; ``approvals`` of ``required`` counted, ``approvers`` who still can."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Refusal,
+        request_id: str,
+        approvals: int,
+        required: int,
+        still_possible: Approvers,
+    ) -> None:
+        self.approvals, self.required = approvals, required
+        super().__init__(message, reason=reason, request_id=request_id, approvers=still_possible)
+
+
 class RequestNotFound(OperationError):
     """No approval request has that id. ``request_id`` is the id asked for."""
 
@@ -317,34 +336,6 @@ class RequestNotPending(OperationError):
         self.state = state
         self.decided_by = decided_by
         super().__init__(message)
-
-
-class ApprovalNotCounted(OperationError):
-    """The approval changes nothing: ``already`` this person approved before, else no stage still
-    open takes them. ``approvals`` of ``required`` are counted; ``still_possible`` may still approve."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        request_id: str,
-        approvals: int,
-        required: int,
-        still_possible: Approvers,
-        already: bool,
-    ) -> None:
-        self.request_id = request_id
-        self.approvals = approvals
-        self.required = required
-        self.still_possible = still_possible
-        self.already = already
-        super().__init__(message)
-
-    def worded(self, wording: Wording) -> str:
-        parts = [wording.fact(self.message)]
-        if self.still_possible.anyone:
-            parts.append(f"Who can still approve: {wording.approvers(self.still_possible)}.")
-        return " ".join(parts)
 
 
 class StalePlan(OperationError):

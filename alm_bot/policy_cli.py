@@ -13,12 +13,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from alm_bot.approval_policy import EffectivePolicy, PolicyExplained
+    from alm_bot.approval_policy import ApprovalProgress, PolicyExplained
     from alm_bot.errors import Approvers
 
     Subparsers = argparse._SubParsersAction[Any]
 
-__all__ = ["add_policy_command", "explained_json", "explained_text"]
+__all__ = ["add_policy_command", "approvals_view", "explained_text"]
 
 
 def add_policy_command(sub: Subparsers) -> None:
@@ -32,13 +32,13 @@ def add_policy_command(sub: Subparsers) -> None:
 
 
 def _run_explain(args: argparse.Namespace) -> int:
-    from alm_bot.approval_policy import explain_configured
+    from alm_bot.approval_policy import explain_configured, explained_data
     from alm_bot.config import load_settings
     from alm_bot.sandbox.defaults import sandbox_defaults
 
     settings = load_settings(defaults=sandbox_defaults() if args.sandbox else None)
     explained = explain_configured(settings, args.model)
-    print(json.dumps(explained_json(explained), indent=2) if args.as_json else explained_text(explained))
+    print(json.dumps(explained_data(explained), indent=2) if args.as_json else explained_text(explained))
     return 0
 
 
@@ -69,45 +69,27 @@ def explained_text(explained: PolicyExplained) -> str:
     return "\n".join(lines)
 
 
-def explained_json(explained: PolicyExplained) -> dict[str, Any]:
-    return {
-        "model": explained.label,
-        "model_id": explained.model_id,
-        "protected": explained.protected,
-        "policy": policy_json(explained.policy),
+def approvals_view(progress: ApprovalProgress) -> dict[str, Any]:
+    """A request's approvals for ``requests show``/``approve``: the count, who, and the stages."""
+    view: dict[str, Any] = {
+        "approvals": f"{progress.counted} of {progress.required}",
+        "approved_by": [a.person_id for s in progress.stages for a in s.approved_by],
     }
-
-
-def policy_json(policy: EffectivePolicy) -> dict[str, Any]:
-    """The policy as plain data (durations in seconds), for ``--json``."""
-    return {
-        "source": policy.source,
-        "approvals_required": policy.required,
-        "stages": [
-            {
-                "name": s.name or None,
-                "count": s.count,
-                "users": list(s.approvers.users),
-                "groups": list(s.approvers.groups),
-            }
-            for s in policy.stages
-        ],
-        "allow_self_approval": policy.allow_self_approval,
-        "remind_after_seconds": _seconds(policy.remind_after),
-        "escalate_after_seconds": _seconds(policy.escalate_after) if policy.escalates else None,
-        "escalate_to": [*policy.escalate_to.users, *policy.escalate_to.groups],
-        "expires_after_seconds": _seconds(policy.expires_after),
-    }
+    if progress.policy.staged:
+        view["stages"] = [
+            f"{n} {s.stage.name}".rstrip() + f": {len(s.approved_by)} of {s.stage.count}"
+            for n, s in enumerate(progress.stages, start=1)
+        ]
+    if not progress.met:
+        still = progress.still_possible()
+        view["can_still_approve"] = [*still.users, *still.groups]
+    return view
 
 
 def _who(approvers: Approvers) -> str:
     from alm_bot.errors import PLAIN
 
     return PLAIN.approvers(approvers)
-
-
-def _seconds(delta: timedelta | None) -> int | None:
-    return None if delta is None else int(delta.total_seconds())
 
 
 def _duration(delta: timedelta) -> str:

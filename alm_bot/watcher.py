@@ -49,6 +49,7 @@ log = logging.getLogger("alm_bot.watcher")
 
 # Redelivering a notice: 1 s, 2 s, 4 s … up to 5 minutes (unless the server says when).
 _REDELIVERY = Backoff(1.0, 2.0, 300.0)
+_RELEASE_SECONDS = 5.0  # how long stopping may spend giving the leases back
 
 
 @dataclass
@@ -132,7 +133,8 @@ class Watcher:
                     await self._wake.wait()  # a commit (or stop()) ends the wait early
                 self._wake = anyio.Event()
         finally:
-            with anyio.CancelScope(shield=True):
+            # Bounded: a database that never answers must not hold up the shutdown (leases lapse).
+            with anyio.CancelScope(shield=True), anyio.move_on_after(_RELEASE_SECONDS):
                 await self._release_leases()
 
     async def _tick_unless_store_down(self) -> TickReport | None:

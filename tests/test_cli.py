@@ -275,3 +275,40 @@ async def test_an_approval_through_the_cli_is_break_glass_and_names_who_ran_it(c
     ran_by = f"{getpass.getuser()}@{socket.gethostname()}"
     assert shown["decided_by"] == f"{APPROVER} [break-glass, run by {ran_by}]"
     assert shown["reason"] == "Slack outage"
+
+
+def two_approvals_for_prod(config: Path) -> None:
+    config.write_text(config.read_text() + "approvals_required = 2\n")  # the file ends in [models.prod]
+
+
+async def test_with_two_approvals_required_the_cli_counts_each_and_explains_the_policy(
+    tmp_path: Path, anaplan: str, control: httpx2.AsyncClient
+) -> None:
+    env = cli_env(tmp_path, anaplan)
+    two_approvals_for_prod(Path(env["ALM_BOT_CONFIG"]))
+
+    async def cli(*args: str) -> Finished:
+        done = await run_alm_bot(*args, env=env, cwd=tmp_path)
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
+    explained = json.loads((await cli("policy", "explain", "prod", "--json")).stdout)
+    assert explained["policy"]["approvals_required"] == 2
+    assert explained["policy"]["source"] == "[models.prod]"
+    request = await pending_request(cli)
+    first = await cli("requests", "approve", request["id"], "--as", APPROVER, "--reason", "ok", "--json")
+    shown = json.loads(first.stdout)
+    assert (shown["state"], shown["approvals"], shown["can_still_approve"]) == (
+        "pending",
+        "1 of 2",
+        ["U0APPROVER2"],
+    )
+    again = await cli("requests", "approve", request["id"], "--as", APPROVER, "--reason", "ok")
+    assert again.code == 1
+    assert "already approved" in again.stderr
+    assert await sync_tasks_started(control) == 0
+    second = await cli(
+        "requests", "approve", request["id"], "--as", "U0APPROVER2", "--reason", "ok", "--json"
+    )
+    assert json.loads(second.stdout)["approved_by"] == ["U0APPROVER1", "U0APPROVER2"]
+    assert await sync_tasks_started(control) == 1

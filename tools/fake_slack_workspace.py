@@ -376,6 +376,21 @@ class Workspace:
             stored.update(title=entry.get("title") or stored["name"], channel=channel)
             stored.update(initial_comment=params.get("initial_comment"), thread_ts=params.get("thread_ts"))
             done.append({k: stored[k] for k in ("id", "name", "title")} | {"size": len(stored["content"])})
+        if channel:
+            # As on Slack, sharing in a channel posts a message there: the comment, with the files.
+            ts = self.next_ts()
+            message = {
+                "type": "message",
+                "ts": ts,
+                "user": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "text": params.get("initial_comment") or "",
+                "files": [{k: f[k] for k in ("id", "name", "title")} for f in done],
+                "upload": True,
+            }
+            if params.get("thread_ts"):
+                message["thread_ts"] = params["thread_ts"]
+            self.messages[(channel, ts)] = message
         return {"ok": True, "files": done}
 
     # ---- Socket Mode --------------------------------------------------------------------------

@@ -85,8 +85,10 @@ def request_record(request: ApprovalRequest, events: Sequence[AuditEvent]) -> di
     plan = request.plan
     sync = plan if isinstance(plan, SyncPlan) else None
     approved = approvals(events)
-    digests = {e.action: _digest(e) for e in events if "plan_digest" in e.detail}
-    at_approval, at_execution = digests.get("approved"), digests.get("executing")
+    approved_digests = {d for e in approved if (d := _digest(e)) is not None}
+    executed = [d for e in events if e.action == "executing" and (d := _digest(e)) is not None]
+    at_approval = sorted(approved_digests)[0] if len(approved_digests) == 1 else None
+    at_execution = executed[-1] if executed else None
     verification = request.result.verification if request.result else None
     finished = [e.at for e in events if e.action in _ENDINGS]
     return {
@@ -108,7 +110,10 @@ def request_record(request: ApprovalRequest, events: Sequence[AuditEvent]) -> di
         "break_glass": any(bool(e.detail.get("break_glass")) for e in events),
         "approval_digest": at_approval,
         "execution_digest": at_execution,
-        "approval_covers_execution": (at_approval == at_execution) if at_approval and at_execution else None,
+        # Every approval covered the plan that ran (None: nothing approved, or nothing ran).
+        "approval_covers_execution": approved_digests == {at_execution}
+        if approved_digests and at_execution
+        else None,
         "anaplan_task_ids": task_ids(request, events),
         "finished_at": _iso(finished[-1]) if finished else None,
         "verified": verification.verified if verification else None,

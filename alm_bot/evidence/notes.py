@@ -108,6 +108,9 @@ def _radar(target: SyncTarget) -> list[str]:
         return ["## Data-loss radar", "", "No radar verdict was recorded for this plan."]
     lines = ["## Data-loss radar", "", f"Verdict: {verdict}"]
     reasons = [str(getattr(f, "reason", f)) for f in getattr(risk, "findings", ()) or ()]
+    omitted = getattr(risk, "omitted", 0)
+    if isinstance(omitted, int) and omitted > 0:
+        reasons.append(f"… and {omitted} more")
     return [*lines, *(["", *(f"- {reason}" for reason in reasons)] if reasons else [])]
 
 

@@ -12,8 +12,8 @@ from alm_bot.store import ApprovalRequest, AuditEvent
 
 __all__ = ["APPROVAL_ACTIONS", "approvals", "task_ids"]
 
-APPROVAL_ACTIONS: Final = frozenset({"approved"})
-"""Audit actions that record a person's approval."""
+APPROVAL_ACTIONS: Final = frozenset({"approval_counted", "approved"})
+"""Audit actions that record a person's approval: one counted towards a policy, or the one that met it."""
 
 
 def approvals(events: Iterable[AuditEvent]) -> list[AuditEvent]:

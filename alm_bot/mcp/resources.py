@@ -4,6 +4,7 @@
 ``alm://requests``          the 50 most recent change requests
 ``alm://requests/{id}``     one change request
 ``alm://requests/{id}/notes`` its release notes, Markdown (`alm_bot.evidence.notes`)
+``alm://models/{model}/policy`` the approval rules for changes into a model (`alm_bot.approval_policy`)
 ``alm://schemas``           each offered tool's full output schema, with every field described
                             (``tools/list`` carries short ones, see `alm_bot.mcp.compact`)
 """
@@ -18,6 +19,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.mcpserver.tools import Tool
 
+from alm_bot.approval_policy import explained_data
 from alm_bot.errors import AlmBotError
 from alm_bot.mcp.deps import ToolDeps
 from alm_bot.mcp.render import model_out, request_out
@@ -99,6 +101,22 @@ def register_resources(server: MCPServer, deps: ToolDeps, specs: Sequence[ToolSp
             return await ops.release_notes(request_id)
         except AlmBotError as exc:
             raise ResourceError(str(exc)) from exc
+
+    @server.resource(
+        "alm://models/{model}/policy",
+        name="model_policy",
+        title="Approval policy of a model",
+        description="Who must approve changes into a model (alias, id or name): approvals, stages, "
+        "reminder, escalation, expiry; whether it is protected now.",
+        mime_type=_JSON,
+    )
+    async def model_policy(model: str) -> str:
+        ops = await _ops(deps)
+        try:
+            explained = await ops.explain_policy(model)
+        except AlmBotError as exc:
+            raise ResourceError(str(exc)) from exc
+        return json.dumps(explained_data(explained), indent=2)
 
     @server.resource(
         "alm://schemas",

@@ -26,7 +26,7 @@ from alm_bot.approval_policy import (
     progress,
 )
 from alm_bot.config import Settings
-from alm_bot.errors import ApprovalNotCounted
+from alm_bot.errors import ApprovalNotCounted, Refusal
 from alm_bot.evidence.digest import with_plan_digest
 from alm_bot.notify import CARD, user_destination
 from alm_bot.operations.lifecycle import Lifecycle
@@ -43,7 +43,7 @@ from alm_bot.store.approvals import (
     nudges_query,
 )
 
-__all__ = ["Approvals"]
+__all__ = ["Approvals", "request_policy", "stored_progress"]
 
 _NUDGE_BATCH: Final = 200
 
@@ -64,9 +64,7 @@ class Approvals:
         return policy_for(self.settings, model_ids)
 
     def policy_of(self, request: ApprovalRequest) -> EffectivePolicy:
-        plan = request.plan
-        refs = [t.model for t in plan.targets] if isinstance(plan, SyncPlan) else [plan.model]
-        return self.policy_for({(r.alias or r.name or r.id): r.id or request.target_model_id for r in refs})
+        return request_policy(self.settings, request)
 
     @property
     def nudging(self) -> bool:
@@ -80,9 +78,7 @@ class Approvals:
 
     async def progress(self, request: ApprovalRequest) -> ApprovalProgress:
         """Where ``request`` stands against its policy, as stored now."""
-        rows = await self.store.select(ApprovalRow, approvals_query(request.id))
-        nudges = await self.store.select(ApprovalNudge, nudges_query([request.id]))
-        return _progress(self.policy_of(request), rows, nudges)
+        return await stored_progress(self.store, self.settings, request)
 
     # --- approving --------------------------------------------------------------------------------
 
@@ -201,6 +197,20 @@ class Approvals:
         return True
 
 
+def request_policy(settings: Settings, request: ApprovalRequest) -> EffectivePolicy:
+    """The policy of a request: the strictest of its targets' (every target of a release)."""
+    plan = request.plan
+    refs = [t.model for t in plan.targets] if isinstance(plan, SyncPlan) else [plan.model]
+    return policy_for(settings, {(r.alias or r.name or r.id): r.id or request.target_model_id for r in refs})
+
+
+async def stored_progress(store: Store, settings: Settings, request: ApprovalRequest) -> ApprovalProgress:
+    """Where ``request`` stands against its policy, as stored now (reads only the database)."""
+    rows = await store.select(ApprovalRow, approvals_query(request.id))
+    nudges = await store.select(ApprovalNudge, nudges_query([request.id]))
+    return _progress(request_policy(settings, request), rows, nudges)
+
+
 def _progress(
     policy: EffectivePolicy, rows: Sequence[ApprovalRow], nudges: Sequence[ApprovalNudge]
 ) -> ApprovalProgress:
@@ -231,9 +241,9 @@ def _not_counted(request_id: str, counted: ApprovalProgress, *, already: bool) -
         )
     return ApprovalNotCounted(
         message,
+        reason=Refusal.ALREADY_APPROVED if already else Refusal.STAGES_COMPLETE,
         request_id=request_id,
         approvals=counted.counted,
         required=counted.required,
         still_possible=counted.still_possible(),
-        already=already,
     )

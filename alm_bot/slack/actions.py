@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from alm_bot.errors import AlmBotError
-from alm_bot.slack import replies
+from alm_bot.slack import approval_view, replies
 from alm_bot.slack.bot import Bot
 from alm_bot.slack.buttons import APPROVE, REJECT, request_id_of
 from alm_bot.slack.delivery import answer, direct_message, tell
@@ -60,9 +60,13 @@ async def approve(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> Non
     try:
         request_id = request_id_of(_button_value(body))
         groups = await bot.groups.memberships(actor.id)
-        await bot.ops.requests.decide(request_id, actor=actor, approve=True, actor_groups=groups)
+        decided = await bot.ops.requests.decide(request_id, actor=actor, approve=True, actor_groups=groups)
     except AlmBotError as exc:
         await tell(client, actor.id, replies.error_message(exc), channel=_channel_of(body))
+        return
+    if decided.state == "pending":  # counted, but the policy wants more: say so, the card shows it too
+        counted = approval_view.counted_reply(decided, await bot.ops.approvals.progress(decided))
+        await tell(client, actor.id, counted, channel=_channel_of(body))
 
 
 async def open_rejection(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from pydantic import SecretStr
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
@@ -33,6 +32,7 @@ from alm_bot.slack.events_endpoint import SlackEvents
 from alm_bot.slack.groups import ApproverGroups
 from alm_bot.slack.home import register_home
 from alm_bot.slack.people import People
+from alm_bot.slack.socket_edge import CheckedSocketModeHandler
 from alm_bot.store import ReplayGuard
 
 __all__ = [
@@ -92,11 +92,11 @@ def slack_events_route(app: AsyncApp, services: Services) -> Route:
     return Route(SLACK_EVENTS_PATH, slack_events_endpoint(app, services), methods=["POST"])
 
 
-def socket_mode_handler(app: AsyncApp, settings: Settings) -> AsyncSocketModeHandler:
+def socket_mode_handler(app: AsyncApp, settings: Settings) -> CheckedSocketModeHandler:
     """Socket Mode (``SLACK_APP_TOKEN``): ``await h.connect_async()`` to start, ``await h.close_async()``."""
     if settings.slack_app_token is None:
         raise ConfigError(["SLACK_APP_TOKEN: is missing: Socket Mode needs an app-level token (xapp-…)"])
-    return AsyncSocketModeHandler(app, app_token=settings.slack_app_token.get_secret_value())
+    return CheckedSocketModeHandler(app, app_token=settings.slack_app_token.get_secret_value())
 
 
 def _secret(value: SecretStr | None) -> str:

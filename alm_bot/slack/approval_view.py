@@ -19,6 +19,7 @@ from alm_bot.store import ApprovalRequest
 
 __all__ = [
     "approvals_line",
+    "counted_reply",
     "escalated_dm",
     "escalated_reply",
     "policy_blocks",
@@ -81,6 +82,16 @@ def _stage_line(number: int, stage: StageProgress, state: str) -> str:
     waiting = f"waiting for {approvers_mentioned(stage.stage.approvers)}" if state == "pending" else "not met"
     done = f": {people}" if people else ""
     return f"🕓 {number}.{name} — {tally}{done} · {waiting}"
+
+
+def counted_reply(request: ApprovalRequest, progress: ApprovalProgress) -> Message:
+    """Told privately to an approver whose approval counted but did not complete the policy."""
+    missing = progress.required - progress.counted
+    text = (
+        f"✅ Your approval of *{escape(request.id)}* is counted ({approvals_line(progress)}). "
+        f"It needs {plural(missing, 'more approval')} before the change starts."
+    )
+    return Message(f"Your approval of {request.id} is counted", (section(text),))
 
 
 def reminder_reply(request: ApprovalRequest, progress: ApprovalProgress) -> Message:

@@ -21,12 +21,12 @@ from typing import Final, Literal
 
 import aiohttp
 import anyio
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from alm_bot.backoff import Backoff
+from alm_bot.slack.socket_edge import CheckedSocketModeHandler
 
 __all__ = ["FATAL_ERRORS", "SlackLink", "SlackState"]
 
@@ -137,7 +137,7 @@ class SlackLink:
         """Connect once (bounded), then watch the connection until it drops."""
         assert self._app is not None
         assert self._app_token is not None
-        handler = AsyncSocketModeHandler(self._app, app_token=self._app_token, logger=_SDK_LOG)
+        handler = CheckedSocketModeHandler(self._app, app_token=self._app_token, logger=_SDK_LOG)
         socket = handler.client
         # Reconnecting is this link's job: the SDK's own loop retries forever, a traceback a time.
         socket.auto_reconnect_enabled = socket.default_auto_reconnect_enabled = False

@@ -3,7 +3,8 @@
 The watcher hands over one outbox row at a time. Everything is drawn from ``notice.request`` (the
 request as stored now), so a repeated or late delivery shows the truth. Every message is posted
 through `alm_bot.slack.once.NoticePoster`, which asks Slack first whether an interrupted earlier
-attempt already posted it, so a notice appears once. Any Slack error propagates:
+attempt already posted it, so a notice appears once; the comparison report's file goes through
+`alm_bot.slack.uploads.ReportUploader`, which does the same by the file's id. Any Slack error propagates:
 the watcher retries the row with backoff (honouring ``Retry-After`` of a 429). A card notice that
 arrives before the card was posted raises `CardNotPostedYet`, so it is retried after the post.
 
@@ -49,6 +50,7 @@ from alm_bot.slack.evidence_replies import notes_reply, verified_reply
 from alm_bot.slack.formatting import is_slack_user
 from alm_bot.slack.message import Message
 from alm_bot.slack.once import NoticePoster
+from alm_bot.slack.uploads import ReportUploader
 from alm_bot.store import ApprovalRequest
 
 __all__ = ["CardNotPostedYet", "SlackNotifier"]
@@ -83,6 +85,7 @@ class SlackNotifier:
         self._settings = settings
         self._ops = ops
         self._poster = NoticePoster(client, ops.store)
+        self._uploader = ReportUploader(client, ops.store, self._poster)
 
     async def deliver(self, notice: Notice) -> DeliveryReceipt | None:
         if isinstance(notice.payload, ComparisonReady):
@@ -190,12 +193,13 @@ class SlackNotifier:
             await self._poster.post(notice_id, channel, message)
             return
         report = await self._ops.get_comparison_report(payload.model_id, payload.task_id)
-        await self._client.files_upload_v2(
-            channel=channel,
-            content=report,
+        await self._uploader.upload(
+            notice_id,
+            channel,
+            report,
             filename=_report_filename(payload.plan),
             title=notices.comparison_title(payload.plan),
-            initial_comment=message.text,
+            comment=message.text,
         )
 
 

@@ -75,8 +75,9 @@ class NoticePoster:
         attempt = await begin_attempt(self._store, notice_id, self._clock())
         key = attempt.dedupe_key if attempt is not None else f"notice:{notice_id}"
         if attempt is not None and attempt.unknown_since is not None:
-            since = attempt.unknown_since - _CLOCK_MARGIN
-            found = await self._find(channel, key, since, thread_ts)
+            found = await self.find(
+                channel, attempt.unknown_since, lambda m: _carries(m, key), thread_ts=thread_ts
+            )
             if found is not None:
                 log.info("notice %s is in Slack already (ts %s); not posting it again", key, found)
                 return found
@@ -89,11 +90,21 @@ class NoticePoster:
                 await settle_attempt(self._store, notice_id)  # Slack said no: nothing was posted
             raise
 
-    async def _find(self, channel: str, key: str, since: datetime, thread_ts: str | None) -> str | None:
-        """The ts of the message carrying ``key`` posted since ``since``, or None."""
+    async def find(
+        self,
+        channel: str,
+        since: datetime,
+        matches: Callable[[dict[str, Any]], bool],
+        *,
+        thread_ts: str | None = None,
+    ) -> str | None:
+        """The ts of a message in ``channel`` (or the thread) from about ``since`` on that ``matches``.
+
+        None when there is none — or when the app may not read the history (said once in the log).
+        """
         window: dict[str, Any] = {
             "channel": channel,
-            "oldest": f"{since.timestamp():.6f}",
+            "oldest": f"{(since - _CLOCK_MARGIN).timestamp():.6f}",
             "inclusive": True,
             "include_all_metadata": True,
             "limit": _PAGE_SIZE,
@@ -108,12 +119,12 @@ class NoticePoster:
                 self._warn_missing_scope(str(exc.response.get("needed") or "a history scope"))
                 return None
             for message in page.get("messages") or []:
-                if _carries(message, key):
+                if isinstance(message, dict) and matches(message):
                     return str(message["ts"])
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not page.get("has_more") or cursor is None:
                 return None
-        log.warning("gave up looking for notice %s after %d pages; posting it again", key, _MAX_PAGES)
+        log.warning("gave up looking in %s after %d pages; posting again", channel, _MAX_PAGES)
         return None
 
     async def _page(self, window: dict[str, Any], thread_ts: str | None, cursor: str | None) -> Any:

@@ -5,7 +5,8 @@ whose ``payload`` field is a JSON object) and Events API callbacks (a JSON objec
 parses the body by its Content-Type and checks the fields the listeners read — with their types, so
 no listener meets a list where it expects an object. A body that is not what Slack sends raises
 `MalformedRequest` (the edge answers 400). Kinds alm-bot has no listener for come back as ``other``
-and are acknowledged without being handed on.
+and are acknowledged without being handed on. `read_socket_payload` checks a Socket Mode envelope's
+payload — the same bodies, parsed by Slack's SDK — against the same shapes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["MalformedRequest", "RequestKind", "SlackRequest", "read_request"]
+__all__ = ["MalformedRequest", "RequestKind", "SlackRequest", "read_request", "read_socket_payload"]
 
 RequestKind = Literal[
     "command", "block_actions", "view_submission", "event", "url_verification", "ssl_check", "other"
@@ -195,6 +196,22 @@ def read_request(raw: bytes, content_type: str | None) -> SlackRequest:
     if media == _FORM:
         return _form_body(text)
     raise MalformedRequest(f"unexpected Content-Type {media or 'none'!r}")
+
+
+def read_socket_payload(envelope_type: object, payload: object) -> SlackRequest:
+    """Check the payload of a Socket Mode envelope like `read_request` checks an HTTP body."""
+    if not isinstance(payload, dict):
+        raise MalformedRequest("the envelope's payload is not a JSON object")
+    if envelope_type == "slash_commands":
+        if not all(isinstance(value, str) for value in payload.values()):
+            raise MalformedRequest("a slash command whose fields are not all strings")
+        _check(_SlashCommand, payload, "slash command")
+        return SlackRequest("command", payload)
+    if envelope_type == "interactive":
+        return _interactive(payload)
+    if envelope_type == "events_api":
+        return _json_body(payload)
+    return SlackRequest("other", payload)
 
 
 def _form_body(text: str) -> SlackRequest:

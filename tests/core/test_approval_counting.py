@@ -64,7 +64,7 @@ async def test_the_same_person_approving_twice_counts_once_and_is_told_so(two_of
     await two_of.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
     with pytest.raises(ApprovalNotCounted) as repeat:
         await two_of.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
-    assert repeat.value.already
+    assert repeat.value.reason is Refusal.ALREADY_APPROVED
     assert (repeat.value.approvals, repeat.value.required) == (1, 2)
     assert "already approved" in str(repeat.value)
     assert "U0APPROVER2" in str(repeat.value)  # who can still approve
@@ -141,8 +141,9 @@ async def test_a_stage_that_is_complete_takes_nobody_else(database_url: str) -> 
         await core.ops.requests.decide(rid, actor=OTHER_APPROVER, approve=True, actor_groups={PEERS})
         with pytest.raises(ApprovalNotCounted) as extra:
             await core.ops.requests.decide(rid, actor=STRANGER, approve=True, actor_groups={PEERS})
-        assert not extra.value.already
-        assert extra.value.still_possible.groups == (FINANCE,)
+        assert extra.value.reason is Refusal.STAGES_COMPLETE
+        assert extra.value.approvers is not None
+        assert extra.value.approvers.groups == (FINANCE,)
         with pytest.raises(NotAllowed):  # in neither group
             await core.ops.requests.decide(rid, actor=BOSS, approve=True)
         counted = await core.ops.approvals.progress(await core.ops.get_request(rid))

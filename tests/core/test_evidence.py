@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from core_stack import ADA, APPROVER, CoreStack, open_core
+from core_stack import ADA, APPROVER, OTHER_APPROVER, CoreStack, open_core
 
 from alm_bot.evidence.digest import plan_digest
+from alm_bot.evidence.export import request_record
 from alm_bot.sandbox import seed
 from alm_bot.store import ApprovalRequest, AuditEvent
 
@@ -117,3 +118,23 @@ async def test_the_release_notes_tell_the_whole_story_of_a_successful_sync(core:
     assert "No radar verdict was recorded for this plan." in notes
     assert "<@" not in notes  # neutral Markdown: no Slack markup
     assert "*Verified" not in notes
+
+
+async def test_with_two_approvals_required_notes_and_export_name_both_and_the_plan_they_covered(
+    database_url: str,
+) -> None:
+    config = {"models": {"prod": {"id": seed.PROD_MODEL_ID, "protected": True, "approvals_required": 2}}}
+    async with open_core(database_url, config=config) as core:
+        outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
+        await core.settle(2)
+        await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
+        await core.ops.requests.decide(outcome.request.id, actor=OTHER_APPROVER, approve=True)
+        await core.settle(3)
+        done = await core.ops.get_request(outcome.request.id)
+        notes = await core.ops.release_notes(done.id)
+        record = request_record(done, await story(core, done.id))
+    assert done.state == "succeeded"
+    assert f"- Approved by {APPROVER.name} (" in notes
+    assert f"- Approved by {OTHER_APPROVER.name} (" in notes
+    assert record["approved_by"] == [APPROVER.name, OTHER_APPROVER.name]
+    assert record["approval_covers_execution"] is True

@@ -83,7 +83,15 @@ async def test_every_transition_writes_its_audit_event_executing_included(core: 
     await core.ops.requests.decide(request.id, actor=GRACE, approve=True)
     await core.pass_time()
     actions = [e.action for e in reversed(await core.services.store.list_audit(request_id=request.id))]
-    assert actions == ["requested", "pending", "approved", "executing", "sync_started", "sync_succeeded"]
+    assert actions == [
+        "requested",
+        "pending",
+        "approved",
+        "executing",
+        "sync_started",
+        "sync_succeeded",
+        "verified",
+    ]
 
 
 async def test_the_intent_is_recorded_before_the_post_with_the_plans_revisions(core: World) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from alm_bot.sandbox import seed
@@ -38,3 +40,16 @@ async def test_a_request_under_the_default_rule_shows_one_stage_of_one(world: Wo
     approvals = got.structured_content["approvals"]
     assert (approvals["required"], approvals["approved"]) == (1, 0)
     assert approvals["stages"][0]["approvers"] == ["U0APPROVER1", "U0APPROVER2"]
+
+
+@pytest.mark.world(
+    slack=False, config={"models": {"prod": {"id": seed.PROD_MODEL_ID, "approvals_required": 2}}}
+)
+async def test_the_policy_resource_explains_a_models_rules(world: World) -> None:
+    async with world.mcp() as client:
+        read = await client.read_resource("alm://models/prod/policy")
+    explained = json.loads(read.contents[0].text)
+    assert explained["protected"] is True
+    assert explained["policy"]["approvals_required"] == 2
+    assert explained["policy"]["source"] == "[models.prod]"
+    assert explained["policy"]["stages"][0]["users"] == ["U0APPROVER1", "U0APPROVER2"]

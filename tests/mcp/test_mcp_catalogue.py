@@ -145,7 +145,11 @@ async def test_the_release_walkthrough_prompt_and_resources_are_listed(client: C
     templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
     assert [a.name for a in prompts["release_walkthrough"].arguments or []] == ["source", "target"]
     assert resources == {"alm://models", "alm://requests", "alm://schemas"}
-    assert templates == {"alm://requests/{request_id}", "alm://requests/{request_id}/notes"}
+    assert templates == {
+        "alm://requests/{request_id}",
+        "alm://requests/{request_id}/notes",
+        "alm://models/{model}/policy",
+    }
 
 
 TOOLS_LIST_BUDGET = 30_000

@@ -251,3 +251,6 @@ async def rig(
             yield Rig(tmp_path, fake, sandbox_url, database_url, config, store, http)
         finally:
             await store.dispose()
+            # Anaplan's stand-in needs no graceful stop: SIGTERM would wait out every answer a
+            # delay fault still holds (up to 20 s a test), for a client that was killed long ago.
+            await sandbox.stop(signal.SIGKILL)

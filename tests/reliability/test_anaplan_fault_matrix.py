@@ -60,11 +60,6 @@ FAULTS: dict[str, dict[str, Any]] = {
 TOKEN_LIFETIME = 35 * 60 + 1
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def card_ready(bot: Bot) -> str:
     """Request a sync into prod; wait until its card and the card's comparison summary are done."""
     assert (await bot.slash("sync dev prod")).status_code == 200
@@ -100,7 +95,7 @@ async def test_a_fault_at_any_anaplan_call_of_an_approval_ends_the_request_once_
         await bot.outbox_empty()
         print(f"\n{call} × {fault}: {done.state} after {settled:.1f}s ({done.result and done.result.cause})")
 
-        assert not bot.sandbox.faults or call == "login", "the fault was never met"
+        assert not bot.sandbox.faults, "the fault was never met"
         await bot.assert_promises()
         assert bot.sync_posts(status=201) <= 1
         dm = dm_channel_id("U0REQUESTER")

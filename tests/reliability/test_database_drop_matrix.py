@@ -52,11 +52,6 @@ DM = dm_channel_id(REQUESTER)
 Arm = Callable[[Bot], Awaitable[None]]  # arms the hold and returns once the held call arrived
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def anaplan_held(bot: Bot, method: str, path: str, *, advance: bool = False) -> None:
     # Arming and moving the clock in one step: no watcher poll can come in between.
     bot.sandbox.add_fault(method, path, delay=HELD)

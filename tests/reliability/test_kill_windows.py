@@ -4,8 +4,15 @@ Each window is opened deterministically with a sandbox delay fault (the call is 
 the kill), never by luck: the test waits until the database shows the request inside the window,
 then kills. After a restart it asserts what the README promises: every request final within a bound
 (the owner's lease, 10 s, proves the killed process gone — no five-minute orphan wait), at most one
-sync POST per approval, and no Anaplan task claimed by two requests. Settling times (restart → every
-request final) are appended to the file ``ALM_BOT_SETTLE_LOG`` names, if set.
+sync POST per approval, no Anaplan task claimed by two requests, and no Slack message (channel,
+thread, text) posted twice. Settling times (restart → every request final) are appended to the file
+``ALM_BOT_SETTLE_LOG`` names, if set.
+
+The windows: after the approval before the plan check, during it, during a sync POST that never
+reached Anaplan, during one that did (its answer held), after Anaplan answered it but before the task
+id was recorded (writes held by another connection), and during a POST while another request's sync
+into the same target runs — 6 windows × 2 databases. A notice in flight with a slow Slack is
+`test_notice_killed` (3 kinds × 2 databases).
 """
 
 from __future__ import annotations
@@ -135,10 +142,12 @@ def _log_settle(seconds: float) -> None:
 
 
 async def no_task_claimed_twice(bot: Rig) -> None:
+    """No task id twice, every request final, and no Slack message (channel, thread, text) twice."""
     claimed = [r.anaplan_task_id for r in await bot.store.list_requests() if r.anaplan_task_id]
     assert len(claimed) == len(set(claimed)), claimed
     for request in await bot.store.list_requests():
         assert request.state in ("succeeded", "failed"), request
+    assert bot.fake.repeated_posts() == []
 
 
 async def killed_in(

@@ -78,12 +78,19 @@ async def test_the_card_counts_the_first_approval_and_stays_open_until_the_secon
     assert "Waiting for 1 more approval" in text_of(card)
     assert two_of.sync_posts() == 0
 
-    await approve(two_of, request, APPROVER)  # again: told privately, counted once
-    (told,) = await two_of.fake.wait_for(
+    (counted_note,) = await two_of.fake.wait_for(
         "chat.postEphemeral", where=lambda c: c.params.get("user") == APPROVER
     )
-    assert "already approved" in text_of(told.params)
-    assert "<@U0APPROVER2>" in text_of(told.params)
+    assert "is counted (1 of 2 approvals: <@U0APPROVER1>). It needs 1 more approval" in text_of(
+        counted_note.params
+    )
+
+    await approve(two_of, request, APPROVER)  # again: told privately, counted once
+    told = await two_of.fake.wait_for(
+        "chat.postEphemeral", count=2, where=lambda c: c.params.get("user") == APPROVER
+    )
+    assert "already approved" in text_of(told[-1].params)
+    assert "<@U0APPROVER2>" in text_of(told[-1].params)
 
     await approve(two_of, request, SECOND_APPROVER)
     await two_of.eventually(lambda: two_of.has_task(request.id), "the sync to start")

@@ -136,3 +136,39 @@ async def test_without_the_history_scope_an_interrupted_dm_is_posted_again_and_t
     assert len(decided) == 2  # at least once: the look-up was impossible
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "im:history" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def shared_reports(stack: SlackStack, channel: str) -> list[dict[str, Any]]:
+    """Messages in ``channel`` that share a file, as Slack's history holds them."""
+    return [m for (c, _), m in stack.fake.workspace.messages.items() if c == channel and m.get("files")]
+
+
+async def test_a_report_upload_that_timed_out_after_slack_shared_it_is_not_uploaded_again(
+    stack: SlackStack,
+) -> None:
+    watcher = impatient_watcher(stack)
+    stack.fake.delay_next("files.completeUploadExternal", SLOW)
+    await stack.ask("compare dev prod --full")
+    for _ in range(4):  # the timed-out notice is retried after its backoff
+        await settle(watcher)
+        stack.advance(5)
+    await settle(watcher)
+
+    assert await stack.services.store.list_outbox(sent=False) == []
+    assert len(stack.fake.of("files.completeUploadExternal")) == 1
+    (share,) = shared_reports(stack, f"D{REQUESTER[1:]}")
+    assert share["files"][0]["name"] == "comparison-dev-prod-capex-module.txt"
+    assert stack.fake.of("conversations.history"), "the retry asked Slack first"
+
+
+async def test_a_report_upload_slack_refused_is_uploaded_again_and_shared_once(stack: SlackStack) -> None:
+    stack.fake.fail_next("files.completeUploadExternal", status=500)
+    await stack.ask("compare dev prod --full")
+    for _ in range(3):
+        await stack.settle()
+        stack.advance(5)
+    await stack.settle()
+
+    assert await stack.services.store.list_outbox(sent=False) == []
+    assert len(stack.fake.of("files.getUploadURLExternal")) == 2
+    assert len(shared_reports(stack, f"D{REQUESTER[1:]}")) == 1

@@ -107,6 +107,7 @@ def test_every_subcommand_has_a_usage_line() -> None:
         "requests",
         "cancel",
         "audit",
+        "policy",
         "stats",
     }
     assert all(s.usage.startswith(f"/alm {s.name}") for s in SUBCOMMANDS.values())

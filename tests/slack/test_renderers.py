@@ -14,6 +14,8 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from alm_bot.approval_policy import Approval, ApprovalProgress, progress, target_policy
+from alm_bot.config import ApprovalConfig, ModelConfig
 from alm_bot.directory import ModelInfo
 from alm_bot.records import TaskOutcome
 from alm_bot.slack.buttons import APPROVE, REJECT, button_value
@@ -229,3 +231,50 @@ def test_a_long_models_list_shows_twenty_and_says_how_many_more() -> None:
     assert sum(1 for b in blocks if b["type"] == "section") == 21  # heading + 20 models
     assert blocks[-1]["elements"][0]["text"] == "… and 37 more; narrow with /alm models &lt;filter&gt;"
     assert_within_limits(message)
+
+
+# --- cards under an approval policy ----------------------------------------------------------------
+
+DEFAULT_APPROVAL = ApprovalConfig(channel="C0APPROVALS", approvers=("U0APPROVER1", "U0APPROVER2"))
+GRACE = Approval("U0APPROVER1", "Grace Hopper", DECIDED, frozenset({"S0PEERS"}))
+LINUS = Approval("U0APPROVER2", "Linus Torvalds", DECIDED, frozenset({"S0FINANCE"}))
+TWO_OF = ModelConfig(id="0085E9ACE5F908A0582AA6F438CE70FC", approvals_required=2)
+STAGED = ModelConfig(
+    id="0085E9ACE5F908A0582AA6F438CE70FC",
+    stages=[{"approvers": ["S0PEERS"], "name": "peers"}, {"approvers": ["S0FINANCE"], "name": "finance"}],
+    escalate_after="6h",
+    escalate_to=["U0BOSS"],
+)
+
+
+def counted(config: ModelConfig, *approvals: Approval, escalated: bool = False) -> ApprovalProgress:
+    policy = target_policy(DEFAULT_APPROVAL, config, "[models.prod]")
+    return progress(policy, approvals, escalated_at=DECIDED if escalated else None)
+
+
+POLICY_CARDS = {
+    "two_of_one_counted": lambda: (sync_request(plan={"summary": SUMMARY}), counted(TWO_OF, GRACE)),
+    "two_of_approved": lambda: (
+        sync_request("executing", plan={"summary": SUMMARY}, anaplan_task_id="T1"),
+        counted(TWO_OF, GRACE, LINUS),
+    ),
+    "stages_one_met_escalated": lambda: (
+        sync_request(plan={"summary": SUMMARY}),
+        counted(STAGED, GRACE, escalated=True),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POLICY_CARDS))
+def test_a_card_under_a_policy_matches_its_snapshot(name: str, snapshot_json: SnapshotAssertion) -> None:
+    card = approval_card(*POLICY_CARDS[name]())
+    assert {"text": card.text, "blocks": card.block_dicts()} == snapshot_json
+
+
+@pytest.mark.parametrize("name", sorted(CARDS))
+def test_under_the_original_one_approval_rule_the_card_is_drawn_exactly_as_before(name: str) -> None:
+    request = CARDS[name]()
+    plain = counted(
+        ModelConfig(id="0085E9ACE5F908A0582AA6F438CE70FC"), *([GRACE] if request.decided_by_id else [])
+    )
+    assert approval_card(request, plain) == approval_card(request)
