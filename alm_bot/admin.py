@@ -6,7 +6,8 @@ so beside it the CLI records who really ran it (OS user and host), and a decisio
 break-glass: it needs a reason. ``requests list``, ``show`` and ``notes`` (release notes in
 Markdown) read the database only (no Anaplan credentials needed). A deployment pipeline can call
 ``alm-bot requests sync SOURCE TARGET --as U… --json`` and read the request id (or the started
-task) from the output. Every subcommand prints a readable table, or JSON with ``--json``.
+task) from the output; ``requests release`` asks for a release (`alm_bot.release_admin`). Every
+subcommand prints a readable table, or JSON with ``--json``.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from alm_bot.actor import Actor
 from alm_bot.config import Settings
 from alm_bot.errors import AlmBotError, ConfigError, InvalidArgument, RequestNotFound
 from alm_bot.evidence.notes import release_notes
+from alm_bot.operations import Operations
 from alm_bot.operations.approvals import stored_progress
 from alm_bot.policy_cli import approvals_view
+from alm_bot.release_admin import drop_targets, request_release, targets_table
 from alm_bot.services import open_services
 from alm_bot.store import REQUEST_STATES, ApprovalRequest, Store
 
@@ -41,7 +44,7 @@ _LIST_COLUMNS = ("id", "state", "operation", "target", "requester", "created_at"
 class RequestsCommand:
     """One ``alm-bot requests`` invocation, as parsed by the CLI."""
 
-    action: str  # list | show | notes | approve | reject | cancel | sync
+    action: str  # list | show | notes | approve | reject | cancel | override | sync | release | drop
     request_id: str | None = None
     actor_id: str | None = None
     reason: str | None = None
@@ -50,6 +53,8 @@ class RequestsCommand:
     revision: str | None = None
     states: Sequence[str] = ()
     as_json: bool = False
+    targets: Sequence[str] = ()  # release: the targets (none: SOURCE names a group); drop: to drop
+    confirm_data_loss: bool = False
 
 
 def request_view(request: ApprovalRequest) -> dict[str, Any]:
@@ -72,10 +77,14 @@ def request_view(request: ApprovalRequest) -> dict[str, Any]:
         "decided_by": request.decided_by_name,
         "reason": request.reason,
         "anaplan_task_id": request.anaplan_task_id,
+        # The data-loss radar's verdict: null until the summary (and a protected target's report) is read.
+        "risk": sync.target.risk.model_dump(mode="json") if sync and sync.target.risk else None,
         "result": request.result.model_dump(mode="json", exclude_none=True) if request.result else None,
         "created_at": _iso(request.created_at),
         "expires_at": _iso(request.expires_at),
         "decided_at": _iso(request.decided_at),
+        "runs_at": _iso(request.runs_at),
+        "window": request.window.model_dump(mode="json", exclude_none=True) if request.window else None,
     }
 
 
@@ -94,7 +103,16 @@ def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
 
 
 def _details(view: dict[str, Any]) -> str:
-    return "\n".join(f"{key:>16}: {value}" for key, value in view.items() if value not in (None, "", {}))
+    shown = {**view, "risk": _risk_line(view["risk"])} if view.get("risk") else view
+    return "\n".join(f"{key:>16}: {value}" for key, value in shown.items() if value not in (None, "", {}))
+
+
+def _risk_line(risk: dict[str, Any]) -> str:
+    """``data-loss: Line item X in M is deleted: its data is lost (and 2 more)``."""
+    findings = risk["findings"]
+    more = len(findings) - 1 + risk.get("omitted", 0)
+    first = f": {findings[0]['reason']}" if findings else ""
+    return f"{risk['verdict']}{first}" + (f" (and {more} more)" if more > 0 else "")
 
 
 def operator() -> str:
@@ -179,6 +197,8 @@ async def _requests(settings: Settings, command: RequestsCommand) -> str:
     async with open_services(settings) as services:
         ops = services.ops
         result: dict[str, Any]
+        if command.action in ("release", "drop"):
+            return await _release(ops, command)
         if command.action == "sync":
             outcome = await ops.requests.request_sync(
                 command.source or "", command.target or "", command.revision, actor=_actor(command)
@@ -191,13 +211,33 @@ async def _requests(settings: Settings, command: RequestsCommand) -> str:
             request_id = command.request_id or ""
             if command.action == "cancel":
                 request = await ops.requests.cancel(request_id, actor=_actor(command))
+            elif command.action == "override":
+                reason = command.reason or ""
+                request = await ops.requests.override(request_id, actor=_actor(command), reason=reason)
             else:
                 approve = command.action == "approve"
                 request = await ops.requests.decide(
-                    request_id, actor=_actor(command), approve=approve, reason=command.reason
+                    request_id,
+                    actor=_actor(command),
+                    approve=approve,
+                    reason=command.reason,
+                    confirmed_risk=command.confirm_data_loss,
                 )
             result = request_view(request) | await _approvals(services.store, settings, request)
         return json.dumps(result, indent=2) if command.as_json else _details(result)
+
+
+async def _release(ops: Operations, command: RequestsCommand) -> str:
+    if command.action == "release":
+        outcome, targets = await request_release(
+            ops, command.source or "", command.targets, command.revision, _actor(command)
+        )
+    else:
+        outcome, targets = await drop_targets(ops, command.request_id or "", command.targets, _actor(command))
+    result = request_view(outcome.request) | {"status": outcome.status, "approvers": outcome.approvers}
+    if command.as_json:
+        return json.dumps(result | {"targets": targets}, indent=2)
+    return _details(result) + "\n" + targets_table(targets)
 
 
 def run_requests(settings: Settings, command: RequestsCommand) -> int:

@@ -20,6 +20,7 @@ from alm_bot.cli_wording import in_cli_words
 from alm_bot.errors import AlmBotError, ConfigError
 from alm_bot.policy_cli import add_policy_command
 from alm_bot.stats_cli import add_stats_command
+from alm_bot.windows_cli import add_windows_command
 
 if TYPE_CHECKING:
     from alm_bot.config import Settings
@@ -195,7 +196,19 @@ def _add_requests(sub: Subparsers) -> None:
             "--as", dest="actor", type=identity, required=True, help="your Slack user id (an approver)"
         )
         decide.add_argument("--reason", required=True, help="why (recorded in the audit and on the card)")
-    cancel = actions.add_parser("cancel", help="withdraw your own pending request")
+        if name == "approve":
+            decide.add_argument(
+                "--confirm-data-loss",
+                action="store_true",
+                help="approve a sync the data-loss radar says destroys data (recorded in the audit)",
+            )
+    override = actions.add_parser("override", help="run a scheduled request now, outside its change window")
+    override.add_argument("id")
+    override.add_argument(
+        "--as", dest="actor", type=identity, required=True, help="your Slack user id (an override approver)"
+    )
+    override.add_argument("--reason", required=True, help="why it cannot wait (audited, posted to approvers)")
+    cancel = actions.add_parser("cancel", help="withdraw your own pending or scheduled request")
     cancel.add_argument("id")
     cancel.add_argument(
         "--as", dest="actor", type=identity, required=True, help="your Slack user id (the requester)"
@@ -207,6 +220,17 @@ def _add_requests(sub: Subparsers) -> None:
     sync.add_argument(
         "--as", dest="actor", type=identity, required=True, help="who asks (Slack user id or pipeline name)"
     )
+    release = actions.add_parser(
+        "release", help="request a release: one revision into several targets (or a configured group)"
+    )
+    release.add_argument("source", help="the source model, or a [releases.<name>] group (no targets)")
+    release.add_argument("targets", nargs="*", help="target models (one wave, in parallel)")
+    release.add_argument("--revision", help="revision name or id (default: newest syncable)")
+    drop = actions.add_parser("drop", help="drop targets of your release that preflight blocked")
+    drop.add_argument("id")
+    drop.add_argument("targets", nargs="*", help="targets to drop (default: every blocked one)")
+    for who in (release, drop):
+        who.add_argument("--as", dest="actor", type=identity, required=True, help="who asks (the requester)")
     for action in actions.choices.values():
         action.add_argument("--json", dest="as_json", action="store_true", help="machine-readable output")
         action.add_argument(
@@ -230,6 +254,8 @@ def _run_requests(args: argparse.Namespace) -> int:
         revision=getattr(args, "revision", None),
         states=getattr(args, "state", ()),
         as_json=args.as_json,
+        targets=getattr(args, "targets", ()),
+        confirm_data_loss=getattr(args, "confirm_data_loss", False),
     )
     settings = _sandbox_settings(args.sandbox_url) if args.sandbox_url else _settings()
     return run_requests(settings, command)
@@ -300,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(sub)
     _add_check(sub)
     add_stats_command(sub)
+    add_windows_command(sub)
     add_policy_command(sub)
     add_audit_command(sub)
     _add_anaplan(sub)

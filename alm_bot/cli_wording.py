@@ -18,6 +18,7 @@ CLI_WORDING: Final = PlainWording(
         Action.LIST_MODELS: "Name the model by an alias from the ALM_BOT_CONFIG file or by its model id.",
         Action.LIST_REQUESTS: "Run `alm-bot requests list` to see recent requests.",
         Action.CANCEL_REQUEST: "To withdraw it, run `alm-bot requests cancel {subject}`.",
+        Action.CONFIRM_DATA_LOSS: "To approve it anyway, run the command again with --confirm-data-loss.",
     }
 )
 """Plain facts, approvers by id, next steps as ``alm-bot`` commands where the CLI has one."""

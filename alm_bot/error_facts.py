@@ -25,6 +25,7 @@ class Action(StrEnum):
     LIST_REVISIONS = "list_revisions"  # subject: the model
     CREATE_REVISION = "create_revision"  # subject: the model
     CANCEL_REQUEST = "cancel_request"  # subject: the request id
+    CONFIRM_DATA_LOSS = "confirm_data_loss"  # subject: the request id
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ _PLAIN_STEPS: Final = {
     Action.LIST_REVISIONS: "List the revisions of {subject} to see their names.",
     Action.CREATE_REVISION: "Create a revision on {subject} first.",
     Action.CANCEL_REQUEST: "To withdraw it, cancel request {subject}.",
+    Action.CONFIRM_DATA_LOSS: "An approver must confirm the data loss when approving {subject}.",
 }
 
 

@@ -38,7 +38,8 @@ Those facts and the `Wording` protocol live in `alm_bot.error_facts`, re-exporte
         │   └── ApprovalNotCounted   an approval adding nothing (given before, or its stages are met)
         ├── RequestNotFound          no request with that id; .request_id
         ├── RequestNotPending        the request was already decided, expired or cancelled; .state
-        └── StalePlan                the target moved on since the request was planned
+        ├── StalePlan                the target moved on since the request was planned
+        └── RiskRefused              the data-loss radar stops an approval; .why, .losses
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ __all__ = [
     "Refusal",
     "RequestNotFound",
     "RequestNotPending",
+    "RiskRefused",
     "StalePlan",
     "StoreUnavailable",
     "TaskCreationUncertain",
@@ -274,6 +276,7 @@ class Refusal(StrEnum):
     OWN_REQUEST = "own_request"
     NOT_AN_APPROVER = "not_an_approver"
     NOT_THE_REQUESTER = "not_the_requester"
+    NOT_AN_OVERRIDE_APPROVER = "not_an_override_approver"
     ALREADY_APPROVED = "already_approved"  # ApprovalNotCounted: this person's approval is in
     STAGES_COMPLETE = "stages_complete"  # ApprovalNotCounted: every stage they may approve in is met
 
@@ -353,3 +356,25 @@ class StalePlan(OperationError):
         self.planned = planned
         self.current = current
         super().__init__(message)
+
+
+class RiskRefused(OperationError):
+    """The data-loss radar stops this approval. ``why``: ``blocked`` (``block_on_risk`` applies to the
+    target), ``unconfirmed`` (nobody confirmed the loss yet) or ``pending`` (blocking applies and the
+    verdict is not in yet). ``losses``: the radar's data-loss findings, as plain sentences."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        why: str,
+        request_id: str,
+        model_name: str,
+        losses: Sequence[str] = (),
+        next_step: NextStep | None = None,
+    ) -> None:
+        self.why = why
+        self.request_id = request_id
+        self.model_name = model_name
+        self.losses = tuple(losses)
+        super().__init__(message, next_step=next_step)

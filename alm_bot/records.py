@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from alm_bot.anaplan.models import SummaryReport
+from alm_bot.radar.findings import ReportReading, Risk
 
 __all__ = [
     "ApprovalEscalated",
@@ -30,6 +31,7 @@ __all__ = [
     "ModelRef",
     "NoticePayload",
     "NoticesRecovered",
+    "OnFailure",
     "Plan",
     "PlanDigest",
     "ReleaseNotesReady",
@@ -44,11 +46,14 @@ __all__ = [
     "SyncPlan",
     "SyncTarget",
     "SyncVerified",
+    "TargetFinished",
     "TaskFinished",
     "TaskOutcome",
     "TaskProgress",
     "Verification",
     "VerificationCheck",
+    "WindowHold",
+    "WindowOverridden",
 ]
 
 
@@ -73,28 +78,49 @@ class RevisionRef(Record):
 
 
 class SyncTarget(Record):
-    """One target of a sync: the model, the revision it was at when planned, and its change summary."""
+    """One target of a sync: the model, the revision it was at when planned, its change summary and
+    the data-loss radar's verdict (``risk``; ``None`` while the summary or the full report — fetched
+    for protected targets — is still being computed, and on rows older than the radar)."""
 
     model: ModelRef
     revision: RevisionRef
     summary_task_id: str | None = None
     summary: SummaryReport | None = None
     summary_error: str | None = None
+    report_task_id: str | None = None
+    report: ReportReading | None = None
+    report_error: str | None = None
+    risk: Risk | None = None
+    wave: int = 0  # a release runs its targets wave by wave, 0 first; a plain sync has one wave
+
+
+OnFailure = Literal["stop", "continue"]
 
 
 class SyncPlan(Record):
-    """Sync ``source_revision`` of ``source`` into each target."""
+    """Sync ``source_revision`` of ``source`` into each target, wave by wave (a release).
+
+    A plain sync is a release with one target. ``on_failure``: whether a failed target stops the
+    waves after it (``stop``) or not; ``release``: the configured release group it came from, if any.
+    """
 
     operation: Literal["sync"] = "sync"
     source: ModelRef
     source_revision: RevisionRef
     targets: tuple[SyncTarget, ...] = Field(min_length=1)
     protected: bool = False
+    on_failure: OnFailure = "stop"
+    release: str | None = None
 
     @property
     def target(self) -> SyncTarget:
-        """The target (requests have one target today)."""
+        """The first target (the only one of a plain sync)."""
         return self.targets[0]
+
+    @property
+    def is_release(self) -> bool:
+        """More than one target: shown and told per target."""
+        return len(self.targets) > 1
 
 
 class StatusPlan(Record):
@@ -131,11 +157,27 @@ class StartIntent(Record):
     target_revision_id: str
 
 
+class WindowHold(Record):
+    """Why a ``scheduled`` request waits, and — once someone ran it anyway — who overrode the window.
+
+    ``reason`` is the window decision's sentence; ``zone`` the IANA zone its start is shown in (the
+    start itself is the request's ``runs_at`` column, which the watcher reads).
+    """
+
+    reason: str
+    zone: str = "UTC"
+    overridden_by_id: str | None = None
+    overridden_by_name: str | None = None
+    override_reason: str | None = None
+    overridden_at: datetime | None = None
+
+
 FailureCause = Literal[
     "stale_plan",  # the target moved since the plan was made (see `stale`)
     "start_refused",  # Anaplan refused to start the change (see `title`/`message`)
     "check_failed",  # the plan could not be re-checked, after retries
     "start_unconfirmed",  # alm-bot stopped while starting and cannot prove whether it started
+    "no_window",  # no change window lets the request run within the horizon (a year)
 ]
 
 
@@ -168,7 +210,8 @@ class Verification(Record):
 
 
 class TaskOutcome(Record):
-    """How an Anaplan task (or a request) ended. ``summary`` is set for a finished comparison summary.
+    """How an Anaplan task (or a request) ended. ``summary`` is set for a finished comparison summary,
+    ``report`` (the radar's reading of it) for a plan's finished full comparison report.
 
     ``verification``: for a successful sync, what alm-bot found when it checked the target after.
     """
@@ -179,6 +222,8 @@ class TaskOutcome(Record):
     message: str | None = None
     summary: SummaryReport | None = None
     summary_error: str | None = None
+    report: ReportReading | None = None
+    report_error: str | None = None
     cause: FailureCause | None = None
     stale: StalePlanFacts | None = None
     considered_task_ids: tuple[str, ...] | None = None
@@ -213,6 +258,13 @@ class TaskFinished(_AboutRequest):
     kind: Literal["task_finished"] = "task_finished"
 
 
+class TargetFinished(_AboutRequest):
+    """One target of a release ended (synced, failed, dropped): a line in the card's thread."""
+
+    kind: Literal["target_finished"] = "target_finished"
+    position: int
+
+
 class TaskProgress(_AboutRequest):
     kind: Literal["task_progress"] = "task_progress"
     step: str
@@ -235,6 +287,12 @@ class DecidedOutsideSlack(_AboutRequest):
     """A break-glass decision (CLI): the approvers review it in the card's thread."""
 
     kind: Literal["decided_outside_slack"] = "decided_outside_slack"
+
+
+class WindowOverridden(_AboutRequest):
+    """Someone ran a scheduled request outside its change window: posted in the approvals channel."""
+
+    kind: Literal["window_overridden"] = "window_overridden"
 
 
 class ApprovalReminder(_AboutRequest):
@@ -284,10 +342,12 @@ NoticePayload = Annotated[
     | RequestExpired
     | RequestCancelled
     | TaskFinished
+    | TargetFinished
     | TaskProgress
     | SyncVerified
     | ReleaseNotesReady
     | DecidedOutsideSlack
+    | WindowOverridden
     | ApprovalReminder
     | ApprovalEscalated
     | CardRefused

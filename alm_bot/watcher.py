@@ -33,14 +33,14 @@ import anyio
 from alm_bot.anaplan.models import CompletedReportTask
 from alm_bot.anaplan.verdict import verdict_of
 from alm_bot.backoff import Backoff
-from alm_bot.errors import AnaplanError, NotFound, RateLimited, StoreUnavailable
+from alm_bot.errors import AlmBotError, AnaplanError, NotFound, RateLimited, StoreUnavailable
 from alm_bot.metrics_hooks import NO_WATCHER_EVENTS, WatcherEvents
 from alm_bot.notify import DeliveryReceipt, Notice, Notifier
 from alm_bot.operations import WatchedWork, default_owner, utc_now
 from alm_bot.operations.watching import AnyTask
 from alm_bot.pacing import Pacing, TaskHistory, observed_duration
 from alm_bot.ratelimit import RequestBudget
-from alm_bot.records import TaskOutcome
+from alm_bot.records import TaskOutcome, Verification
 from alm_bot.store import OutboxRow, TrackedTask
 
 __all__ = ["TickReport", "Watcher", "default_owner"]
@@ -266,8 +266,7 @@ class Watcher:
                 fields["title"] = verdict.title
                 fields["message"] = verdict.detail
         if task.kind == "sync" and fields["successful"]:
-            async with self._budget.slot():  # the checks after a sync count against the budget too
-                fields["verification"] = await self.work.verify_sync(task)
+            fields["verification"] = await self._verification(task)
         if (
             task.kind == "comparison_summary"
             and isinstance(info, CompletedReportTask)
@@ -278,7 +277,26 @@ class Watcher:
                     fields["summary"] = await self.work.fetch_summary(task, info)
             except AnaplanError as exc:
                 fields["summary_error"] = str(exc)
+        plan_report = task.kind == "comparison_report" and task.request_id is not None
+        if plan_report and isinstance(info, CompletedReportTask) and info.result.successful:
+            try:  # the plan's report, for the data-loss radar (downloaded within its size cap)
+                async with self._budget.slot():
+                    fields["report"] = await self.work.read_plan_report(task, info)
+            except AnaplanError as exc:
+                fields["report_error"] = str(exc)
         return TaskOutcome(**fields)
+
+    async def _verification(self, task: TrackedTask) -> Verification | None:
+        """The checks after a sync; None (logged) when they cannot be made — the result is recorded
+        either way, so one request whose plan cannot be checked never stops the watcher."""
+        try:
+            async with self._budget.slot():  # the checks after a sync count against the budget too
+                return await self.work.verify_sync(task)
+        except StoreUnavailable:
+            raise
+        except AlmBotError as exc:  # e.g. a plan without the ids the checks read
+            log.warning("could not verify sync task %s: %s", task.anaplan_task_id, exc)
+            return None
 
     async def _finish(self, task: TrackedTask, outcome: TaskOutcome) -> bool:
         done = await self.work.finish_task(task, self.owner, outcome)  # publishes the change

@@ -426,10 +426,11 @@ def _copy_unless_there(template: Path, path: Path) -> Path:
     return path
 
 
-def _defaults(approval: Mapping[str, Any] | None, config: Mapping[str, Mapping[str, Any]] | None) -> Any:
+def _defaults(approval: Mapping[str, Any] | None, config: Mapping[str, Any] | None) -> Any:
     defaults = sandbox_defaults()
     for section, values in {"approval": approval or {}, **(config or {})}.items():
-        defaults[section] = {**defaults.get(section, {}), **values}
+        # A table adds to the sandbox's; a list (``windows``) replaces it.
+        defaults[section] = {**defaults.get(section, {}), **values} if isinstance(values, Mapping) else values
     return defaults
 
 
@@ -440,7 +441,7 @@ async def open_world(
     database_url: str | None = None,
     slack: bool = True,
     approval: Mapping[str, Any] | None = None,
-    config: Mapping[str, Mapping[str, Any]] | None = None,
+    config: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     task_duration: float = 0.0,
     fidelity: Fidelity | None = None,

@@ -16,7 +16,9 @@ Scenarios (each in its own module; the docstrings say exactly what is measured a
    (`tools.bench_radar`);
 6. ``pacing``  — 20 syncs of 5–60 s followed without invented progress: notice latency and Anaplan
    requests per sync, learnt from each target's past tasks vs a fixed 1 s and 5 s poll
-   (`tools.bench_pacing`, at a 0.1 time scale).
+   (`tools.bench_pacing`, at a 0.1 time scale);
+7. ``release`` — a 10-target release in 2 waves from approval to the final DM vs 10 single syncs
+   approved one by one: time and Anaplan requests (`tools.bench_release`).
 
 ``--quick`` runs everything in about two minutes (fewer repetitions, shorter tasks); the full run
 takes longer and gives steadier numbers. Goals are checked in the table; the exit code is 0 either
@@ -51,6 +53,7 @@ def scenarios(quick: bool) -> dict[str, Scenario]:
     from tools.bench_notify import run_notify_benchmarks
     from tools.bench_pacing import run_pacing_benchmarks
     from tools.bench_radar import run_radar_benchmarks
+    from tools.bench_release import run_release_benchmarks
     from tools.bench_serve import run_serve_benchmarks
 
     return {
@@ -60,6 +63,7 @@ def scenarios(quick: bool) -> dict[str, Scenario]:
         "mcp": lambda d: run_mcp_benchmarks(d, quick=quick),
         "radar": lambda d: run_radar_benchmarks(d, quick=quick),
         "pacing": lambda d: run_pacing_benchmarks(d, quick=quick),
+        "release": lambda d: run_release_benchmarks(d, quick=quick),
     }
 
 

@@ -270,8 +270,11 @@ class AlmClient:
     async def _comparison_task(self, task_id: str) -> PendingTask | CompletedReportTask:
         return await self._report_task("/comparisonReportTasks", _REPORT, task_id)
 
-    async def get_comparison_report(self, task: ReportTask) -> bytes:
-        """The tab-separated report file of a finished comparison-report task (kept 48 h)."""
+    async def get_comparison_report(self, task: ReportTask, *, max_bytes: int | None = None) -> bytes:
+        """The tab-separated report file of a finished comparison-report task (kept 48 h).
+
+        With ``max_bytes``, a longer file is cut after ``max_bytes + 1`` bytes, so a caller can tell it
+        was over the limit without downloading it all."""
         target, source = check.finished_report_revisions(task, "get_comparison_report")
         endpoint = Endpoint(
             f"{self._alm}/comparisonReports/{target}/{source}",
@@ -281,7 +284,7 @@ class AlmClient:
             report=True,
             gone="the comparison report was not generated yet or expired after 48 h; create it again",
         )
-        response = await self._http.get(endpoint, accept=OCTET_STREAM)
+        response = await self._http.get(endpoint, accept=OCTET_STREAM, cap=max_bytes)
         return response.content
 
     # --- comparison summaries --------------------------------------------------------------------

@@ -116,11 +116,18 @@ class AnaplanHttp:
         headers: dict[str, str],
         json: dict[str, Any] | None = None,
         data: dict[str, str] | None = None,
+        cap: int | None = None,
     ) -> httpx2.Response:
-        """One HTTP exchange and its debug line; ``path`` (no query, no token) is what gets logged."""
+        """One HTTP exchange and its debug line; ``path`` (no query, no token) is what gets logged.
+
+        With ``cap``, at most ``cap + 1`` bytes of the body are read (a longer body is cut there and
+        the connection dropped), so an oversized download costs no more than the cap."""
         started = time.perf_counter()
         try:
-            response = await self._client.request(method, url, json=json, data=data, headers=headers)
+            if cap is None:
+                response = await self._client.request(method, url, json=json, data=data, headers=headers)
+            else:
+                response = await self._capped(method, url, headers, cap)
         except httpx2.TransportError as exc:
             _log.debug("%s %s failed: %s after %.1f ms", method, path, type(exc).__name__, _ms_since(started))
             if self.observer is not None:
@@ -132,6 +139,25 @@ class AnaplanHttp:
             _log.debug("%s %s -> %d in %.1f ms", method, path, response.status_code, _ms_since(started))
         return response
 
+    async def _capped(self, method: str, url: str, headers: dict[str, str], cap: int) -> httpx2.Response:
+        request = self._client.build_request(method, url, headers=headers)
+        streamed = await self._client.send(request, stream=True)
+        body = bytearray()
+        try:
+            async for chunk in streamed.aiter_bytes():
+                body += chunk
+                if len(body) > cap:
+                    break
+        finally:
+            await streamed.aclose()
+        # The body is decoded already: a plain response of what was read, without the encoding headers.
+        kept = [
+            (k, v) for k, v in streamed.headers.items() if k not in ("content-encoding", "content-length")
+        ]
+        return httpx2.Response(
+            streamed.status_code, headers=kept, content=bytes(body[: cap + 1]), request=request
+        )
+
     async def exchange(
         self,
         method: str,
@@ -141,6 +167,7 @@ class AnaplanHttp:
         json: dict[str, Any] | None = None,
         accept: str = JSON,
         link: str | None = None,
+        cap: int | None = None,
     ) -> httpx2.Response:
         """Send once with the current token; after a 401, log in again and replay exactly once.
 
@@ -161,6 +188,7 @@ class AnaplanHttp:
             endpoint.path,
             headers={"Authorization": header, "Accept": accept},
             json=json,
+            cap=cap,
         )
         if response.status_code != 401:
             return response
@@ -174,6 +202,7 @@ class AnaplanHttp:
             endpoint.path,
             headers={"Authorization": renewed[0], "Accept": accept},
             json=json,
+            cap=cap,
         )
 
     async def _with_retries(
@@ -188,12 +217,19 @@ class AnaplanHttp:
         raise error_for_response(response, endpoint)
 
     async def get(
-        self, endpoint: Endpoint, *, params: Params | None = None, accept: str = JSON, link: str | None = None
+        self,
+        endpoint: Endpoint,
+        *,
+        params: Params | None = None,
+        accept: str = JSON,
+        link: str | None = None,
+        cap: int | None = None,
     ) -> httpx2.Response:
-        """GET with retries; a failure that outlives them is raised as an alm-bot error."""
+        """GET with retries; a failure that outlives them is raised as an alm-bot error. ``cap``: read
+        at most ``cap + 1`` bytes of the body (see ``_send``)."""
 
         def send() -> Awaitable[httpx2.Response]:
-            return self.exchange("GET", endpoint, params=params, accept=accept, link=link)
+            return self.exchange("GET", endpoint, params=params, accept=accept, link=link, cap=cap)
 
         return await self._with_retries(send, f"GET {endpoint.path}", endpoint)
 

@@ -47,6 +47,7 @@ TOML file (every key optional; unknown keys are refused so typos surface)::
     approver_groups = ["S0ALMADMINS"]           # Slack user-group ids
     allow_self_approval = false
     expires_after = "24h"                       # "90m", "2d", "3600s", "1h30m" or seconds
+    override_approvers = ["U0RELEASEMGR"]       # may run a scheduled request outside its window
 
     [models.fpa-prod]                           # an alias usable wherever a model is named
     id = "0123456789ABCDEF0123456789ABCDEF"     # 32 hex digits
@@ -65,6 +66,11 @@ TOML file (every key optional; unknown keys are refused so typos surface)::
     [mcp]
     read_only = false
 
+    [releases.fpa]                              # a named release group (alm_bot.config.releases)
+    source = "dev"
+    waves = [["test"], ["prod-emea", "prod-apac"]]  # in order; a wave's targets run in parallel
+    on_failure = "stop"                         # or "continue"
+
     [[windows]]                                 # when models may change (alm_bot.windows)
     models = ["fpa-prod"]                       # [models.*] aliases, or "*" for every model
     kind = "deny"                               # "deny": not while open; "allow": only while open
@@ -75,14 +81,16 @@ TOML file (every key optional; unknown keys are refused so typos surface)::
     timezone = "Europe/London"                  # IANA name; default "UTC"
     reason = "evening batch"                    # names the window in messages
 
-The package: ``values`` (parsers and annotated types), ``sections`` (the TOML sections), ``settings``
-(``Settings``), ``regions`` (Anaplan's region hosts), ``credentials`` (one complete login method),
+The package: ``values`` (parsers and annotated types), ``sections`` (the TOML sections), ``releases``
+(``[releases.*]``), ``settings`` (``Settings``), ``regions`` (Anaplan's region hosts), ``credentials``
+(one complete login method),
 ``loading`` (``load_settings`` and the wording of problems).
 """
 
 from __future__ import annotations
 
 from alm_bot.config.loading import DEFAULTS_LABEL, load_settings
+from alm_bot.config.releases import ReleaseConfig
 from alm_bot.config.sections import (
     AnaplanConfig,
     ApprovalConfig,
@@ -100,6 +108,7 @@ __all__ = [
     "ApprovalConfig",
     "McpConfig",
     "ModelConfig",
+    "ReleaseConfig",
     "Settings",
     "WatcherConfig",
     "WindowConfig",

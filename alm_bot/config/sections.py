@@ -8,7 +8,7 @@ combines them.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -30,6 +30,10 @@ from alm_bot.config.values import (
     model_id,
 )
 from alm_bot.windows import ChangeWindow, Kind, parse_cron, parse_zone
+
+RiskBlock = Literal["data-loss", "off"]
+"""``data-loss``: a sync the data-loss radar says destroys data cannot be approved; ``off``: it can,
+once the approver confirms what will be lost."""
 
 
 class _Section(BaseModel):
@@ -74,6 +78,7 @@ class ModelConfig(_PolicyKeys):
     remind_after: Duration | None = None
     escalate_after: Duration | None = None
     escalate_to: tuple[ApproverId, ...] | None = Field(default=None, min_length=1)
+    block_on_risk: RiskBlock | None = None  # None: as ``[approval] block_on_risk`` says
 
 
 class ApprovalConfig(_PolicyKeys):
@@ -83,11 +88,14 @@ class ApprovalConfig(_PolicyKeys):
     approver_groups: tuple[GroupId, ...] = ()
     allow_self_approval: bool = False
     expires_after: Duration = timedelta(hours=24)
+    # Who may run a scheduled request now, outside its change window (user or user-group ids).
+    override_approvers: tuple[UserId | GroupId, ...] = ()
     approvals_required: int = Field(default=1, ge=1)
     stages: tuple[StageConfig, ...] = ()
     remind_after: Duration | None = None
     escalate_after: Duration | None = None
     escalate_to: tuple[ApproverId, ...] = ()
+    block_on_risk: RiskBlock = "off"
     # Declared after approvers/approver_groups: its validator reads them.
     channel: ChannelId | None = Field(default=None, validate_default=True)
 

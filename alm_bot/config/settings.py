@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from alm_bot.actor import Actor
 from alm_bot.config.regions import REGIONS, Region
+from alm_bot.config.releases import ReleaseConfig
 from alm_bot.config.sections import (
     AnaplanConfig,
     ApprovalConfig,
@@ -121,6 +122,7 @@ class Settings(BaseSettings):
     watcher: WatcherConfig = WatcherConfig()
     anaplan: AnaplanConfig = AnaplanConfig()
     mcp: McpConfig = McpConfig()
+    releases: dict[ModelAlias, ReleaseConfig] = Field(default_factory=dict)  # named release groups
     # Declared after models: its validator reads them.
     windows: tuple[WindowConfig, ...] = ()
 

@@ -39,9 +39,12 @@ def release_notes(request: ApprovalRequest, events: Sequence[AuditEvent]) -> str
     if isinstance(plan, StatusPlan):
         lines = [f"# Release notes: {plan.model.name} taken {plan.status}", "", _headline(request)]
     else:
-        lines = [f"# Release notes: {plan.source_revision.name} → {plan.target.model.name}", ""]
-        lines += [_headline(request), "", *_revision(plan), "", *_changes(plan.target)]
-        lines += ["", *_radar(plan.target)]
+        targets = ", ".join(t.model.name for t in plan.targets)
+        lines = [f"# Release notes: {plan.source_revision.name} → {targets}", ""]
+        lines += [_headline(request), "", *_revision(plan)]
+        for target in plan.targets:  # a release into several targets: each one's changes and risk
+            named = f" in {target.model.name}" if len(plan.targets) > 1 else ""
+            lines += ["", *_changes(target, named), "", *_radar(target, named)]
     lines += ["", *_people(request, events), *_windows(events), "", *_tasks(request, events)]
     if isinstance(plan, SyncPlan):
         lines += ["", *_verification(request.result.verification if request.result else None)]
@@ -55,7 +58,7 @@ def _when(moment: datetime | None) -> str:
 def _headline(request: ApprovalRequest) -> str:
     plan = request.plan
     what = (
-        f"Sync of {plan.source.name} into {plan.target.model.name}"
+        f"Sync of {plan.source.name} into {', '.join(t.model.name for t in plan.targets)}"
         if isinstance(plan, SyncPlan)
         else f"Status change of {plan.model.name} to {plan.status}"
     )
@@ -77,8 +80,8 @@ def _date(moment: datetime | None) -> str:
     return f"on {moment:%Y-%m-%d}" if moment else ""
 
 
-def _changes(target: SyncTarget) -> list[str]:
-    lines = ["## What changed", ""]
+def _changes(target: SyncTarget, named: str = "") -> list[str]:
+    lines = [f"## What changed{named}", ""]
     summary = target.summary
     if summary is None:
         why = target.summary_error or "Anaplan's comparison summary was not available."
@@ -100,13 +103,14 @@ def _category(key: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _radar(target: SyncTarget) -> list[str]:
+def _radar(target: SyncTarget, named: str = "") -> list[str]:
     # The radar's typed risk on the target (issue 15 item 1), read without depending on its shape.
     risk: Any = getattr(target, "risk", None)
     verdict = getattr(risk, "verdict", None)
+    heading = f"## Data-loss radar{named}"
     if not isinstance(verdict, str):
-        return ["## Data-loss radar", "", "No radar verdict was recorded for this plan."]
-    lines = ["## Data-loss radar", "", f"Verdict: {verdict}"]
+        return [heading, "", "No radar verdict was recorded for this plan."]
+    lines = [heading, "", f"Verdict: {verdict}"]
     reasons = [str(getattr(f, "reason", f)) for f in getattr(risk, "findings", ()) or ()]
     omitted = getattr(risk, "omitted", 0)
     if isinstance(omitted, int) and omitted > 0:

@@ -22,35 +22,40 @@ from datetime import datetime
 
 from alm_bot.anaplan import AnaplanClient
 from alm_bot.errors import AnaplanError
-from alm_bot.records import SyncPlan, Verification, VerificationCheck
+from alm_bot.records import SyncPlan, SyncTarget, Verification, VerificationCheck
 
 __all__ = ["verify_sync"]
 
 _SYNCED = "Revision synchronized"  # appliedMethod of an entry a sync added (reference §6)
 
 
-async def verify_sync(client: AnaplanClient, plan: SyncPlan, now: datetime) -> Verification:
-    """Check the plan's target after Anaplan reported the sync successful."""
+async def verify_sync(
+    client: AnaplanClient, plan: SyncPlan, now: datetime, target_model_id: str | None = None
+) -> Verification:
+    """Check a target of the plan (the one with ``target_model_id``, default the first) after
+    Anaplan reported the sync into it successful."""
+    wanted = (target_model_id or plan.target.model.id).upper()
+    target = next((t for t in plan.targets if t.model.id.upper() == wanted), plan.target)
     checks = (
-        await _revision(client, plan),
-        await _applied(client, plan),
-        await _online(client, plan),
+        await _revision(client, plan, target),
+        await _applied(client, plan, target),
+        await _online(client, target),
     )
     revision, applied, online = checks
     verified = revision.ok is True and online.ok is True and applied.ok is not False
     return Verification(
         verified=verified,
-        model=plan.target.model,
+        model=target.model,
         revision=plan.source_revision,
         checks=checks,
         checked_at=now,
     )
 
 
-async def _revision(client: AnaplanClient, plan: SyncPlan) -> VerificationCheck:
+async def _revision(client: AnaplanClient, plan: SyncPlan, target: SyncTarget) -> VerificationCheck:
     expected = plan.source_revision.name
     try:
-        latest = await client.alm(plan.target.model.id).get_latest_revision()
+        latest = await client.alm(target.model.id).get_latest_revision()
     except AnaplanError as exc:
         return VerificationCheck(check="revision", ok=None, expected=expected, found=f"unreadable: {exc}")
     if latest is None:
@@ -59,8 +64,8 @@ async def _revision(client: AnaplanClient, plan: SyncPlan) -> VerificationCheck:
     return VerificationCheck(check="revision", ok=ok, expected=expected, found=latest.name)
 
 
-async def _applied(client: AnaplanClient, plan: SyncPlan) -> VerificationCheck:
-    target = plan.target.model
+async def _applied(client: AnaplanClient, plan: SyncPlan, planned: SyncTarget) -> VerificationCheck:
+    target = planned.model
     try:
         models = await client.alm(plan.source.id).get_models_for_revision(plan.source_revision.id)
     except AnaplanError as exc:
@@ -75,9 +80,9 @@ async def _applied(client: AnaplanClient, plan: SyncPlan) -> VerificationCheck:
     return VerificationCheck(check="applied", ok=None, expected=target.name, found="not listed")
 
 
-async def _online(client: AnaplanClient, plan: SyncPlan) -> VerificationCheck:
+async def _online(client: AnaplanClient, target: SyncTarget) -> VerificationCheck:
     try:
-        model = await client.get_model(plan.target.model.id)
+        model = await client.get_model(target.model.id)
     except AnaplanError as exc:
         return VerificationCheck(check="online", ok=None, expected="online", found=f"unreadable: {exc}")
     return VerificationCheck(check="online", ok=model.is_online, expected="online", found=model.active_state)

@@ -85,6 +85,13 @@ def _change_message(
             f"{expires} "
             f"Tell the user the request id; an assistant cannot approve it. Follow it with alm_get_request."
         )
+    if status == "scheduled":
+        runs = f" at {shown.runs_at:%Y-%m-%d %H:%M} UTC" if shown.runs_at else " when its change window opens"
+        held = f" ({shown.window.reason})" if shown.window else ""
+        return (
+            f"Nothing has changed yet. Request {rid} ({what}) is approved but its change window is closed"
+            f"{held}; it starts{runs}, after the plan is checked again. Follow it with alm_get_request."
+        )
     if status == "succeeded":
         detail = f" {result.message}" if result and result.message else ""
         return f"Request {rid}: {what} succeeded.{detail}"

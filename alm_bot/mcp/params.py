@@ -91,5 +91,14 @@ MaxWait = Annotated[
     ),
 ]
 RequestStateName = Literal[
-    "requested", "pending", "approved", "executing", "succeeded", "failed", "rejected", "expired", "cancelled"
+    "requested",
+    "pending",
+    "approved",
+    "scheduled",
+    "executing",
+    "succeeded",
+    "failed",
+    "rejected",
+    "expired",
+    "cancelled",
 ]

@@ -6,8 +6,10 @@ the MCP server does not import the Anaplan client or the store (``alm-bot mcp`` 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from alm_bot.mcp.release_render import targets_out
 from alm_bot.mcp.schemas import (
     ApprovalsOut,
     ApprovalStageOut,
@@ -19,11 +21,13 @@ from alm_bot.mcp.schemas import (
     RequestResult,
     RevisionOut,
     RevisionRef,
+    RiskOut,
     SummaryCountsOut,
     SummaryOut,
     TaskOut,
     TaskResultOut,
     TaskSummaryOut,
+    WindowOut,
 )
 
 if TYPE_CHECKING:
@@ -41,7 +45,7 @@ if TYPE_CHECKING:
     from alm_bot.records import ModelRef as PlanModel
     from alm_bot.records import RevisionRef as PlanRevision
     from alm_bot.records import TaskOutcome
-    from alm_bot.store import ApprovalRequest
+    from alm_bot.store import ApprovalRequest, TargetRun
 
 __all__ = [
     "approvals_out",
@@ -61,6 +65,7 @@ _STATES: Final = {
     "requested": "Being prepared; not yet waiting for a decision.",
     "pending": "Waiting for an approver to approve or reject it in Slack. Nothing has changed yet.",
     "approved": "Approved; the change is about to start.",
+    "scheduled": "Approved, but its change window is closed: it starts at runs_at. Nothing has changed yet.",
     "executing": "Approved or not needing approval; the change is running in Anaplan.",
     "succeeded": "Done: the change succeeded.",
     "failed": "The change failed; see result for why. Nothing more will happen.",
@@ -172,7 +177,10 @@ def _approver(approval: Approval) -> Person:
     return Person(id=approval.person_id, name=approval.person_name)
 
 
-def request_out(request: ApprovalRequest, progress: ApprovalProgress | None = None) -> RequestOut:
+def request_out(
+    request: ApprovalRequest, progress: ApprovalProgress | None = None, runs: Sequence[TargetRun] = ()
+) -> RequestOut:
+    """The request; ``progress``: its approval count; ``runs``: a release's targets (``targets``)."""
     plan = request.plan
     sync = plan if plan.operation == "sync" else None
     status = plan if plan.operation == "change_status" else None
@@ -194,6 +202,7 @@ def request_out(request: ApprovalRequest, progress: ApprovalProgress | None = No
         protected=plan.protected,
         summary=summary_out(sync.target.summary) if sync and sync.target.summary else None,
         summary_error=sync.target.summary_error if sync else None,
+        risk=RiskOut.model_validate(sync.target.risk.model_dump()) if sync and sync.target.risk else None,
         created_at=request.created_at,
         expires_at=request.expires_at,
         decided_by=_decider(request),
@@ -201,7 +210,22 @@ def request_out(request: ApprovalRequest, progress: ApprovalProgress | None = No
         reason=request.reason,
         task_id=request.anaplan_task_id,
         result=_request_result(request.result),
+        targets=targets_out(request, runs),
         approvals=approvals_out(progress) if progress is not None else None,
+        runs_at=request.runs_at,
+        window=_window(request),
+    )
+
+
+def _window(request: ApprovalRequest) -> WindowOut | None:
+    hold = request.window
+    if hold is None:
+        return None
+    by = None
+    if hold.overridden_by_id is not None:
+        by = Person(id=hold.overridden_by_id, name=hold.overridden_by_name or hold.overridden_by_id)
+    return WindowOut(
+        reason=hold.reason, zone=hold.zone, overridden_by=by, override_reason=hold.override_reason
     )
 
 

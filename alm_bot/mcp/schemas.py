@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alm_bot.mcp.release_schemas import TargetOut
+
 __all__ = [
     "AliasOut",
     "ApprovalStageOut",
@@ -39,12 +41,22 @@ __all__ = [
     "TaskOut",
     "TaskResultOut",
     "TaskSummaryOut",
+    "WindowOut",
 ]
 
 RequestState = Literal[
-    "requested", "pending", "approved", "executing", "succeeded", "failed", "rejected", "expired", "cancelled"
+    "requested",
+    "pending",
+    "approved",
+    "scheduled",
+    "executing",
+    "succeeded",
+    "failed",
+    "rejected",
+    "expired",
+    "cancelled",
 ]
-ChangeStatus = Literal["awaiting_approval", "started", "succeeded", "failed"]
+ChangeStatus = Literal["awaiting_approval", "scheduled", "started", "succeeded", "failed"]
 
 
 class _Out(BaseModel):
@@ -229,6 +241,39 @@ class RequestResult(_Out):
     message: str | None = None
 
 
+class FindingOut(_Out):
+    """One reason for the radar's verdict."""
+
+    verdict: Literal["safe", "review", "unknown", "data-loss"]
+    rule: str = Field(description="The radar rule that matched, e.g. line-item-deleted.")
+    category: str
+    object: str = Field(description="The model object it is about.")
+    module: str | None = None
+    reason: str = Field(
+        description="One plain sentence, e.g. 'Line item X in M is deleted: its data is lost'."
+    )
+
+
+class RiskOut(_Out):
+    """The data-loss radar's verdict on a sync plan."""
+
+    verdict: Literal["safe", "review", "unknown", "data-loss"] = Field(
+        description="safe: nothing loses data; review: look first; unknown: not all could be read, so not "
+        "safe; data-loss: the sync destroys data in the target (approving it needs a confirmation in Slack)."
+    )
+    findings: list[FindingOut] = Field(description="The most severe first.")
+    omitted: int = Field(default=0, description="Further findings left out of the stored verdict.")
+
+
+class WindowOut(_Out):
+    """Why a scheduled request waits for its change window, and who overrode the window, if anyone."""
+
+    reason: str = Field(description="The change window that holds it, e.g. deny window 'Q4 close' is open.")
+    zone: str = Field(description="The IANA time zone of that window.")
+    overridden_by: Person | None = Field(default=None, description="Who ran it outside its window.")
+    override_reason: str | None = Field(default=None, description="Why it could not wait.")
+
+
 class ApprovalStageOut(_Out):
     """One stage of the approval policy: ``count`` distinct people from ``approvers``."""
 
@@ -280,6 +325,11 @@ class RequestOut(_Out):
     protected: bool = Field(description="True when the change needed approval.")
     summary: SummaryOut | None = Field(default=None, description="For a sync: what it changes, once known.")
     summary_error: str | None = Field(default=None, description="Why no change summary could be computed.")
+    risk: RiskOut | None = Field(
+        default=None,
+        description="For a sync: the data-loss radar's verdict, once the summary (and for a protected "
+        "target the full comparison report) is read; null while they are computed.",
+    )
     created_at: datetime
     expires_at: datetime | None = Field(description="When a pending request expires without a decision.")
     decided_by: Person | None = None
@@ -287,8 +337,15 @@ class RequestOut(_Out):
     reason: str | None = Field(default=None, description="The rejection reason, if rejected.")
     task_id: str | None = Field(default=None, description="The Anaplan sync task id, once started.")
     result: RequestResult | None = Field(default=None, description="The outcome, once finished.")
+    runs_at: datetime | None = Field(
+        default=None, description="State scheduled: when its change window lets it start (UTC)."
+    )
+    window: WindowOut | None = Field(default=None, description="Its change window, once it waited for one.")
     approvals: ApprovalsOut | None = Field(
         default=None, description="For a change that needs approval: the policy's count and stages."
+    )
+    targets: list[TargetOut] | None = Field(
+        default=None, description="For a release (several targets): each target and where it stands."
     )
 
 
@@ -304,6 +361,7 @@ class ChangeOutcome(_Out):
 
     status: ChangeStatus = Field(
         description="awaiting_approval: nothing changed yet, a person must approve in Slack; "
+        "scheduled: approved, nothing changed yet, it starts when its change window opens (runs_at); "
         "started: the Anaplan task is running; succeeded/failed: it finished."
     )
     request_id: str = Field(

@@ -19,6 +19,7 @@ MCP_WORDING: Final = PlainWording(
         Action.LIST_REVISIONS: "Call alm_get_revisions(model={subject!r}) to see its revisions.",
         Action.CREATE_REVISION: "Create one first with alm_create_revision(model={subject!r}, name=…).",
         Action.CANCEL_REQUEST: "To withdraw it, call alm_cancel_request(request_id={subject!r}).",
+        Action.CONFIRM_DATA_LOSS: "An approver confirms the data loss when approving {subject} in Slack.",
     }
 )
 """Plain facts, approvers by id, next steps as tool calls."""

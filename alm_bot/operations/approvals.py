@@ -14,7 +14,7 @@ reminder, past ``escalate_after`` one escalation; each is claimed by a row first
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from alm_bot.actor import Actor
@@ -40,6 +40,7 @@ from alm_bot.store.approvals import (
     approvals_query,
     claim_nudge,
     lock_pending,
+    nudge_candidates_query,
     nudges_query,
 )
 
@@ -66,15 +67,13 @@ class Approvals:
     def policy_of(self, request: ApprovalRequest) -> EffectivePolicy:
         return request_policy(self.settings, request)
 
-    @property
-    def nudging(self) -> bool:
-        """Whether any policy reminds or escalates (otherwise the watcher's step costs nothing)."""
+    def _shortest_nudge(self) -> timedelta | None:
+        """The shortest reminder or escalation time any policy sets (None: none does, and the
+        watcher's step costs nothing)."""
         approval = self.settings.approval
-        keyed = [(m.remind_after, m.escalate_after) for m in self.settings.models.values()]
-        return any(
-            a is not None or b is not None
-            for a, b in [(approval.remind_after, approval.escalate_after), *keyed]
-        )
+        pairs = [(m.remind_after, m.escalate_after) for m in self.settings.models.values()]
+        pairs.append((approval.remind_after, approval.escalate_after))
+        return min((d for pair in pairs for d in pair if d is not None), default=None)
 
     async def progress(self, request: ApprovalRequest) -> ApprovalProgress:
         """Where ``request`` stands against its policy, as stored now."""
@@ -142,9 +141,11 @@ class Approvals:
 
     async def nudge_due(self, now: datetime) -> int:
         """Remind and escalate the pending requests that are due; how many nudges were sent."""
-        if not self.nudging:
+        shortest = self._shortest_nudge()
+        if shortest is None:
             return 0
-        pending = await self.store.list_requests(states={"pending"}, limit=_NUDGE_BATCH)
+        candidates = nudge_candidates_query(now, shortest, _NUDGE_BATCH)
+        pending = await self.store.select(ApprovalRequest, candidates)
         done = {
             (n.request_id, n.kind)
             for n in await self.store.select(ApprovalNudge, nudges_query([r.id for r in pending]))

@@ -5,7 +5,9 @@ Front ends (Slack, MCP, CLI) parse what a person typed, call the concept that ow
 ``ops.resolve``, ``ops.get_request`` …); changes that need no approval on ``ops.immediate``
 (`ImmediateChanges`: ``create_revision``, ``start_comparison``); requests and decisions on
 ``ops.requests`` (`Requests`: ``request_sync``, ``request_status_change``, ``decide``,
-``check_may_decide``, ``cancel``); approval policies and counted approvals on ``ops.approvals``
+``check_may_decide``, ``cancel``, ``override``, ``check_may_override``); releases on ``ops.releases``
+(`ReleaseRequests`: ``request_release``, ``drop_targets``); change windows on ``ops.scheduling``
+(`Scheduling`: ``report``, ``note``); approval policies and counted approvals on ``ops.approvals``
 (`Approvals`); who approves on ``ops.execution.approvers``. They share one `Lifecycle`; the
 watcher gets ``ops.watching`` (`WatchedWork`), a narrow interface of its own. This class wires them;
 its one method of its own, `explain_policy`, is a read that needs two of them (the model's
@@ -31,6 +33,7 @@ from alm_bot.operations.ownership import Ownership, default_owner
 from alm_bot.operations.reads import Reads
 from alm_bot.operations.recording import Recording
 from alm_bot.operations.recovery import Recovery
+from alm_bot.operations.release_requests import ReleaseRequests
 from alm_bot.operations.requests import Requests
 from alm_bot.operations.watching import WatchedWork
 from alm_bot.store import Store
@@ -59,10 +62,12 @@ class Operations(Reads):
         self.lifecycle = Lifecycle(store, clock, self.changes)
         self.ownership = Ownership(store, clock, owner or default_owner())
         self.execution = Execution(client, self.directory, self.lifecycle, self.ownership, settings)
+        self.scheduling = self.execution.scheduling
         self.approvals = Approvals(store, settings, self.lifecycle)
         self.requests = Requests(self, self.lifecycle, self.execution, self.ownership, self.approvals)
+        self.releases = ReleaseRequests(self.requests)
         self.immediate = ImmediateChanges(self, clock)
-        recording = Recording(self.lifecycle, self.directory)
+        recording = Recording(self.lifecycle, self.directory, self.execution.releases)
         recovery = Recovery(client, store, self.directory, self.execution)
         self.watching = WatchedWork(
             client, store, settings, self.lifecycle, recording, recovery, self.approvals

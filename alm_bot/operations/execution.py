@@ -5,13 +5,17 @@ The path of an approval (files and functions)::
     slack/actions.py approve → Operations.decide → requests.Requests.decide
         lifecycle.Lifecycle.move(pending → approved, lease taken)          [audit, DM + card notices]
       → execution.Execution.execute (lease renewed meanwhile, ownership.Ownership.renewing)
-        _check_not_stale: GET latestRevision            stale → failed (facts: planned/current)
-                                                         error → retried later by the watcher
-        lifecycle: approved → executing + start_intent  [audit "executing"]   ← before the POST
-        anaplan AlmClient.sync_models (POST syncTasks)
-        _record_started: anaplan_task_id (unique), tracked task, audit sync_started, card notice
+        scheduling.Scheduling.closed: change window closed → scheduled (no POST; the watcher starts
+                                                         it at the opening, see scheduling.py)
+        a sync: releases.Releases.advance — per target of the first wave, in parallel
+          targets.TargetStarts.start: GET latestRevision   stale → target failed (planned/current)
+                                                            error → retried later by the watcher
+            approved → executing + start_intent, run waiting → starting   [audit]  ← before the POST
+            anaplan AlmClient.sync_models (POST syncTasks)
+            record_started: run's anaplan_task_id (unique), tracked task, audit sync_started, card
     watcher.Watcher._poll → Operations.record_task_result (recording.Recording)
-        lifecycle: executing → succeeded | failed        [audit, thread reply, DM, card]
+        run running → succeeded | failed; Releases.conclude: next wave due (recovery starts it),
+        or executing → succeeded | failed                 [audit, thread reply, DM, card]
     watcher.Watcher._deliver → notify.Notifier (slack/notifier.py SlackNotifier.deliver)
 
 Anaplan tasks are started here and followed by the watcher; nothing here waits for a task. The
@@ -22,24 +26,22 @@ request whose lease lapses, and `recovery.Recovery` settles it — never by star
 from __future__ import annotations
 
 import logging
+from typing import Final, Literal
 
 from alm_bot.anaplan import AnaplanClient
 from alm_bot.config import Settings
 from alm_bot.directory import ModelDirectory, ModelInfo
-from alm_bot.errors import AlmBotError, AnaplanError, StalePlan, TaskCreationUncertain
+from alm_bot.errors import AlmBotError, AnaplanError, StalePlan
 from alm_bot.evidence.digest import with_plan_digest
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.outcomes import RequestOutcome
 from alm_bot.operations.ownership import PROOF_DEADLINE, Ownership
-from alm_bot.records import (
-    RequestUpdated,
-    StalePlanFacts,
-    StartIntent,
-    StatusPlan,
-    SyncPlan,
-    TaskOutcome,
-)
+from alm_bot.operations.releases import Releases
+from alm_bot.operations.scheduling import Scheduling
+from alm_bot.operations.targets import TargetStarts
+from alm_bot.records import StalePlanFacts, StatusPlan, SyncPlan, TaskOutcome
 from alm_bot.store import ApprovalRequest
+from alm_bot.windows import WindowDecision
 
 __all__ = ["Execution"]
 
@@ -65,6 +67,9 @@ class Execution:
         self.ownership = ownership
         self.settings = settings
         self.clock = lifecycle.clock
+        self.starts = TargetStarts(client, directory, lifecycle, ownership)
+        self.releases = Releases(self.starts, lifecycle, ownership)
+        self.scheduling = Scheduling(lifecycle, ownership, settings, lifecycle.clock)
 
     @property
     def approvers(self) -> list[str]:
@@ -72,19 +77,30 @@ class Execution:
         return [*approval.approvers, *approval.approver_groups]
 
     async def execute(self, request: ApprovalRequest, target: ModelInfo | None = None) -> RequestOutcome:
-        """Re-check the plan, claim execution (CAS, intent recorded), call Anaplan, record the start.
+        """Start the change: a sync wave by wave (`Releases.advance`), a status change at once.
 
-        The caller holds the request's lease; it is renewed until the start is recorded. ``target``:
-        the target model as just read, if the caller has it.
+        The caller holds the request's lease; it is renewed meanwhile. ``target``: the target model
+        as just read, if the caller has it (a status change's plan check uses it).
         """
         async with self.ownership.renewing(request.id):
-            return await self._execute(request, target)
+            if isinstance(request.plan, SyncPlan):
+                # The window decides when a release starts; once executing, its waves go on.
+                closed = self.scheduling.closed(request) if request.state != "executing" else None
+                if closed is not None:
+                    return await self._wait_for_window(request, closed)
+                return self._outcome(await self.releases.advance(request))
+            return await self._execute_status(request, request.plan, target)
 
-    async def _execute(self, request: ApprovalRequest, target: ModelInfo | None) -> RequestOutcome:
+    async def _execute_status(
+        self, request: ApprovalRequest, plan: StatusPlan, target: ModelInfo | None
+    ) -> RequestOutcome:
         from_state = request.state
+        closed = self.scheduling.closed(request)
+        if closed is not None:
+            return await self._wait_for_window(request, closed)
         try:
             target = target or await self.directory.refresh_one(request.target_model_id)
-            await self._check_not_stale(request, target)
+            _check_status_not_stale(request, plan, target)
         except StalePlan as stale:
             facts = StalePlanFacts(
                 model_id=stale.model_id,
@@ -102,32 +118,25 @@ class Execution:
             "executing",
             detail=with_plan_digest(),  # what is about to run, to compare with what was approved
             held_by=self.ownership.owner,
-            start_intent=self._intent(request),
             deadline_at=self.clock() + PROOF_DEADLINE,
         )
         try:
-            if isinstance(executing.plan, SyncPlan):
-                return await self._start_sync(executing, executing.plan)
-            return await self._change_status(executing, executing.plan)
-        except TaskCreationUncertain as exc:
-            log.warning("request %s: %s; recovery will look for the task", request.id, exc)
-            async with self.lifecycle.transaction() as tx:
-                await tx.update_request(request.id, held_by=self.ownership.owner, **self.ownership.released())
-            return RequestOutcome(executing, "started", self.approvers)
+            return await self._change_status(executing, plan)
         except AlmBotError as exc:
             refused = TaskOutcome(successful=False, message=str(exc), cause="start_refused")
             return self._outcome(await self.fail(executing, {"executing"}, refused))
 
-    def _intent(self, request: ApprovalRequest) -> StartIntent | None:
-        plan = request.plan
-        if not isinstance(plan, SyncPlan):
-            return None
-        return StartIntent(
-            sent_at=self.clock(),
-            target_model_id=plan.target.model.id,
-            source_revision_id=plan.source_revision.id,
-            target_revision_id=plan.target.revision.id,
-        )
+    async def _wait_for_window(self, request: ApprovalRequest, closed: WindowDecision) -> RequestOutcome:
+        """No POST while the change window is closed: scheduled for its opening, or failed if none."""
+        if closed.runs_at is None:
+            message = (
+                f"Request {request.id} cannot run: {closed.reason}, and no change window lets it start "
+                "within a year. Nothing was changed."
+            )
+            outcome = TaskOutcome(successful=False, message=message, cause="no_window")
+            return self._outcome(await self.fail(request, {request.state}, outcome))
+        scheduled = await self.scheduling.schedule(request, closed)
+        return RequestOutcome(scheduled, "scheduled", self.approvers)
 
     async def fail(
         self, request: ApprovalRequest, from_states: set[str], outcome: TaskOutcome, action: str = "failed"
@@ -139,8 +148,9 @@ class Execution:
             request, from_states, "failed", action=action, detail=detail, result=outcome, lease_owner=None
         )
 
-    def _outcome(self, failed: ApprovalRequest) -> RequestOutcome:
-        return RequestOutcome(failed, "failed", self.approvers)
+    def _outcome(self, request: ApprovalRequest) -> RequestOutcome:
+        status: Literal["started", "failed", "succeeded"] = _STATUS.get(request.state, "started")
+        return RequestOutcome(request, status, self.approvers)
 
     async def _check_later(self, request: ApprovalRequest, exc: AnaplanError) -> RequestOutcome:
         """The plan could not be re-checked: the watcher tries again with backoff, until the deadline."""
@@ -155,63 +165,6 @@ class Execution:
             fields = self.ownership.released(retry_in) | {"attempts": request.attempts + 1}
             later = await tx.update_request(request.id, held_by=self.ownership.owner, **fields)
         return RequestOutcome(later or request, "started", self.approvers)
-
-    async def _check_not_stale(self, request: ApprovalRequest, target: ModelInfo) -> None:
-        plan = request.plan
-        if isinstance(plan, SyncPlan):
-            latest = await self.client.alm(target.id).get_latest_revision()
-            if latest is None or latest.id != plan.target.revision.id:
-                now_at = latest.name if latest else "no revision"
-                raise StalePlan(
-                    f"The plan is stale: {target.label} moved from revision "
-                    f"{plan.target.revision.name!r} to {now_at!r} since request {request.id} "
-                    "was made. Nothing was changed; request the sync again.",
-                    model_id=target.id,
-                    model_name=target.name,
-                    planned=plan.target.revision.name,
-                    current=now_at,
-                )
-        elif target.active_state != plan.from_state:
-            raise StalePlan(
-                f"The plan is stale: {target.label} is now {target.active_state}, not "
-                f"{plan.from_state} as when request {request.id} was made. "
-                "Nothing was changed; ask again if still needed.",
-                model_id=target.id,
-                model_name=target.name,
-                planned=plan.from_state,
-                current=target.active_state,
-            )
-
-    async def _start_sync(self, request: ApprovalRequest, plan: SyncPlan) -> RequestOutcome:
-        task = await self.client.alm(request.target_model_id).sync_models(
-            plan.source_revision.id, plan.source.id, plan.target.revision.id, wait_for_completion=False
-        )
-        updated = await self.record_started(request, task.task_id, action="sync_started")
-        return RequestOutcome(updated or request, "started", self.approvers)
-
-    async def record_started(
-        self, request: ApprovalRequest, task_id: str, *, action: str
-    ) -> ApprovalRequest | None:
-        """The request owns Anaplan task ``task_id``: remember it (unique), follow it, release the lease."""
-        async with self.lifecycle.transaction() as tx:
-            updated = await tx.update_request(
-                request.id, held_by=self.ownership.owner, anaplan_task_id=task_id, lease_owner=None
-            )
-            if updated is None:
-                log.warning("request %s lost its lease before recording task %s", request.id, task_id)
-                return None
-            await tx.track_task(
-                "sync", request.target_model_id, task_id, request_id=request.id, first_poll_at=self.clock()
-            )
-            await tx.audit(
-                action,
-                None,
-                request_id=request.id,
-                model_id=request.target_model_id,
-                detail={"task_id": task_id},
-            )
-            await self.lifecycle.enqueue(tx, updated, RequestUpdated(request_id=updated.id), "card")
-        return updated
 
     async def _change_status(self, request: ApprovalRequest, plan: StatusPlan) -> RequestOutcome:
         await self.client.alm(request.target_model_id).change_model_status(plan.status)
@@ -235,3 +188,19 @@ class Execution:
                 result=outcome,
                 lease_owner=None,
             )
+
+
+_STATUS: Final[dict[str, Literal["failed", "succeeded"]]] = {"failed": "failed", "succeeded": "succeeded"}
+
+
+def _check_status_not_stale(request: ApprovalRequest, plan: StatusPlan, target: ModelInfo) -> None:
+    if target.active_state != plan.from_state:
+        raise StalePlan(
+            f"The plan is stale: {target.label} is now {target.active_state}, not "
+            f"{plan.from_state} as when request {request.id} was made. "
+            "Nothing was changed; ask again if still needed.",
+            model_id=target.id,
+            model_name=target.name,
+            planned=plan.from_state,
+            current=target.active_state,
+        )

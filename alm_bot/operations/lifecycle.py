@@ -11,12 +11,18 @@ wakes to deliver, a waiting MCP tool re-reads). Everything else in the core that
     state       notices (destination)
     pending     approval_needed (approvals channel)
     approved    request_decided (requester), request_updated (card)
+    scheduled   request_updated (card: "runs at Tue 22:00 Europe/London")
     rejected    request_decided (requester), request_updated (card)
     cancelled   request_updated (card)
     expired     request_expired (card), request_expired (requester)
     executing   — (the card is redrawn once the Anaplan task is recorded)
     succeeded   task_finished (card's thread, when an Anaplan task ran), task_finished (requester),
     failed        request_updated (card)
+
+A sync request's targets move through their own small machine (``alm_bot.store.runs``) by
+`Lifecycle.move_run`: compare-and-set, and — for a release of several targets — an audit event and
+a ``target_finished`` reply in the card's thread once a target ends. A plain sync's one run moves in
+the same transaction as the request, whose own audit event and notices tell the same.
 """
 
 from __future__ import annotations
@@ -37,9 +43,18 @@ from alm_bot.records import (
     RequestDecided,
     RequestExpired,
     RequestUpdated,
+    TargetFinished,
     TaskFinished,
 )
-from alm_bot.store import ApprovalRequest, RequestState, Store, Transaction
+from alm_bot.store import (
+    FINAL_RUN_STATES,
+    ApprovalRequest,
+    RequestState,
+    RunState,
+    Store,
+    TargetRun,
+    Transaction,
+)
 
 __all__ = ["NOTICES", "Lifecycle"]
 
@@ -56,6 +71,7 @@ NOTICES: Final[Mapping[RequestState, tuple[tuple[type[Any], Audience], ...]]] = 
     "requested": (),
     "pending": ((ApprovalNeeded, APPROVALS),),
     "approved": ((RequestDecided, _REQUESTER), (RequestUpdated, CARD)),
+    "scheduled": ((RequestUpdated, CARD),),
     "rejected": ((RequestDecided, _REQUESTER), (RequestUpdated, CARD)),
     "cancelled": ((RequestUpdated, CARD),),
     "expired": ((RequestExpired, CARD), (RequestExpired, _REQUESTER)),
@@ -110,6 +126,34 @@ class Lifecycle:
             await self.enqueue(tx, moved, notice(request_id=moved.id), audience)
         for payload, extra_audience in also:
             await self.enqueue(tx, moved, payload, extra_audience)
+        return moved
+
+    async def move_run(
+        self,
+        tx: Transaction,
+        request: ApprovalRequest,
+        run: TargetRun,
+        from_states: Collection[str],
+        to_state: RunState,
+        *,
+        detail: Mapping[str, Any] | None = None,
+        **fields: Any,
+    ) -> TargetRun | None:
+        """Compare-and-set one target run; a release's step is audited, and told once it ends."""
+        moved = await tx.runs.move(run.id, from_states, to_state, **fields)
+        if moved is None or not (request.plan.operation == "sync" and request.plan.is_release):
+            return moved
+        audit_detail = {"position": run.position, "wave": run.wave, **(detail or {})}
+        await tx.audit(
+            f"target_{to_state}",
+            None,
+            request_id=request.id,
+            model_id=run.target_model_id,
+            detail=audit_detail,
+        )
+        if to_state in FINAL_RUN_STATES and to_state != "skipped":
+            notice = TargetFinished(request_id=request.id, position=run.position)
+            await self.enqueue(tx, request, notice, _THREAD, moment=f"target:{run.position}")
         return moved
 
     async def move(

@@ -24,10 +24,17 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class RequestOutcome:
-    """What asking for a change produced: a pending request, or a change already under way/done."""
+    """What asking for a change produced: a pending request, one waiting for its change window
+    (``scheduled``), or a change already under way/done.
+
+    ``blocked``: a release whose preflight blocked targets (nobody is asked until they are dropped);
+    ``cancelled``: every target of such a release was dropped.
+    """
 
     request: ApprovalRequest
-    status: Literal["awaiting_approval", "started", "succeeded", "failed"]
+    status: Literal[
+        "awaiting_approval", "scheduled", "started", "succeeded", "failed", "blocked", "cancelled"
+    ]
     approvers: list[str]
 
     @property

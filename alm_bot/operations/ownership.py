@@ -2,7 +2,9 @@
 
 Every non-final state that needs a process (``approved``, ``executing`` before Anaplan's task is
 recorded, and an unprotected ``requested`` about to run) carries ``lease_owner`` and
-``lease_expires_at``. The owner renews the lease every few seconds while it re-checks the plan and
+``lease_expires_at``. A ``scheduled`` request has no owner while it waits: its lease runs out at its
+window's opening, when the watcher of one replica claims it (compare-and-set) and starts it.
+The owner renews the lease every few seconds while it re-checks the plan and
 talks to Anaplan; a process that dies stops renewing, its lease lapses within `LEASE`, and the
 watcher settles the request (``operations.recovery``). ``deadline_at`` bounds how long a request may
 keep failing to settle before it is failed with the reason. A lease that lapses while its owner is
@@ -35,7 +37,7 @@ _RENEW_EVERY_SECONDS: Final = 3.0
 CHECK_DEADLINE: Final = timedelta(minutes=10)
 # How long recovery may wait for the evidence (a candidate task finishing) before it gives up.
 PROOF_DEADLINE: Final = timedelta(minutes=30)
-_UNSETTLED: Final = ("requested", "approved", "executing")
+_UNSETTLED: Final = ("requested", "approved", "scheduled", "executing")
 
 
 def default_owner() -> str:

@@ -12,7 +12,15 @@ from alm_bot.directory import ModelDirectory, ModelInfo
 from alm_bot.errors import Action, AnaplanError, InvalidArgument, NextStep, NothingToSync
 from alm_bot.records import ModelRef, RevisionRef, SyncPlan, SyncTarget
 
-__all__ = ["PlannedSync", "model_ref", "plan_record", "plan_sync", "revision_ref", "start_plan_summary"]
+__all__ = [
+    "PlannedSync",
+    "model_ref",
+    "plan_record",
+    "plan_sync",
+    "revision_ref",
+    "start_plan_summary",
+    "start_target_summary",
+]
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,17 @@ async def start_plan_summary(client: AnaplanClient, plan: PlannedSync) -> str | 
     try:
         task = await client.alm(plan.target.id).create_comparison_summary(
             plan.source_revision.id, plan.source.id, plan.target_revision.id, wait_for_completion=False
+        )
+    except AnaplanError:
+        return None
+    return task.task_id
+
+
+async def start_target_summary(client: AnaplanClient, plan: SyncPlan, target: SyncTarget) -> str | None:
+    """`start_plan_summary` for one target of a stored plan (a release has one summary per target)."""
+    try:
+        task = await client.alm(target.model.id).create_comparison_summary(
+            plan.source_revision.id, plan.source.id, target.revision.id, wait_for_completion=False
         )
     except AnaplanError:
         return None

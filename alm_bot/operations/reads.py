@@ -13,7 +13,7 @@ from alm_bot.directory import ModelDirectory, ModelInfo
 from alm_bot.errors import Action, InvalidArgument, NextStep, RequestNotFound
 from alm_bot.evidence.notes import release_notes
 from alm_bot.operations.outcomes import ReportTask, SyncTask
-from alm_bot.store import ApprovalRequest, AuditEvent, Store, TrackedTask
+from alm_bot.store import ApprovalRequest, AuditEvent, Store, TargetRun, TrackedTask
 
 __all__ = ["Reads"]
 
@@ -85,6 +85,10 @@ class Reads:
         if request is None:
             raise RequestNotFound(request_id)
         return request
+
+    async def get_runs(self, request_id: str) -> list[TargetRun]:
+        """A sync request's targets, where each stands, in plan order (none for a status change)."""
+        return await self.store.list_runs(request_id)
 
     async def release_notes(self, request_id: str) -> str:
         """The request's release notes in Markdown (`alm_bot.evidence.notes`), from the store alone."""

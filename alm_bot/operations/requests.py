@@ -20,10 +20,13 @@ from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.outcomes import RequestOutcome
 from alm_bot.operations.ownership import Ownership
 from alm_bot.operations.planning import model_ref, plan_record, plan_sync, start_plan_summary
+from alm_bot.operations.preflight import assessed, start_plan_report
 from alm_bot.operations.reads import Reads
+from alm_bot.operations.risk_gate import check_risk
+from alm_bot.operations.scheduling import check_may_override
 from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
-from alm_bot.records import DecidedOutsideSlack, Plan, StatusPlan
-from alm_bot.store import ApprovalRequest
+from alm_bot.records import DecidedOutsideSlack, Plan, StatusPlan, SyncPlan
+from alm_bot.store import ApprovalRequest, TaskKind
 
 __all__ = ["Requests"]
 
@@ -61,18 +64,32 @@ class Requests:
         if plan.target.protected:
             self._require_approvers({plan.target.alias or plan.target.name: plan.target.id})
         summary_task_id = await start_plan_summary(self.reads.client, plan)
+        report_task_id, report_error = await start_plan_report(self.reads.client, plan)  # the radar's
         parameters = {"source": source, "target": target, "revision": revision}
         record = plan_record(plan, summary_task_id=summary_task_id)
-        request = await self._open_request("sync", parameters, record, plan.target, actor)
-        if summary_task_id:
-            async with self.lifecycle.transaction() as tx:
-                await tx.track_task(
-                    "comparison_summary",
-                    plan.target.id,
-                    summary_task_id,
-                    request_id=request.id,
-                    first_poll_at=self.clock(),
+        record = record.model_copy(
+            update={
+                "targets": (
+                    assessed(
+                        record.target.model_copy(
+                            update={"report_task_id": report_task_id, "report_error": report_error}
+                        )
+                    ),
                 )
+            }
+        )
+        request = await self._open_request("sync", parameters, record, plan.target, actor)
+        tasks: list[tuple[TaskKind, str | None]] = [
+            ("comparison_summary", summary_task_id),
+            ("comparison_report", report_task_id),
+        ]
+        if summary_task_id or report_task_id:
+            async with self.lifecycle.transaction() as tx:
+                for kind, task_id in tasks:
+                    if task_id:
+                        await tx.track_task(
+                            kind, plan.target.id, task_id, request_id=request.id, first_poll_at=self.clock()
+                        )
         return await self._proceed(request, plan.target)
 
     async def request_status_change(
@@ -100,15 +117,19 @@ class Requests:
         approve: bool,
         reason: str | None = None,
         actor_groups: Collection[str] = (),
+        confirmed_risk: bool = False,
     ) -> ApprovalRequest:
         """Approve or reject a pending request. Exactly one decision ever wins.
 
         Approval re-checks that the plan is still current, then starts the change. Rejection needs a
         reason. Refusals raise `NotAllowed` / `RequestNotPending` / `StalePlan` with a message to show.
+        A plan the data-loss radar says loses data needs ``confirmed_risk`` (the approver saw what will
+        be lost), and is refused where ``block_on_risk`` applies (`RiskRefused`, `risk_gate`).
         """
         request = await self.reads.get_request(request_id)
         now = self.clock()
         await self._check_may_decide(request, actor, actor_groups, now)
+        risk = check_risk(request, confirmed=confirmed_risk, settings=self.settings) if approve else {}
         if not approve and not (reason or "").strip():
             raise InvalidArgument(
                 "reason", "A rejection needs a reason, so the requester knows what to change."
@@ -124,7 +145,7 @@ class Requests:
             "decided_at": now,
             "reason": reason,
         }
-        detail = {"reason": reason, **_break_glass(actor)}
+        detail = {"reason": reason, **_break_glass(actor), **risk}
         # The approvers review what was decided around them (break-glass), in the card's thread.
         also = [(DecidedOutsideSlack(request_id=request.id), "card")] if actor.break_glass else []
         if not approve:
@@ -161,19 +182,60 @@ class Requests:
         approvers = counted.policy.approvers(escalated=counted.escalated)
         check_may_decide(request, actor, actor_groups, self.settings.approval, now, approvers=approvers)
 
-    async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
-        """The requester withdraws a pending request."""
+    async def override(
+        self, request_id: str, *, actor: Actor, reason: str, actor_groups: Collection[str] = ()
+    ) -> ApprovalRequest:
+        """An override approver runs a scheduled request now, outside its change window, with a reason.
+
+        Audited and posted in the approvals channel; the plan is re-checked before the start as always.
+        """
         request = await self.reads.get_request(request_id)
-        check_may_cancel(request, actor)
+        reason = (reason or "").strip()
+        check_may_override(request, actor, actor_groups, self.settings, reason)
+        scheduling = self.execution.scheduling
+        taken = await scheduling.take_for_override(request, actor, reason, _break_glass(actor))
+        return (await self.execution.execute(taken)).request
+
+    async def check_may_override(
+        self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()
+    ) -> ApprovalRequest:
+        """Raise the refusal `override` would give this actor now, the reason aside (for its form)."""
+        request = await self.reads.get_request(request_id)
+        check_may_override(request, actor, actor_groups, self.settings, None)
+        return request
+
+    async def cancel(self, request_id: str, *, actor: Actor) -> ApprovalRequest:
+        """The requester withdraws a pending request, one waiting for its change window, or a release
+        that preflight blocked."""
+        request = await self.reads.get_request(request_id)
+        runs = await self.store.list_runs(request.id)
+        blocked = request.state == "requested" and any(
+            r.blocked_reason and r.state == "waiting" for r in runs
+        )
+        # A blocked release was never pending, a scheduled request was approved: the requester's
+        # rule is the same as for a pending one.
+        waiting = blocked or request.state == "scheduled"
+        check_may_cancel(request.model_copy(update={"state": "pending"}) if waiting else request, actor)
         return await self.lifecycle.move(
             request,
-            {"pending"},
+            {"requested"} if blocked else {"pending", "scheduled"},
             "cancelled",
             actor=actor,
             decided_by_id=actor.id,
             decided_by_name=actor.name,
             decided_at=self.clock(),
         )
+
+    async def open_request(
+        self,
+        parameters: dict[str, Any],
+        plan: SyncPlan,
+        target: ModelInfo,
+        actor: Actor,
+        blocked: dict[int, str] | None = None,
+    ) -> ApprovalRequest:
+        """Store a sync request (a release) with its target runs; see `_open_request`."""
+        return await self._open_request("sync", parameters, plan, target, actor, blocked)
 
     async def _open_request(
         self,
@@ -182,11 +244,13 @@ class Requests:
         plan: Plan,
         target: ModelInfo,
         actor: Actor,
+        blocked: dict[int, str] | None = None,
     ) -> ApprovalRequest:
+        """Store the request (and a sync's target runs); ``blocked`` targets keep it ``requested``."""
         now = self.clock()
         protected = plan.protected
         # An unprotected request runs at once: this process owns it from the start.
-        lease = {} if protected else self.ownership.taken()
+        lease = {} if protected or blocked else self.ownership.taken()
         async with self.lifecycle.transaction() as tx:
             request = await tx.insert_request(
                 ApprovalRequest(
@@ -203,6 +267,8 @@ class Requests:
                     **lease,
                 )
             )
+            if isinstance(plan, SyncPlan):
+                await tx.runs.insert(request.id, plan, blocked)
             await tx.audit(
                 "requested",
                 actor,
@@ -210,11 +276,15 @@ class Requests:
                 model_id=target.id,
                 detail={"operation": operation, "protected": protected},
             )
-            if protected:
+            if protected and not blocked:
                 request = await self.lifecycle.transition(tx, request.id, {"requested"}, "pending") or request
         return request
 
-    async def _proceed(self, request: ApprovalRequest, target: ModelInfo) -> RequestOutcome:
+    async def proceed(self, request: ApprovalRequest, target: ModelInfo | None = None) -> RequestOutcome:
+        """After opening (or once nothing is blocked): wait for approval, or start now."""
+        return await self._proceed(request, target)
+
+    async def _proceed(self, request: ApprovalRequest, target: ModelInfo | None) -> RequestOutcome:
         if request.state == "pending":
             approvers = self.approvals.policy_of(request).approvers()  # the policy's, stage by stage
             return RequestOutcome(request, "awaiting_approval", [*approvers.users, *approvers.groups])

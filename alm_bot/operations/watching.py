@@ -16,8 +16,10 @@ from alm_bot.config import Settings
 from alm_bot.evidence.verification import verify_sync
 from alm_bot.operations.approvals import Approvals
 from alm_bot.operations.lifecycle import Lifecycle
+from alm_bot.operations.preflight import read_plan_report
 from alm_bot.operations.recording import Recording
 from alm_bot.operations.recovery import Recovery
+from alm_bot.radar import MAX_REPORT_BYTES, ReportReading
 from alm_bot.records import SyncPlan, TaskOutcome, TaskProgress, Verification
 from alm_bot.store import ApprovalRequest, OutboxRow, Store, TrackedTask
 
@@ -47,6 +49,8 @@ class WatchedWork:
         self._recording = recording
         self._recovery = recovery
         self._approvals = approvals
+        self.report_cap = MAX_REPORT_BYTES
+        """The most of a plan's full report the radar downloads; past it, the verdict is ``unknown``."""
 
     # --- requests ----------------------------------------------------------------------------------
 
@@ -97,7 +101,11 @@ class WatchedWork:
         request = await self._store.get_request(task.request_id) if task.request_id else None
         if request is None or not isinstance(request.plan, SyncPlan):
             return None
-        return await verify_sync(self._client, request.plan, self.clock())
+        return await verify_sync(self._client, request.plan, self.clock(), task.model_id)
+
+    async def read_plan_report(self, task: TrackedTask, info: CompletedReportTask) -> ReportReading:
+        """A plan's full comparison report, downloaded within the radar's cap and read by it."""
+        return await read_plan_report(self._client, task.model_id, info, max_bytes=self.report_cap)
 
     async def note_progress(self, task: TrackedTask, step: str, progress: float | None) -> None:
         """A sync moved to a new step: a progress line in the card's thread."""

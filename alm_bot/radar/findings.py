@@ -7,7 +7,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["SEVERITY", "Finding", "Risk", "Verdict", "counted", "worst"]
+__all__ = ["SEVERITY", "Finding", "ReportReading", "Risk", "Verdict", "counted", "worst"]
 
 Verdict = Literal["safe", "review", "unknown", "data-loss"]
 """``safe``: nothing in the plan loses data. ``review``: changes a person should look at.
@@ -39,11 +39,36 @@ class Risk(BaseModel):
 
     verdict: Verdict
     findings: tuple[Finding, ...] = ()
+    omitted: int = 0
+    """Findings left out to keep the stored record small (the least severe go first; never the verdict)."""
 
     @classmethod
-    def of(cls, findings: Iterable[Finding]) -> Risk:
+    def of(cls, findings: Iterable[Finding], *, keep: int | None = None, omitted: int = 0) -> Risk:
+        """The verdict of ``findings``, the most severe first; past ``keep`` they are only counted."""
         ordered = sorted(findings, key=lambda f: -SEVERITY[f.verdict])  # stable: report order within a level
-        return cls(verdict=worst(f.verdict for f in ordered), findings=tuple(ordered))
+        kept = ordered if keep is None else ordered[:keep]
+        return cls(
+            verdict=worst(f.verdict for f in ordered),
+            findings=tuple(kept),
+            omitted=omitted + len(ordered) - len(kept),
+        )
+
+    @property
+    def count(self) -> int:
+        """How many findings there are in all, kept or not."""
+        return len(self.findings) + self.omitted
+
+
+class ReportReading(BaseModel):
+    """What the full report told the radar, kept until the summary is there to combine it with.
+
+    ``risk`` holds the report's own findings; ``rows`` its rows by summary category and action
+    (``None`` when the report was not read, e.g. over the size cap)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    risk: Risk
+    rows: tuple[tuple[str, str, int], ...] | None = None
 
 
 def worst(verdicts: Iterable[Verdict]) -> Verdict:

@@ -13,7 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-__all__ = ["ACTIONS", "CATEGORIES", "Action", "Category", "Change", "synthetic_change"]
+__all__ = [
+    "ACTIONS",
+    "CATEGORIES",
+    "SECTION_COLUMNS",
+    "WITHIN_LIST_COLUMNS",
+    "Action",
+    "Category",
+    "Change",
+    "synthetic_change",
+]
 
 Action = Literal["created", "modified", "deleted"]
 ACTIONS: Final[tuple[Action, ...]] = ("created", "modified", "deleted")
@@ -65,13 +74,34 @@ CATEGORIES: Final[tuple[Category, ...]] = (
 )
 
 
+WITHIN_LIST_COLUMNS: Final = (
+    "List",
+    "Items Added/Moved",
+    "Items Deleted",
+    "Items Changed",
+    "Properties Added",
+    "Properties Moved",
+    "Properties Deleted",
+    "Properties Changed",
+)
+"""The columns of CHANGES WITHIN LISTS in Anaplan's documented sample report (a list's modified rows)."""
+SECTION_COLUMNS: Final = {"CHANGES WITHIN LISTS": WITHIN_LIST_COLUMNS, "MODEL CALENDAR CHANGED": ()}
+"""Sections whose columns are not their category's."""
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One changed model object. ``cells`` is its report row, in its category's column order."""
+    """One changed model object. ``cells`` is its report row, in its section's column order;
+    ``extra`` adds cells under further columns (``("Applies To", "E1 Region → E2 Country")``).
+    ``section`` overrides the category's section for the action (a list's own properties changed:
+    ``LISTS CHANGED``); a change outside the summary's categories (the calendar) is not ``counted``."""
 
     category: str
     action: Action
     cells: tuple[str, ...]
+    extra: tuple[tuple[str, str], ...] = ()
+    section: str | None = None
+    counted: bool = True
 
 
 def synthetic_change(n: int) -> Change:

@@ -7,7 +7,8 @@ log. Bodies and answers are JSON with snake_case keys:
 - ``POST /_sandbox/reset`` — back to the seed data (sessions and clock survive);
 - ``GET|POST|DELETE /_sandbox/faults`` — list, add (``{"method", "path", "status", "times",
   "retry_after", "delay"}``, see `alm_bot.sandbox.faults`), clear;
-- ``POST /_sandbox/models/{modelId}/structural-change`` — one synthetic structural change;
+- ``POST /_sandbox/models/{modelId}/structural-change`` — one structural change: the next synthetic
+  one, or the one an optional body names (`alm_bot.sandbox.structural`);
 - ``POST /_sandbox/models/{modelId}/fail-next-sync`` — the next sync into the model fails
   ("Model Synchronization Failed": workspace size limit);
 - ``POST /_sandbox/models/{modelId}/skip-next-sync`` — the next sync into the model completes
@@ -36,6 +37,7 @@ from alm_bot.sandbox import seed
 from alm_bot.sandbox.errors import ControlError
 from alm_bot.sandbox.fidelity import Fidelity
 from alm_bot.sandbox.sandbox import Sandbox
+from alm_bot.sandbox.structural import change_from_body
 from alm_bot.sandbox.urls import app_base
 
 __all__ = ["control_routes"]
@@ -129,7 +131,8 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
 
     async def structural_change(request: Request) -> Response:
         model_id = request.path_params["modelId"]
-        pending = sandbox.structural_change(model_id)
+        body = await _body(request)
+        pending = sandbox.structural_change(model_id, change_from_body(body) if body else None)
         return JSONResponse({"model_id": model_id, "pending_structural_changes": pending})
 
     async def fail_next_sync(request: Request) -> Response:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from alm_bot.sandbox.changes import ACTIONS, CATEGORIES, Change
+from alm_bot.sandbox.changes import ACTIONS, CATEGORIES, SECTION_COLUMNS, Change
 from alm_bot.sandbox.state import Report, World
 
 __all__ = ["comparison_report_text", "report_changes", "summary_report"]
@@ -28,7 +28,7 @@ def summary_report(world: World, report: Report) -> dict[str, Any]:
     differences: dict[str, dict[str, int]] = {}
     for category in CATEGORIES:
         counts = {
-            action: sum(1 for c in changes if c.category == category.key and c.action == action)
+            action: sum(1 for c in changes if c.category == category.key and c.action == action and c.counted)
             for action in ACTIONS
         }
         nonzero: dict[str, int] = {action: n for action, n in counts.items() if n}
@@ -64,11 +64,41 @@ def _header_lines(world: World, report: Report) -> list[str]:
 def comparison_report_text(world: World, report: Report) -> str:
     changes = report_changes(world, report)
     lines = _header_lines(world, report)
+    for title, rows in _sections(changes).items():
+        columns = _columns(title, rows)
+        lines += ["", f"=== {title} ===", "\t".join(columns)]
+        lines += ["\t".join(_row(change, title, columns)) for change in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _sections(changes: list[Change]) -> dict[str, list[Change]]:
+    """The changes by report section, in category and action order (Python dicts keep it)."""
+    by_section: dict[str, list[Change]] = {}
     for category in CATEGORIES:
         for action in ACTIONS:
-            rows = [c.cells for c in changes if c.category == category.key and c.action == action]
-            if not rows:
-                continue
-            lines += ["", f"=== {category.sections[action]} ===", "\t".join(category.columns)]
-            lines += ["\t".join(cells) for cells in rows]
-    return "\n".join(lines) + "\n"
+            for change in changes:
+                if change.category == category.key and change.action == action:
+                    title = change.section or category.sections[action]
+                    by_section.setdefault(title, []).append(change)
+    for change in changes:  # outside the summary's categories (the calendar), last
+        if change.section and all(change.category != c.key for c in CATEGORIES):
+            by_section.setdefault(change.section, []).append(change)
+    return by_section
+
+
+def _base_columns(title: str, change: Change) -> tuple[str, ...]:
+    if title in SECTION_COLUMNS:
+        return SECTION_COLUMNS[title]
+    return next(c.columns for c in CATEGORIES if c.key == change.category)
+
+
+def _columns(title: str, rows: list[Change]) -> list[str]:
+    columns = list(_base_columns(title, rows[0]))
+    for change in rows:
+        columns += [name for name, _ in change.extra if name not in columns]
+    return columns
+
+
+def _row(change: Change, title: str, columns: list[str]) -> list[str]:
+    cells = dict(zip(_base_columns(title, change), change.cells, strict=False)) | dict(change.extra)
+    return [cells.get(column, "") for column in columns]

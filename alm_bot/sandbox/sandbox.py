@@ -12,7 +12,7 @@ from typing import Final
 
 from alm_bot.sandbox import seed
 from alm_bot.sandbox.certificates import ReplayGuard
-from alm_bot.sandbox.changes import synthetic_change
+from alm_bot.sandbox.changes import Change, synthetic_change
 from alm_bot.sandbox.clock import SandboxClock
 from alm_bot.sandbox.errors import ApiError, ControlError
 from alm_bot.sandbox.faults import Fault, FaultList
@@ -140,15 +140,16 @@ class Sandbox:
         if not self.oauth.approve(user_code, user, self.clock.now()):
             raise ControlError(404, f"No pending device login with user code '{user_code}'.")
 
-    def structural_change(self, model_id: str) -> int:
-        """Make one synthetic structural change (standard mode only); returns the pending count."""
+    def structural_change(self, model_id: str, change: Change | None = None) -> int:
+        """Make one structural change — ``change``, or the next synthetic one — (standard mode only);
+        returns the pending count."""
         model = self._control_model(model_id)
         if not model.is_standard:
             raise ControlError(
                 409, f"Model '{model.name}' is {model.active_state}: structural changes need standard mode."
             )
         self.world.structural_change_count += 1
-        model.pending_changes.append(synthetic_change(self.world.structural_change_count))
+        model.pending_changes.append(change or synthetic_change(self.world.structural_change_count))
         model.last_modified = self.clock.now()
         model.last_saved_serial_number += 1
         return len(model.pending_changes)

@@ -173,13 +173,12 @@ def _changes_r3() -> tuple[Change, ...]:
 def _changes_r4() -> tuple[Change, ...]:
     return (
         Change("lists", "created", ("Assets", "", "All Assets")),
-        Change("lists", "modified", ("Regions", "", "All Regions")),
+        Change("lists", "modified", ("Regions", "2", "0", "0", "0", "0", "0", "0")),  # 2 items added
         Change("modules", "created", ("CPX01 Capex", "Assets, Time")),
         Change("lineItems", "created", ("CPX01 Capex", "Asset Cost", "Number", "0")),
         Change("lineItems", "created", ("CPX01 Capex", "Useful Life", "Number", "5")),
         Change("lineItems", "created", ("CPX01 Capex", "Depreciation", "Number", "Asset Cost / 60")),
         Change("lineItems", "created", ("CPX01 Capex", "Net Book Value", "Number", "Asset Cost")),
-        Change("lineItems", "deleted", ("OPX01 Opex", "Legacy Accrual", "Number", "0")),
         Change("rolesContents", "modified", ("Planner", "CPX01 Capex", "Read")),
     )
 

@@ -1,4 +1,5 @@
-"""Approve / Reject on the approval card, the rejection-reason modal, and the sync form's submission.
+"""Approve / Reject on the approval card, the rejection-reason and data-loss confirmation modals, and
+the sync form's submission.
 
 A click is acknowledged at once; the decision itself is the core's (`Operations.decide`), which
 refuses — with a sentence to show — clicks by non-approvers, by the requester, after a decision or
@@ -13,7 +14,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from alm_bot.errors import AlmBotError
+from alm_bot.errors import AlmBotError, RiskRefused
 from alm_bot.slack import approval_view, replies
 from alm_bot.slack.bot import Bot
 from alm_bot.slack.buttons import APPROVE, REJECT, request_id_of
@@ -22,9 +23,12 @@ from alm_bot.slack.edge import Apologise, after_ack
 from alm_bot.slack.formatting import clip
 from alm_bot.slack.message import Message
 from alm_bot.slack.modals import (
+    CONFIRM_MODAL,
     REASON_BLOCK,
     REJECT_MODAL,
     SYNC_MODAL,
+    confirm_modal,
+    confirmed_request,
     reject_modal,
     rejection_reason,
     sync_form_of,
@@ -48,6 +52,11 @@ def register_actions(app: AsyncApp, bot: Bot) -> None:
     async def on_rejection(ack: AsyncAck, body: dict[str, Any]) -> None:
         await reject(bot, ack, body)
 
+    @app.view(CONFIRM_MODAL)
+    async def on_confirmation(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()  # closes the form; the approval (an Anaplan call) runs after, refusals by DM
+        await after_ack(approve_confirmed(bot, body, client), _privately(client, body))
+
     @app.view(SYNC_MODAL)
     async def on_sync_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
@@ -55,18 +64,45 @@ def register_actions(app: AsyncApp, bot: Bot) -> None:
 
 
 async def approve(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> None:
-    """Approve the request on the clicked card; the core starts the change and queues the card update."""
+    """Approve the request on the clicked card; the core starts the change and queues the card update.
+
+    A plan the data-loss radar says destroys data is not approved by the click: the core refuses it
+    unconfirmed, and the approver gets the form that names what will be lost (`approve_confirmed`)."""
     actor = await bot.actor(body.get("user"))
     try:
         request_id = request_id_of(_button_value(body))
         groups = await bot.groups.memberships(actor.id)
         decided = await bot.ops.requests.decide(request_id, actor=actor, approve=True, actor_groups=groups)
+    except RiskRefused as exc:
+        if exc.why != "unconfirmed":
+            await tell(client, actor.id, replies.error_message(exc), channel=_channel_of(body))
+            return
+        request = await bot.ops.get_request(exc.request_id)
+        await client.views_open(trigger_id=body["trigger_id"], view=confirm_modal(request, exc.losses))
+        return
     except AlmBotError as exc:
         await tell(client, actor.id, replies.error_message(exc), channel=_channel_of(body))
         return
     if decided.state == "pending":  # counted, but the policy wants more: say so, the card shows it too
         counted = approval_view.counted_reply(decided, await bot.ops.approvals.progress(decided))
         await tell(client, actor.id, counted, channel=_channel_of(body))
+
+
+async def approve_confirmed(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """The approver confirmed the loss in the form: now the approval counts (and is audited so)."""
+    actor = await bot.actor(body.get("user"))
+    try:
+        request_id = confirmed_request(body.get("view") or {})
+        groups = await bot.groups.memberships(actor.id)
+        decided = await bot.ops.requests.decide(
+            request_id, actor=actor, approve=True, actor_groups=groups, confirmed_risk=True
+        )
+    except AlmBotError as exc:
+        await direct_message(client, actor.id, replies.error_message(exc))
+        return
+    if decided.state == "pending":  # counted, but the policy wants more
+        counted = approval_view.counted_reply(decided, await bot.ops.approvals.progress(decided))
+        await direct_message(client, actor.id, counted)
 
 
 async def open_rejection(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -31,7 +31,9 @@ from alm_bot.slack.edge import report_before_ack
 from alm_bot.slack.events_endpoint import SlackEvents
 from alm_bot.slack.groups import ApproverGroups
 from alm_bot.slack.home import register_home
+from alm_bot.slack.override import register_override
 from alm_bot.slack.people import People
+from alm_bot.slack.releases import register_release_actions
 from alm_bot.slack.socket_edge import CheckedSocketModeHandler
 from alm_bot.store import ReplayGuard
 
@@ -72,10 +74,12 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
         ops=services.ops,
         settings=settings,
         people=People(client),
-        groups=ApproverGroups(client, groups_named(settings)),
+        groups=ApproverGroups(client, _groups_to_look_up(settings)),
     )
     register_commands(app, bot)
     register_actions(app, bot)
+    register_release_actions(app, bot)
+    register_override(app, bot)
     register_home(app, bot)
     app.error(report_before_ack)
     return app
@@ -101,3 +105,9 @@ def socket_mode_handler(app: AsyncApp, settings: Settings) -> CheckedSocketModeH
 
 def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value is not None else ""
+
+
+def _groups_to_look_up(settings: Settings) -> list[str]:
+    """The groups any policy names, and the user groups among the override approvers (``S…`` ids)."""
+    override_groups = [g for g in settings.approval.override_approvers if g.startswith("S")]
+    return list(dict.fromkeys([*groups_named(settings), *override_groups]))

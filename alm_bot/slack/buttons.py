@@ -12,10 +12,19 @@ from typing import Final
 
 from alm_bot.errors import InvalidArgument
 
-__all__ = ["APPROVE", "PAYLOAD_VERSION", "REJECT", "OutdatedButton", "button_value", "request_id_of"]
+__all__ = [
+    "APPROVE",
+    "OVERRIDE",
+    "PAYLOAD_VERSION",
+    "REJECT",
+    "OutdatedButton",
+    "button_value",
+    "request_id_of",
+]
 
 APPROVE: Final = "alm_approve"
 REJECT: Final = "alm_reject"
+OVERRIDE: Final = "alm_override"  # run a scheduled request now, outside its change window
 PAYLOAD_VERSION: Final = 1
 
 

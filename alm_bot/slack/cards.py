@@ -12,8 +12,10 @@ a request reads the same everywhere.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -31,10 +33,13 @@ from alm_bot.anaplan.verdict import reason_text
 from alm_bot.approval_policy import ApprovalProgress
 from alm_bot.records import SyncPlan, SyncTarget, TaskOutcome
 from alm_bot.slack.approval_view import progress_blocks, shows_progress, waiting_line
-from alm_bot.slack.buttons import APPROVE, REJECT, button_value
+from alm_bot.slack.buttons import APPROVE, OVERRIDE, REJECT, button_value
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
-from alm_bot.store import ApprovalRequest
+from alm_bot.slack.release_cards import release_targets
+from alm_bot.slack.risk_card import BLOCKED_LINE, risk_text
+from alm_bot.store import ApprovalRequest, TargetRun
+from alm_bot.windows import WindowDecision, local_label
 
 __all__ = [
     "approval_card",
@@ -42,6 +47,7 @@ __all__ = [
     "model_label",
     "origin_note",
     "request_title",
+    "runs_at_label",
     "state_line",
 ]
 
@@ -59,6 +65,7 @@ _STATE_ICONS: Final = {
     "requested": "⏳",
     "pending": "🕓",
     "approved": "✅",
+    "scheduled": "🗓️",
     "executing": "🔄",
     "succeeded": "✅",
     "failed": "❌",
@@ -84,6 +91,8 @@ def request_title(request: ApprovalRequest) -> str:
     plan = request.plan
     if isinstance(plan, SyncPlan):
         source = plan.source.name or plan.source.id or "?"
+        if plan.is_release:
+            return f"Release {source} → {len(plan.targets)} targets"
         target = plan.target.model.name or request.target_model_id
         return f"Sync {source} → {target}"
     return f"Take {plan.model.name or request.target_model_id} {plan.status}"
@@ -94,12 +103,27 @@ def _break_glass_note(request: ApprovalRequest) -> str:
     return f" · ⚠️ break-glass (CLI, run by {escape(ran)})" if ran else ""
 
 
+def _override_note(request: ApprovalRequest) -> str:
+    hold = request.window
+    if hold is None or hold.overridden_by_id is None:
+        return ""
+    return f" · ⚠️ change window overridden by {person(hold.overridden_by_id, hold.overridden_by_name)}"
+
+
+def runs_at_label(request: ApprovalRequest) -> str:
+    """``Tue 22:00 Europe/London``: when a scheduled request starts, on its window's wall clock."""
+    if request.runs_at is None:
+        return "when its change window opens"
+    zone = ZoneInfo(request.window.zone if request.window else "UTC")
+    return local_label(request.runs_at, zone, request.decided_at or request.created_at)
+
+
 def state_line(request: ApprovalRequest) -> str:
     """Where the request stands, in mrkdwn: ``✅ Approved by @grace at … · syncing``."""
     icon = _STATE_ICONS.get(request.state, "•")
     decider = person(request.decided_by_id, request.decided_by_name)
     at = f" at {when(request.decided_at)}" if request.decided_at else ""
-    approved = f"Approved by {decider}{at}{_break_glass_note(request)}"
+    approved = f"Approved by {decider}{at}{_break_glass_note(request)}{_override_note(request)}"
     result = request.result
     match request.state:
         case "requested":
@@ -109,6 +133,9 @@ def state_line(request: ApprovalRequest) -> str:
             return f"{icon} Waiting for an approver{expiry}"
         case "approved":
             return f"{icon} {approved} · starting"
+        case "scheduled":
+            waits = approved if request.decided_by_id else "Waiting for its change window"
+            return f"{icon} {waits} — runs at {escape(runs_at_label(request))}"
         case "executing":
             doing = "syncing" if request.operation == "sync" else "changing the status"
             return f"{icon} {approved} · {doing}"
@@ -130,11 +157,23 @@ def state_line(request: ApprovalRequest) -> str:
     return f"{icon} {escape(request.state)}"
 
 
-def approval_card(request: ApprovalRequest, progress: ApprovalProgress | None = None) -> Message:
+def approval_card(
+    request: ApprovalRequest,
+    progress: ApprovalProgress | None = None,
+    runs: Sequence[TargetRun] = (),
+    *,
+    blocked: bool = False,
+    window: WindowDecision | None = None,
+) -> Message:
     """The card for the approvals channel, in the request's current state.
 
+    ``blocked``: ``block_on_risk`` refuses this plan's approval (the radar says ``data-loss``): the
+    card says so and offers only Reject.
+
     ``progress``: the approvals counted under the request's policy; under the original rule (one
-    approval) it adds nothing, so the card is drawn as it always was.
+    approval) it adds nothing, so the card is drawn as it always was. ``runs``: a release's targets.
+    ``window``: the change-window decision for its targets now, shown while it is pending (None: no
+    window applies).
     """
     title = request_title(request)
     blocks: list[Block] = [
@@ -143,24 +182,59 @@ def approval_card(request: ApprovalRequest, progress: ApprovalProgress | None = 
             f"*{request.id}* · requested by {person(request.requester_id, request.requester_name)}"
             f"{origin_note(request.origin)} · {when(request.created_at)}"
         ),
-        _facts(request),
     ]
-    if isinstance(request.plan, SyncPlan):
-        blocks.append(section(f"*What changes*\n{change_summary(request.plan.target)}"))
+    plan = request.plan
+    if isinstance(plan, SyncPlan):
+        radars = [risk_text(t, pending=request.state == "pending") for t in plan.targets]
+        if plan.is_release:  # each target's verdict, named
+            radars = [
+                f"*{escape(t.model.name)}:* {r}" if r else None
+                for t, r in zip(plan.targets, radars, strict=True)
+            ]
+        for radar in filter(None, radars):
+            blocks.append(section(radar))  # at the top: what an approver must know first
+        if blocked and request.state == "pending" and any(radars):
+            blocks.append(section(BLOCKED_LINE))
+    blocks.append(_facts(request))
+    if isinstance(plan, SyncPlan) and plan.is_release:
+        blocks += release_targets(request, runs)
+    elif isinstance(plan, SyncPlan):
+        blocks.append(section(f"*What changes*\n{change_summary(plan.target)}"))
     if progress is not None and shows_progress(progress):
         blocks.extend(progress_blocks(request, progress))
         pending = request.state == "pending"
         blocks.append(section(waiting_line(request, progress) if pending else state_line(request)))
     else:
         blocks.append(section(state_line(request)))
+    blocks.extend(_window_lines(request, window))
     if request.state == "pending":
-        blocks.append(_buttons(request))
+        blocks.append(_buttons(request, approve=not blocked))
+    elif request.state == "scheduled":
+        blocks.append(_override_button(request))
     elif request.state in ("expired", "failed", "rejected") and request.operation == "sync":
         blocks.append(context(f"To try again: {code(_sync_command(request))}"))
     fallback = f"{title} ({request.id}) — {request.state}"
     if request.state == "pending":
         fallback = f"Approval needed: {title} ({request.id})"
     return Message(fallback, tuple(blocks))
+
+
+def _window_lines(request: ApprovalRequest, window: WindowDecision | None) -> list[Block]:
+    """The change window's state: why a scheduled request waits, who overrode it, or, while pending,
+    whether it could run now."""
+    hold = request.window
+    if hold is not None and hold.overridden_by_id is not None:
+        reason = escape(clip(hold.override_reason or "", 500))
+        return [context(f"⚠️ Run outside its change window ({escape(hold.reason)}): {reason}")]
+    if request.state == "scheduled" and hold is not None:
+        return [context(f"🪟 Waiting: {escape(hold.reason)}")]
+    if request.state != "pending" or window is None:
+        return []
+    if window.may_run:
+        return [context(f"🪟 Change window: {escape(window.reason)}")]
+    label = window.runs_at_label(request.created_at)
+    runs = f"if approved, it runs at {escape(label)}" if label else "no window opens within a year"
+    return [context(f"🪟 Change window: {escape(window.reason)} — {runs}")]
 
 
 def change_summary(target: SyncTarget) -> str:
@@ -196,7 +270,15 @@ def _category_name(key: str) -> str:
 
 def _facts(request: ApprovalRequest) -> SectionBlock:
     plan = request.plan
-    if isinstance(plan, SyncPlan):
+    if isinstance(plan, SyncPlan) and plan.is_release:
+        source, revision = plan.source, plan.source_revision
+        fields = [
+            f"*Source*\n{model_label(source.name, source.alias)}\n{code(source.id or '?')}",
+            f"*Revision*\n*{escape(revision.name or '?')}*\n"
+            f"{escape(clip(revision.description or 'no description', 300))}",
+            f"*Made by*\n{escape(revision.created_by or 'unknown')}\n{_date(revision.created_on)}",
+        ]
+    elif isinstance(plan, SyncPlan):
         source, target, revision = plan.source, plan.target.model, plan.source_revision
         fields = [
             f"*Source*\n{model_label(source.name, source.alias)}\n{code(source.id or '?')}",
@@ -233,13 +315,20 @@ def _failure(result: TaskOutcome | None) -> str:
     return escape(clip(text, 1000))
 
 
-def _buttons(request: ApprovalRequest) -> ActionsBlock:
+def _buttons(request: ApprovalRequest, *, approve: bool = True) -> ActionsBlock:
     value = button_value(request.id)
+    reject = ButtonElement(text="Reject", action_id=REJECT, value=value, style="danger")
+    if not approve:
+        return ActionsBlock(block_id="decision", elements=[reject])
+    approve_button = ButtonElement(text="Approve", action_id=APPROVE, value=value, style="primary")
+    return ActionsBlock(block_id="decision", elements=[approve_button, reject])
+
+
+def _override_button(request: ApprovalRequest) -> ActionsBlock:
     return ActionsBlock(
-        block_id="decision",
+        block_id="override",
         elements=[
-            ButtonElement(text="Approve", action_id=APPROVE, value=value, style="primary"),
-            ButtonElement(text="Reject", action_id=REJECT, value=value, style="danger"),
+            ButtonElement(text="Run now (override)", action_id=OVERRIDE, value=button_value(request.id))
         ],
     )
 

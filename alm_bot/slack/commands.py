@@ -24,13 +24,18 @@ from alm_bot.slack.bot import Bot
 from alm_bot.slack.edge import after_ack
 from alm_bot.slack.message import Message
 from alm_bot.slack.modals import sync_modal
+from alm_bot.slack.override import overridden
 from alm_bot.slack.parsing import Invocation, UsageError, parse
+from alm_bot.slack.releases import release_command
 from alm_bot.slack.stats import stats_command
+from alm_bot.slack.windows import windows_message
 
 __all__ = ["ALM_COMMAND", "register_commands"]
 
 ALM_COMMAND: Final = "/alm"
-_CHANGES: Final = frozenset({"revision", "sync", "compare", "online", "offline", "cancel"})
+_CHANGES: Final = frozenset(
+    {"revision", "sync", "release", "compare", "online", "offline", "cancel", "override"}
+)
 _LIST_FETCH: Final = 100  # rows asked of the store for a list; the first 20 are shown
 
 Handler = Callable[[Bot, Actor, Invocation], Awaitable[Message]]
@@ -190,6 +195,18 @@ async def _cancel(bot: Bot, actor: Actor, inv: Invocation) -> Message:
     return replies.cancelled(await bot.ops.requests.cancel(inv.args[0], actor=actor))
 
 
+async def _windows(bot: Bot, actor: Actor, inv: Invocation) -> Message:
+    return windows_message(bot.ops.scheduling.report(inv.arg(0)))
+
+
+async def _override(bot: Bot, actor: Actor, inv: Invocation) -> Message:
+    groups = await bot.groups.memberships(actor.id)
+    reason = " ".join(inv.args[1:])
+    return overridden(
+        await bot.ops.requests.override(inv.args[0], actor=actor, reason=reason, actor_groups=groups)
+    )
+
+
 async def _policy(bot: Bot, actor: Actor, inv: Invocation) -> Message:
     explained = await bot.ops.explain_policy(inv.args[0])
     return approval_view.policy_message(explained.label, explained.policy, bool(explained.protected))
@@ -211,11 +228,14 @@ _HANDLERS: Final[dict[str, Handler]] = {
     "task": _task,
     "revision": _revision,
     "sync": _sync,
+    "release": release_command,
     "compare": _compare,
     "online": _online,
     "offline": _offline,
     "requests": _requests,
     "cancel": _cancel,
+    "windows": _windows,
+    "override": _override,
     "audit": _audit,
     "policy": _policy,
     "stats": stats_command,

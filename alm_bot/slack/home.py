@@ -29,7 +29,7 @@ from alm_bot.store import ApprovalRequest
 __all__ = ["home_view", "register_home"]
 
 _PER_SECTION: Final = 10
-_OPEN_STATES: Final = frozenset({"requested", "pending", "approved", "executing"})
+_OPEN_STATES: Final = frozenset({"requested", "pending", "approved", "scheduled", "executing"})
 _OUTCOMES: Final = frozenset({"succeeded", "failed", "rejected", "expired", "cancelled"})
 
 

@@ -1,4 +1,5 @@
-"""The two modals: the ``/alm sync`` form (model pickers) and the rejection reason.
+"""The modals: the ``/alm sync`` form (model pickers), the rejection reason, and the confirmation of
+an approval that the data-loss radar says destroys data.
 
 Each view carries what its submission needs in ``private_metadata`` — versioned JSON, like the
 buttons — so a submission after a restart still knows what it is about. Reading a submission is
@@ -29,9 +30,12 @@ from alm_bot.slack.message import context, section
 from alm_bot.store import ApprovalRequest
 
 __all__ = [
+    "CONFIRM_MODAL",
     "REJECT_MODAL",
     "SYNC_MODAL",
     "SyncForm",
+    "confirm_modal",
+    "confirmed_request",
     "reject_modal",
     "rejection_reason",
     "sync_form_of",
@@ -40,6 +44,7 @@ __all__ = [
 
 SYNC_MODAL: Final = "alm_sync_form"
 REJECT_MODAL: Final = "alm_reject_reason"
+CONFIRM_MODAL: Final = "alm_confirm_data_loss"
 OPTIONS_LIMIT: Final = 100  # Slack's maximum for a static select
 REASON_BLOCK: Final = "reason"
 _VALUE: Final = "value"
@@ -128,6 +133,37 @@ def reject_modal(request: ApprovalRequest) -> View:
             ),
         ],
     )
+
+
+def confirm_modal(request: ApprovalRequest, losses: Sequence[str]) -> View:
+    """Approving a sync the data-loss radar says destroys data: name what is lost, ask to confirm.
+
+    Only the submission approves; closing the form changes nothing."""
+    lines = "\n".join(f"• {escape(clip(loss, 300))}" for loss in losses[:10])
+    if len(losses) > 10:
+        lines += f"\n…and {len(losses) - 10} more (see the card)"
+    intro = (
+        f"Approving *{request.id}* ({escape(request_title(request))}) destroys data in the target. "
+        "The data-loss radar found:"
+    )
+    return View(
+        type="modal",
+        callback_id=CONFIRM_MODAL,
+        title=PlainTextObject(text="Data will be lost"),
+        submit=PlainTextObject(text="Approve and lose it"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=button_value(request.id),
+        blocks=[
+            section(intro),
+            section(lines or "• (no finding named)"),
+            context("Reverting the revision tag afterwards does not bring the data back."),
+        ],
+    )
+
+
+def confirmed_request(view: Mapping[str, Any]) -> str:
+    """The request id a submitted confirmation is about; `OutdatedButton` if unreadable."""
+    return request_id_of(view.get("private_metadata"))
 
 
 def rejection_reason(view: Mapping[str, Any]) -> tuple[str, str]:

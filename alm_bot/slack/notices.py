@@ -25,6 +25,7 @@ __all__ = [
     "expired_dm",
     "finished_dm",
     "finished_reply",
+    "override_message",
     "progress_reply",
     "update_dm",
 ]
@@ -79,6 +80,19 @@ def break_glass_reply(request: ApprovalRequest) -> Message:
     return Message(f"Request {request.id} was decided outside Slack: review it.", (section(text),))
 
 
+def override_message(request: ApprovalRequest) -> Message:
+    """To the approvals channel: someone ran a scheduled request outside its change window."""
+    hold = request.window
+    who = person(hold.overridden_by_id, hold.overridden_by_name) if hold else "someone"
+    waited = f" ({escape(hold.reason)})" if hold and hold.reason else ""
+    reason = f"\n> {escape(clip(hold.override_reason, 500))}" if hold and hold.override_reason else ""
+    text = (
+        f"⚠️ *Change window overridden.* {who} ran request *{request.id}* "
+        f"({escape(request_title(request))}) now instead of at its window{waited}.{reason}"
+    )
+    return Message(f"Request {request.id} was run outside its change window: review it.", (section(text),))
+
+
 def decided_dm(request: ApprovalRequest) -> Message:
     """Tell the requester who decided, and what happens next."""
     title = escape(request_title(request))
@@ -87,7 +101,9 @@ def decided_dm(request: ApprovalRequest) -> Message:
         reason = f"\n> {escape(clip(request.reason, 500))}" if request.reason else ""
         text = f"🚫 {decider} rejected your request *{request.id}* ({title}).{reason}"
         return Message(f"Your request {request.id} was rejected.", (section(text),))
-    next_step = "I'll tell you when it is done." if request.state in ("approved", "executing") else ""
+    next_step = (
+        "I'll tell you when it is done." if request.state in ("approved", "scheduled", "executing") else ""
+    )
     text = f"✅ {decider} approved your request *{request.id}* ({title}). {next_step}".rstrip()
     return Message(f"Your request {request.id} was approved.", (section(text), context(state_line(request))))
 

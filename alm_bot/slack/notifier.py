@@ -11,7 +11,8 @@ arrives before the card was posted raises `CardNotPostedYet`, so it is retried a
 ==========================  =========================================================
 destination                 what is delivered
 ==========================  =========================================================
-``approvals``               the approval card, posted in the approvals channel
+``approvals``               the approval card, posted in the approvals channel (a change
+                            window override: a message of its own there)
 ``card``                    ``chat.update`` of the card; progress and results in its thread
 ``user:<id>``               a direct message (``conversations.open`` + ``chat.postMessage``);
                             nothing for an id that is no Slack user (a CLI or pipeline requester)
@@ -32,6 +33,7 @@ from alm_bot.config import Settings
 from alm_bot.errors import ConfigError
 from alm_bot.notify import APPROVALS, CARD, DeliveryReceipt, Notice
 from alm_bot.operations import Operations
+from alm_bot.operations.risk_gate import is_blocked
 from alm_bot.records import (
     ApprovalEscalated,
     ApprovalReminder,
@@ -40,7 +42,9 @@ from alm_bot.records import (
     NoticePayload,
     NoticesRecovered,
     SyncPlan,
+    TargetFinished,
     TaskProgress,
+    WindowOverridden,
 )
 from alm_bot.slack import approval_view, notices
 from alm_bot.slack.card_ref import card_location, card_ref
@@ -50,8 +54,9 @@ from alm_bot.slack.evidence_replies import notes_reply, verified_reply
 from alm_bot.slack.formatting import is_slack_user
 from alm_bot.slack.message import Message
 from alm_bot.slack.once import NoticePoster
+from alm_bot.slack.release_cards import target_finished_reply
 from alm_bot.slack.uploads import ReportUploader
-from alm_bot.store import ApprovalRequest
+from alm_bot.store import ApprovalRequest, TargetRun
 
 __all__ = ["CardNotPostedYet", "SlackNotifier"]
 
@@ -69,6 +74,7 @@ _THREAD_REPLIES: Final = frozenset(
         "approval_escalated",
         "sync_verified",
         "release_notes",
+        "target_finished",
     }
 )
 
@@ -100,6 +106,9 @@ class SlackNotifier:
                 "notice %s (%s) names no request that exists; nothing to show", notice.id, notice.kind
             )
             return None
+        if isinstance(notice.payload, WindowOverridden):
+            await self._to_approvals_channel(notice, notices.override_message(request))
+            return None
         if notice.destination == APPROVALS:
             return await self._post_card(notice, request)
         if notice.destination == CARD:
@@ -114,7 +123,7 @@ class SlackNotifier:
             progress = await self._ops.approvals.progress(request)
             message = approval_view.escalated_dm(request, progress, title)
         elif notice.kind == "approval_needed":
-            message = approval_card(request)
+            message = await self._card(request)
         else:
             message = _personal(notice.kind, request, notice.payload)
         await self._poster.post(notice.id, channel, message)
@@ -127,12 +136,16 @@ class SlackNotifier:
             return
         await self._poster.post(notice.id, channel, message)
 
+    def _blocked(self, request: ApprovalRequest) -> bool:
+        """The radar's ``data-loss`` and ``block_on_risk`` together: the card offers no Approve."""
+        return is_blocked(request, self._settings)
+
     async def _progress(self, request: ApprovalRequest) -> ApprovalProgress | None:
         """The approvals counted so far, for requests that have a card (those that need approval)."""
         return await self._ops.approvals.progress(request) if request.plan.protected else None
 
     async def _post_card(self, notice: Notice, request: ApprovalRequest) -> DeliveryReceipt:
-        card = approval_card(request, await self._progress(request))
+        card = await self._card(request)
         posted = card_location(request)
         if posted is not None:
             # Already posted (the receipt was recorded): redraw rather than post a second card.
@@ -156,6 +169,9 @@ class SlackNotifier:
                 reply = await self._policy_reply(payload, request)
             elif notice.kind == "decided_outside_slack":
                 reply = notices.break_glass_reply(request)
+            elif isinstance(payload, TargetFinished):
+                runs = await self._runs(request)
+                reply = target_finished_reply(request, runs, payload.position)
             elif notice.kind == "sync_verified":
                 reply = verified_reply(request)
             elif notice.kind == "release_notes":
@@ -166,9 +182,24 @@ class SlackNotifier:
             return
         if notice.kind not in _CARD_REDRAWS:
             log.info("redrawing the card of %s for an unfamiliar notice kind %r", request.id, notice.kind)
-        await update(
-            self._client, posted.channel, posted.ts, approval_card(request, await self._progress(request))
+        await update(self._client, posted.channel, posted.ts, await self._card(request))
+
+    async def _card(self, request: ApprovalRequest) -> Message:
+        """The card: its approvals so far, a release's targets, the radar's block, its change window now."""
+        return approval_card(
+            request,
+            await self._progress(request),
+            await self._runs(request),
+            blocked=self._blocked(request),
+            window=self._ops.scheduling.note(request),
         )
+
+    async def _runs(self, request: ApprovalRequest) -> list[TargetRun]:
+        """A release's target runs, as stored now (a plain sync's card needs none)."""
+        plan = request.plan
+        if isinstance(plan, SyncPlan) and plan.is_release:
+            return await self._ops.get_runs(request.id)
+        return []
 
     async def _policy_reply(
         self, payload: ApprovalReminder | ApprovalEscalated, request: ApprovalRequest

@@ -16,7 +16,9 @@ from alm_bot.errors import InvalidArgument
 
 __all__ = ["SUBCOMMANDS", "Invocation", "Subcommand", "UsageError", "parse"]
 
+_MANY: Final = 50  # "any number" of arguments (a release's targets)
 _FORMS: Final = frozenset({"sync"})  # subcommands that open a form when typed without arguments
+_REST: Final = 200  # words a free-text last argument (a reason) may have
 _TYPOGRAPHIC_QUOTES: Final = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 
 
@@ -38,6 +40,7 @@ class Subcommand:
     optional: int = 0
     flags: frozenset[str] = frozenset()
     choices: tuple[str, ...] = ()  # allowed values of the single optional argument, if restricted
+    valued: frozenset[str] = frozenset()  # options followed by a value, like --revision R
 
     @property
     def usage(self) -> str:
@@ -70,6 +73,14 @@ SUBCOMMANDS: Final[dict[str, Subcommand]] = {
             optional=1,
         ),
         Subcommand(
+            "release",
+            "<source> <target>… [--revision <r>] | <group>",
+            "ship one revision into several targets (or a configured group), wave by wave, one approval",
+            required=1,
+            optional=_MANY,
+            valued=frozenset({"--revision"}),
+        ),
+        Subcommand(
             "compare",
             "<source> <target> [<revision>] [--full]",
             "what a sync would change; --full sends the detailed report",
@@ -86,7 +97,22 @@ SUBCOMMANDS: Final[dict[str, Subcommand]] = {
             optional=1,
             choices=("mine", "pending"),
         ),
-        Subcommand("cancel", "<request-id>", "withdraw a request of yours that is still pending", required=1),
+        Subcommand(
+            "cancel", "<request-id>", "withdraw a request of yours that is pending or scheduled", required=1
+        ),
+        Subcommand(
+            "windows",
+            "[<model>]",
+            "change windows: open now, next opening, whether a model may change",
+            optional=1,
+        ),
+        Subcommand(
+            "override",
+            "<request-id> <reason…>",
+            "run a scheduled request now, outside its change window (override approvers)",
+            required=2,
+            optional=_REST,
+        ),
         Subcommand("audit", "[<model>]", "recent audit events, optionally of one model", optional=1),
         Subcommand("policy", "<model>", "the approval rules for changes into a model", required=1),
         Subcommand("stats", "[<model>]", "delivery figures of the last 90 days, per model", optional=1),
@@ -102,6 +128,10 @@ class Invocation:
     args: tuple[str, ...] = ()
     flags: frozenset[str] = field(default_factory=frozenset)
     unknown: str | None = None
+    options: tuple[tuple[str, str], ...] = ()  # (option, value) of the valued options given
+
+    def option(self, name: str) -> str | None:
+        return next((value for key, value in self.options if key == name), None)
 
     def arg(self, index: int) -> str | None:
         return self.args[index] if index < len(self.args) else None
@@ -119,10 +149,27 @@ def parse(text: str) -> Invocation:
     if subcommand.name in _FORMS and not rest:
         return Invocation(subcommand.name)
     rest = [_as_flag(w) for w in rest]
+    rest, options = _valued(subcommand, rest)
     flags = frozenset(w.casefold() for w in rest if w.startswith("--"))
     args = tuple(w for w in rest if not w.startswith("--"))
     _check(subcommand, args, flags)
-    return Invocation(subcommand.name, args, flags)
+    return Invocation(subcommand.name, args, flags, options=options)
+
+
+def _valued(subcommand: Subcommand, words: list[str]) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+    """Take ``--option value`` pairs out of the words (only the subcommand's valued options)."""
+    rest: list[str] = []
+    options: list[tuple[str, str]] = []
+    remaining = iter(words)
+    for word in remaining:
+        if word.casefold() not in subcommand.valued:
+            rest.append(word)
+            continue
+        value = next(remaining, None)
+        if value is None or value.startswith("--"):
+            raise UsageError(f"{word} needs a value. Usage: {subcommand.usage}")
+        options.append((word.casefold(), value))
+    return rest, tuple(options)
 
 
 def _unescape(text: str) -> str:

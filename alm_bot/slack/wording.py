@@ -20,6 +20,7 @@ _STEPS: Final = {
     Action.LIST_REVISIONS: "Try `/alm revisions {subject}`.",
     Action.CREATE_REVISION: 'Create a revision on it first: `/alm revision {subject} "name"`.',
     Action.CANCEL_REQUEST: "To withdraw it: `/alm cancel {subject}`.",
+    Action.CONFIRM_DATA_LOSS: "Click Approve and confirm, in the form that opens, what will be lost.",
 }
 
 

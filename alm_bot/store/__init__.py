@@ -13,7 +13,7 @@ Modules: ``states`` (the state machine), ``tables`` (SQLModel tables), ``engine`
 engine), ``migrate`` (Alembic in code), ``transaction`` (``Transaction``: the statements),
 ``database`` (connection and transactions), ``queues`` (leased work), ``repository`` (``Store``),
 ``replays`` (signed requests already seen, for the Slack edge), ``attempts`` (outbox deliveries of
-unknown outcome).
+unknown outcome), ``runs`` (the target runs of sync requests: a release's progress).
 """
 
 # Register their tables in the shared metadata (the migrations and the schema test see every table).
@@ -21,6 +21,7 @@ from alm_bot.store import approvals as _approvals  # noqa: F401
 from alm_bot.store import oauth_grants as _oauth_grants  # noqa: F401
 from alm_bot.store.replays import ReplayGuard, SeenRequest
 from alm_bot.store.repository import Store, Transaction
+from alm_bot.store.runs import ACTIVE_RUN_STATES, FINAL_RUN_STATES, RunState, TargetRun
 from alm_bot.store.states import (
     APPROVED,
     CANCELLED,
@@ -53,11 +54,13 @@ from alm_bot.store.tables import (
 )
 
 __all__ = [
+    "ACTIVE_RUN_STATES",
     "APPROVED",
     "CANCELLED",
     "EXECUTING",
     "EXPIRED",
     "FAILED",
+    "FINAL_RUN_STATES",
     "OPERATIONS",
     "PENDING",
     "REJECTED",
@@ -73,8 +76,10 @@ __all__ = [
     "OutboxRow",
     "ReplayGuard",
     "RequestState",
+    "RunState",
     "SeenRequest",
     "Store",
+    "TargetRun",
     "TaskKind",
     "TaskState",
     "TrackedTask",

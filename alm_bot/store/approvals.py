@@ -15,7 +15,7 @@ the request on — never both, never neither.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
 import sqlalchemy as sa
@@ -34,6 +34,7 @@ __all__ = [
     "approvals_query",
     "claim_nudge",
     "lock_pending",
+    "nudge_candidates_query",
     "nudges_query",
 ]
 
@@ -110,6 +111,26 @@ async def claim_nudge(tx: Transaction, request_id: str, kind: NudgeKind, at: dat
     """Claim the request's reminder or escalation; False if someone claimed it before."""
     values = {"request_id": normalise_request_id(request_id), "kind": kind, "at": at}
     return await tx._insert_new(NUDGES, values, ["request_id", "kind"]) is not None
+
+
+def nudge_candidates_query(now: datetime, waited: timedelta, limit: int) -> sa.Select[Any]:
+    """Pending, unexpired requests that have waited at least ``waited`` and lack a reminder or an
+    escalation, oldest first (the longest-waiting are nudged first, whatever the batch size)."""
+
+    def claimed(kind: str) -> sa.Exists:
+        return sa.exists().where(NUDGES.c.request_id == REQUESTS.c.id, NUDGES.c.kind == kind)
+
+    return (
+        sa.select(REQUESTS)
+        .where(
+            REQUESTS.c.state == "pending",
+            REQUESTS.c.created_at <= now - waited,
+            sa.or_(REQUESTS.c.expires_at.is_(None), REQUESTS.c.expires_at > now),
+            sa.not_(sa.and_(claimed("reminder"), claimed("escalation"))),
+        )
+        .order_by(REQUESTS.c.created_at, REQUESTS.c.id)
+        .limit(limit)
+    )
 
 
 def nudges_query(request_ids: Collection[str]) -> sa.Select[Any]:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from alm_bot.store.chain import ChainReport, verify
 from alm_bot.store.queues import WorkQueues
+from alm_bot.store.runs import RUNS, TargetRun, needs_a_process
 from alm_bot.store.tables import ApprovalRequest, AuditEvent, OutboxRow, TrackedTask, normalise_request_id
 from alm_bot.store.transaction import AUDIT, OUTBOX, REQUESTS, TASKS, Transaction, get_request
 
@@ -88,7 +89,9 @@ class Store(WorkQueues):
 
     async def list_unsettled(self, now: datetime, limit: int = 100) -> list[ApprovalRequest]:
         """Approved/executing requests (and unprotected ones about to run) that nobody holds and no
-        tracked task follows: their executor is gone, or they wait for a retry that is due.
+        tracked task follows: their executor is gone, they wait for a retry that is due, or a
+        release's wave finished and the next is due (`runs.needs_a_process`). A scheduled request's
+        lease runs out at its window's opening (``runs_at``): then it is due.
 
         A row without a lease (written before leases existed) counts once it is 5 minutes old.
         """
@@ -98,11 +101,23 @@ class Store(WorkQueues):
             sa.and_(REQUESTS.c.lease_expires_at.is_(None), REQUESTS.c.updated_at <= quiet),
         )
         query = sa.select(REQUESTS).where(
-            REQUESTS.c.state.in_(["requested", "approved", "executing"]),
-            REQUESTS.c.anaplan_task_id.is_(None),
+            REQUESTS.c.state.in_(["requested", "approved", "scheduled", "executing"]),
+            needs_a_process(REQUESTS.c.id),
             free,
         )
         return await self.select(ApprovalRequest, query.order_by(REQUESTS.c.updated_at).limit(limit))
+
+    async def list_runs(self, request_id: str) -> list[TargetRun]:
+        """The target runs of a sync request, in plan order (none for a status change)."""
+        query = sa.select(RUNS).where(RUNS.c.request_id == normalise_request_id(request_id))
+        return await self.select(TargetRun, query.order_by(RUNS.c.position))
+
+    async def active_runs_on(self, model_id: str) -> list[TargetRun]:
+        """Target runs syncing into this model now (starting, or with an Anaplan task running)."""
+        query = sa.select(RUNS).where(
+            RUNS.c.target_model_id == model_id, RUNS.c.state.in_(["starting", "running"])
+        )
+        return await self.select(TargetRun, query.order_by(RUNS.c.id))
 
     async def get_task(self, task_id: int) -> TrackedTask | None:
         found = await self.select(TrackedTask, sa.select(TASKS).where(TASKS.c.id == task_id))

@@ -2,14 +2,18 @@
 
 ::
 
-    requested → pending ─┬─ approved → executing → succeeded | failed
+    requested → pending ─┬─ approved ─┬─ executing → succeeded | failed
+                         │            └─ scheduled → executing …   (outside a change window)
                          ├─ rejected
                          ├─ expired
                          └─ cancelled            (unprotected target: requested → executing directly)
 
-Beyond the drawing, three edges exist because work can fail or be withdrawn before it runs:
-``requested → failed`` (planning failed, e.g. the comparison summary), ``requested → cancelled``
-and ``approved → failed`` (the plan went stale or Anaplan refused to start the sync).
+Beyond the drawing, some edges exist because work can fail or be withdrawn before it runs:
+``requested → failed`` (planning failed, e.g. the comparison summary), ``requested → cancelled``,
+``approved → failed`` (the plan went stale or Anaplan refused to start the sync), and for a
+``scheduled`` request ``→ failed`` (stale at the window's opening) and ``→ cancelled`` (withdrawn while
+it waits). An unprotected change asked for while its change window is closed goes ``requested →
+scheduled``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ __all__ = [
     "REJECTED",
     "REQUESTED",
     "REQUEST_STATES",
+    "SCHEDULED",
     "SUCCEEDED",
     "TASK_KINDS",
     "TERMINAL_STATES",
@@ -40,13 +45,23 @@ __all__ = [
 ]
 
 RequestState = Literal[
-    "requested", "pending", "approved", "executing", "succeeded", "failed", "rejected", "expired", "cancelled"
+    "requested",
+    "pending",
+    "approved",
+    "scheduled",
+    "executing",
+    "succeeded",
+    "failed",
+    "rejected",
+    "expired",
+    "cancelled",
 ]
 REQUEST_STATES: Final[tuple[RequestState, ...]] = get_args(RequestState)
 
 REQUESTED: Final = "requested"
 PENDING: Final = "pending"
 APPROVED: Final = "approved"
+SCHEDULED: Final = "scheduled"
 EXECUTING: Final = "executing"
 SUCCEEDED: Final = "succeeded"
 FAILED: Final = "failed"
@@ -55,9 +70,10 @@ EXPIRED: Final = "expired"
 CANCELLED: Final = "cancelled"
 
 TRANSITIONS: Final[Mapping[RequestState, frozenset[RequestState]]] = {
-    "requested": frozenset({"pending", "executing", "failed", "cancelled"}),
+    "requested": frozenset({"pending", "executing", "scheduled", "failed", "cancelled"}),
     "pending": frozenset({"approved", "rejected", "expired", "cancelled"}),
-    "approved": frozenset({"executing", "failed"}),
+    "approved": frozenset({"executing", "scheduled", "failed"}),
+    "scheduled": frozenset({"executing", "failed", "cancelled"}),
     "executing": frozenset({"succeeded", "failed"}),
     "succeeded": frozenset(),
     "failed": frozenset(),

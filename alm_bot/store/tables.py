@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 from alm_bot.actor import Origin
-from alm_bot.records import NoticePayload, Plan, StartIntent, SyncPlan, TaskOutcome
+from alm_bot.records import NoticePayload, Plan, StartIntent, SyncPlan, TaskOutcome, WindowHold
 from alm_bot.store.states import Operation, RequestState, TaskKind, TaskState
 
 __all__ = [
@@ -163,6 +163,9 @@ class ApprovalRequest(SQLModel, table=True):
     attempts: int = 0  # how often the watcher has tried to settle it
     # Recorded in the transaction that moves the request to executing, before the sync POST.
     start_intent: StartIntent | None = Field(default=None, sa_type=JsonRecord(StartIntent))
+    # A scheduled request: when its change window lets it start, and why it waits (or who overrode).
+    runs_at: datetime | None = _when(nullable=True)
+    window: WindowHold | None = Field(default=None, sa_type=JsonRecord(WindowHold))
 
 
 class TrackedTask(SQLModel, table=True):

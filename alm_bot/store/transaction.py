@@ -23,6 +23,7 @@ from sqlmodel import SQLModel
 from alm_bot.actor import Actor
 from alm_bot.records import NoticePayload, SyncPlan, TaskOutcome
 from alm_bot.store.chain import append_event
+from alm_bot.store.runs import TargetRuns
 from alm_bot.store.states import REQUESTED, TaskKind, check_transition
 from alm_bot.store.tables import (
     ApprovalRequest,
@@ -56,6 +57,8 @@ _MUTABLE_FIELDS: Final = frozenset(
         "deadline_at",
         "attempts",
         "start_intent",
+        "runs_at",
+        "window",
     }
 )
 _TRANSITION_FIELDS: Final = _MUTABLE_FIELDS | {"decided_by_id", "decided_by_name", "decided_at"}
@@ -70,6 +73,7 @@ class Transaction:
     def __init__(self, connection: AsyncConnection, clock: Callable[[], datetime]) -> None:
         self._connection = connection
         self._clock = clock
+        self.runs = TargetRuns(connection, clock)  # the target runs of sync requests
 
     async def insert_request(self, request: ApprovalRequest) -> ApprovalRequest:
         """Store a new request (state ``requested``), choosing a fresh id if its id is taken."""
@@ -137,14 +141,34 @@ class Transaction:
         rows = await self.update_rows(REQUESTS, where, values)
         return row_to(ApprovalRequest, rows[0]) if rows else None
 
+    async def take_scheduled(
+        self, request_id: str, owner: str, lease_until: datetime, **fields: Any
+    ) -> ApprovalRequest | None:
+        """Take a ``scheduled`` request before its window opens (an override), if nobody works on it."""
+        _check_fields(fields, _MUTABLE_FIELDS)
+        where = [
+            REQUESTS.c.id == normalise_request_id(request_id),
+            REQUESTS.c.state == "scheduled",
+            sa.or_(REQUESTS.c.lease_owner.is_(None), lease_free(REQUESTS, self._clock())),
+        ]
+        values = {
+            **fields,
+            "lease_owner": owner,
+            "lease_expires_at": lease_until,
+            "updated_at": self._clock(),
+        }
+        rows = await self.update_rows(REQUESTS, where, values)
+        return row_to(ApprovalRequest, rows[0]) if rows else None
+
     async def task_owners(self, anaplan_task_ids: Collection[str]) -> dict[str, str]:
-        """Which request, if any, claims each of these Anaplan task ids."""
+        """Which request, if any, claims each of these Anaplan task ids (on itself or a target run)."""
         if not anaplan_task_ids:
             return {}
         query = sa.select(REQUESTS.c.anaplan_task_id, REQUESTS.c.id).where(
             REQUESTS.c.anaplan_task_id.in_(list(anaplan_task_ids))
         )
-        return {row.anaplan_task_id: row.id for row in await self._connection.execute(query)}
+        owners = {row.anaplan_task_id: row.id for row in await self._connection.execute(query)}
+        return await self.runs.task_owners(anaplan_task_ids) | owners
 
     async def expire_due(self, now: datetime) -> list[ApprovalRequest]:
         """Move pending requests whose ``expires_at <= now`` to expired; return exactly those rows.

@@ -2,13 +2,22 @@
 
 Configured as ``[[windows]]`` in the TOML file (see ``alm_bot.config``). ``ChangeWindow`` is one
 validated window (``window``); ``decide`` says whether a change may start at an instant, which window
-decides and when it may run otherwise; ``overview`` lists current and next openings for display
+decides and when it may run otherwise (``decide_all``: for several target models at once);
+``overview`` lists current and next openings for display
 (``decision``). Deny wins over allow; a model with allow windows changes only inside one.
 """
 
 from __future__ import annotations
 
-from alm_bot.windows.decision import HORIZON, WindowDecision, WindowState, decide, local_label, overview
+from alm_bot.windows.decision import (
+    HORIZON,
+    WindowDecision,
+    WindowState,
+    decide,
+    decide_all,
+    local_label,
+    overview,
+)
 from alm_bot.windows.window import (
     ANY_MODEL,
     ChangeWindow,
@@ -32,6 +41,7 @@ __all__ = [
     "WindowDecision",
     "WindowState",
     "decide",
+    "decide_all",
     "local_instant",
     "local_label",
     "overview",

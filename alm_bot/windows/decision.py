@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from alm_bot.windows.window import ChangeWindow, Occurrence, utc_instant
 
-__all__ = ["HORIZON", "WindowDecision", "WindowState", "decide", "local_label", "overview"]
+__all__ = ["HORIZON", "WindowDecision", "WindowState", "decide", "decide_all", "local_label", "overview"]
 
 HORIZON: Final = timedelta(days=366)
 """How far ahead ``decide`` looks for the next opening before it says there is none."""
@@ -96,6 +96,32 @@ def decide(windows: Sequence[ChangeWindow], names: Collection[str], at: datetime
     zone = opening.window.zone if opening is not None else allows[0].zone
     reason = f"outside every allow window; the next opens {local_label(runs_at, zone, now)}"
     return WindowDecision(False, reason, None, runs_at, zone)
+
+
+def decide_all(
+    windows: Sequence[ChangeWindow], targets: Sequence[Collection[str]], at: datetime
+) -> WindowDecision:
+    """`decide` for a change into several models at once (a release): each target is named by its
+    names (aliases and id). It may run when every target may; otherwise ``runs_at`` is the first
+    instant at which all of them may, and the reason is that of the first target blocked now."""
+    now = utc_instant(at)
+    first = [decide(windows, names, now) for names in targets]
+    blocked = next((d for d in first if not d.may_run), None)
+    if blocked is None:
+        return next((d for d in first if d.deciding is not None), first[0])
+    candidate: datetime | None = now
+    for _ in range(_MAX_STEPS):
+        if candidate is None or candidate > now + HORIZON:
+            candidate = None
+            break
+        later = [d for names in targets if not (d := decide(windows, names, candidate)).may_run]
+        if not later:
+            break
+        starts = [d.runs_at for d in later]
+        candidate = None if None in starts else max(s for s in starts if s is not None)
+    if candidate is None:
+        return WindowDecision(False, blocked.reason, blocked.deciding, None, blocked.zone)
+    return WindowDecision(False, blocked.reason, blocked.deciding, candidate, blocked.zone)
 
 
 def overview(windows: Sequence[ChangeWindow], names: Collection[str], at: datetime) -> list[WindowState]:

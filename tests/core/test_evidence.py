@@ -7,9 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 from core_stack import ADA, APPROVER, OTHER_APPROVER, CoreStack, open_core
+from store_builders import SYNC_PLAN, new_request
 
 from alm_bot.evidence.digest import plan_digest
 from alm_bot.evidence.export import request_record
+from alm_bot.evidence.notes import release_notes
+from alm_bot.records import ModelRef
 from alm_bot.sandbox import seed
 from alm_bot.store import ApprovalRequest, AuditEvent
 
@@ -44,7 +47,7 @@ async def test_the_digest_recorded_at_approval_is_the_one_recorded_before_execut
     assert approved["digest"] == plan_digest(done.plan).digest
     assert (approved["source_revision_id"], approved["target_revision_id"]) == (seed.R4_ID, seed.R2_ID)
     assert approved["summary_digest"] is not None
-    assert approved["radar_verdict"] == "absent"  # this plan carries no radar verdict
+    assert approved["radar_verdict"] == "review"  # the radar read the seeded plan: changes to look at
 
 
 async def test_the_digest_changes_with_anything_an_approver_relies_on(core: CoreStack) -> None:
@@ -115,7 +118,8 @@ async def test_the_release_notes_tell_the_whole_story_of_a_successful_sync(core:
     assert f"- Approved by {APPROVER.name} ({approved_at:%Y-%m-%d %H:%M} UTC)" in notes
     assert f"- Sync task {done.anaplan_task_id}" in notes
     assert f"Verified: FP&A PROD is at {seed.R4_NAME}." in notes
-    assert "No radar verdict was recorded for this plan." in notes
+    assert "## Data-loss radar\n\nVerdict: review" in notes
+    assert "Module REV01 Revenue is changed, and the report does not show how" in notes
     assert "<@" not in notes  # neutral Markdown: no Slack markup
     assert "*Verified" not in notes
 
@@ -138,3 +142,13 @@ async def test_with_two_approvals_required_notes_and_export_name_both_and_the_pl
     assert f"- Approved by {OTHER_APPROVER.name} (" in notes
     assert record["approved_by"] == [APPROVER.name, OTHER_APPROVER.name]
     assert record["approval_covers_execution"] is True
+
+
+def test_the_notes_of_a_release_into_two_targets_show_each_ones_changes() -> None:
+    prod = SYNC_PLAN.target
+    test = prod.model_copy(update={"model": ModelRef(id="E" * 32, name="FP&A TEST")})
+    plan = SYNC_PLAN.model_copy(update={"targets": (prod, test)})
+    notes = release_notes(new_request(plan=plan, state="requested"), [])
+    assert notes.startswith("# Release notes: R1 → FP&A PROD, FP&A TEST\n")
+    assert "## What changed in FP&A PROD" in notes
+    assert "## Data-loss radar in FP&A TEST" in notes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from radar_reports import APIARY_SAMPLE, report, summary
 
-from alm_bot.radar import RULES, Risk, assess, parse_report
+from alm_bot.radar import RULES, Risk, assess, combine, parse_report, read_report
 
 MODULE_COLUMNS = ["Name", "Applies To", "Time Scale", "Time Range", "Versions", "Notes"]
 LINE_ITEM_COLUMNS = ["Module", "Line Item", "Data Type", "Formula", "Applies To", "Time Scale"]
@@ -322,7 +322,8 @@ def test_changes_the_summary_counts_but_the_report_does_not_show_are_unknown() -
 
 def test_the_risk_serialises_as_verdict_and_findings() -> None:
     dumped = assess(summary(modules={"deleted": 1})).model_dump(mode="json")
-    assert list(dumped) == ["verdict", "findings"]
+    assert list(dumped) == ["verdict", "findings", "omitted"]
+    assert dumped["omitted"] == 0
     assert dumped["verdict"] == "data-loss"
     assert list(dumped["findings"][0]) == ["verdict", "rule", "category", "object", "module", "reason"]
 
@@ -391,3 +392,23 @@ def test_findings_are_plain_text_without_markup() -> None:
     text = report(("LINE ITEMS DELETED", ["Module", "Line Item"], [["REV01 Inputs", "Revenue Input"]]))
     for found in assess(summary(lineItems={"deleted": 1}), text).findings:
         assert not set(found.reason) & set("*_`<>")
+
+
+def test_a_reading_kept_until_the_summary_arrives_gives_the_same_verdict_as_assessing_at_once() -> None:
+    text = report(
+        ("LINE ITEMS DELETED", ["Module", "Line Item"], [["REV01", "Old"]]),
+        ("MODULES CHANGED", ["Name"], [["OPX01"]]),
+    )
+    plan = summary(lineItems={"deleted": 2}, modules={"modified": 1})
+    assert combine(plan, read_report(text)) == assess(plan, text)
+    assert combine(plan, read_report(text.encode(), max_report_bytes=10)) == assess(
+        plan, text, max_report_bytes=10
+    )
+
+
+def test_a_stored_verdict_keeps_the_most_severe_findings_and_counts_the_rest() -> None:
+    rows = [["REV01", f"Item {n}"] for n in range(300)]
+    text = report(("LINE ITEMS CHANGED", ["Module", "Line Item"], rows), ("ACTIONS ADDED", ["Name"], [["X"]]))
+    risk = combine(summary(lineItems={"modified": 300}), read_report(text), keep=10)
+    assert (risk.verdict, len(risk.findings), risk.omitted, risk.count) == ("unknown", 10, 291, 301)
+    assert risk.findings[0].rule == "report-unknown"

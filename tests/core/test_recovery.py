@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
@@ -22,6 +23,9 @@ LATEST = r"/models/[^/]+/alm/latestRevision$"
 @pytest.fixture
 async def core(database_url: str) -> AsyncIterator[World]:
     async with open_world(database_url=database_url, slack=False, task_duration=30.0) as stack:
+        # Proof of ownership is a finished task's revisions, which only the rich result shape shows
+        # (which task gets which shape is drawn per task; the plan's own tasks shift the draw).
+        stack.sandbox.fidelity = dataclasses.replace(stack.sandbox.fidelity, result_shapes="rich")
         yield stack
 
 
@@ -49,6 +53,9 @@ async def died_after(core: World, request: ApprovalRequest, *states: str) -> App
             extra = {}
             if state == "executing":
                 extra = {"start_intent": intent(core, request)}
+                # The process records the same intent on the target's run, just before its POST.
+                (run,) = await tx.runs.of_request(request.id)
+                await tx.runs.move(run.id, {"waiting"}, "starting", **extra)
             current = await tx.transition(
                 request.id, {previous}, state, decided_by_id=GRACE.id, **lease, **extra
             )

@@ -10,8 +10,15 @@ import sqlalchemy as sa
 from concurrently import run_concurrently
 from store_builders import T0, add_pending
 
-from alm_bot.store import Store, migrate
-from alm_bot.store.approvals import ApprovalRow, add_approval, approvals_query, claim_nudge, lock_pending
+from alm_bot.store import ApprovalRequest, Store, migrate
+from alm_bot.store.approvals import (
+    ApprovalRow,
+    add_approval,
+    approvals_query,
+    claim_nudge,
+    lock_pending,
+    nudge_candidates_query,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -61,3 +68,23 @@ async def test_migration_0006_goes_down_and_up_keeping_the_requests(store: Store
     assert (await store.get_request(request.id)) is not None
     assert await store.select(ApprovalRow, approvals_query(request.id)) == []
     assert await approve_once(store, request.id, "U0GRACE")  # a pending request counts from now on
+
+
+async def test_nudge_candidates_are_the_longest_waiting_first_without_expired_or_fully_nudged_ones(
+    store: Store,
+) -> None:
+    older = await add_pending(store, created_at=T0 - timedelta(hours=3))
+    newer = await add_pending(store)
+    done = await add_pending(store, created_at=T0 - timedelta(hours=5))
+    await add_pending(
+        store, created_at=T0 - timedelta(hours=30), expires_at=T0 - timedelta(hours=6)
+    )  # expired
+    async with store.transaction() as tx:
+        for kind in ("reminder", "escalation"):
+            assert await claim_nudge(tx, done.id, kind, T0)  # type: ignore[arg-type]
+    now = T0 + timedelta(hours=1)
+    found = await store.select(ApprovalRequest, nudge_candidates_query(now, timedelta(minutes=30), 10))
+    assert [r.id for r in found] == [older.id, newer.id]
+    assert await store.select(ApprovalRequest, nudge_candidates_query(now, timedelta(hours=2), 10)) == [
+        r for r in found if r.id == older.id
+    ]

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alm_bot.windows import ChangeWindow, decide, local_instant, local_label, overview
+from alm_bot.windows import ChangeWindow, decide, decide_all, local_instant, local_label, overview
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -294,3 +294,26 @@ def test_labels_name_the_weekday_within_a_week_and_the_date_beyond() -> None:
     now = utc(2026, 12, 1, 12)
     assert local_label(utc(2026, 12, 1, 22), LONDON, now) == "Tue 22:00 Europe/London"
     assert local_label(utc(2026, 12, 24, 5), NEW_YORK, now) == "Thu 24 Dec 2026 00:00 America/New_York"
+
+
+def test_several_targets_run_when_all_of_them_may_not_before() -> None:
+    evening = ChangeWindow.recurring(1, ["emea"], "allow", "0 22 * * *", timedelta(hours=2), "Europe/London")
+    freeze = ChangeWindow.once(
+        2, ["apac"], "deny", datetime(2026, 12, 1, 0, 0), datetime(2026, 12, 2, 23, 0), "Europe/London"
+    )
+    at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    both = decide_all((evening, freeze), [{"emea"}, {"apac"}], at)
+    assert not both.may_run
+    # emea could run at 22:00 on the 1st, but apac is frozen until 23:00 on the 2nd, inside emea's
+    # window of the 2nd (22:00–24:00): the first instant both may change.
+    assert both.runs_at == datetime(2026, 12, 2, 23, 0, tzinfo=UTC)
+    assert decide_all((evening, freeze), [{"emea"}], at).runs_at == datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
+    free = decide_all((evening, freeze), [{"other"}, {"more"}], at)
+    assert (free.may_run, free.runs_at) == (True, at)
+
+
+def test_several_targets_that_never_share_an_opening_within_a_year_have_no_start() -> None:
+    emea = ChangeWindow.recurring(1, ["emea"], "allow", "0 9 * * *", timedelta(hours=1), "UTC")
+    apac = ChangeWindow.recurring(2, ["apac"], "allow", "0 21 * * *", timedelta(hours=1), "UTC")
+    never = decide_all((emea, apac), [{"emea"}, {"apac"}], datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    assert (never.may_run, never.runs_at) == (False, None)

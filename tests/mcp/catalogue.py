@@ -19,7 +19,16 @@ SEED_OPERATIONS = [
     "get_comparison_summary_task",
     "get_comparison_summary",
 ]
-EXTRA_TOOLS = ["alm_list_models", "alm_get_request", "alm_list_requests", "alm_cancel_request"]
+EXTRA_TOOLS = [
+    "alm_list_models",
+    "alm_get_request",
+    "alm_list_requests",
+    "alm_cancel_request",
+    "alm_request_release",
+    "alm_drop_release_targets",
+    "alm_get_change_windows",
+    "alm_override_change_window",
+]
 ALL_TOOLS = {f"alm_{name}" for name in SEED_OPERATIONS} | set(EXTRA_TOOLS)
 
 CHANGING_TOOLS = {
@@ -29,5 +38,13 @@ CHANGING_TOOLS = {
     "alm_create_comparison_report",
     "alm_create_comparison_summary",
     "alm_cancel_request",
+    "alm_request_release",
+    "alm_drop_release_targets",
+    "alm_override_change_window",
 }
-REQUEST_REGISTRY_TOOLS = {"alm_get_request", "alm_list_requests", "alm_cancel_request"}
+REQUEST_REGISTRY_TOOLS = {
+    "alm_get_request",
+    "alm_list_requests",
+    "alm_cancel_request",
+    "alm_get_change_windows",
+}

@@ -128,7 +128,13 @@ async def test_change_tools_output_says_status_request_and_approvers(tools: dict
         assert schema is not None
         properties = schema["properties"]
         assert {"status", "request_id", "approvers", "expires_at", "task_id"} <= set(properties)
-        assert properties["status"]["enum"] == ["awaiting_approval", "started", "succeeded", "failed"]
+        assert properties["status"]["enum"] == [
+            "awaiting_approval",
+            "scheduled",
+            "started",
+            "succeeded",
+            "failed",
+        ]
 
 
 async def test_read_only_mode_offers_exactly_the_read_only_tools(

@@ -207,7 +207,7 @@ async def test_a_comparison_summary_is_started_and_then_read(client: Client) -> 
     task = await ok(client, "alm_get_comparison_summary_task", handle)
     assert task["task_state"] == "COMPLETE"
     summary = await ok(client, "alm_get_comparison_summary", handle)
-    assert summary["totals"] == {"created": 8, "modified": 5, "deleted": 1}
+    assert summary["totals"] == {"created": 8, "modified": 5, "deleted": 0}
     assert summary["differences"]["modules"] == {"created": 1, "modified": 1, "deleted": 0}
 
 

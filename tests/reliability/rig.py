@@ -243,6 +243,12 @@ async def rig(
         fake.add_user(APPROVER, "grace", real_name="Grace Hopper")
         sandbox_url = (await sandbox.line(r"listening on (http://\S+)$")).group(1)
         await _answering(http, f"{sandbox_url}/_sandbox", sandbox)
+        # Recovery proves a start by the finished task's revisions, which only the rich result shape
+        # shows; which task gets which shape is drawn per task number (a plan's own summary and
+        # report tasks shift the draw), so pin it.
+        (
+            await http.post(f"{sandbox_url}/_sandbox/fidelity", json={"result_shapes": "rich"})
+        ).raise_for_status()
         if not anaplan_rate_limit:
             await http.post(f"{sandbox_url}/_sandbox/rate-limit", json={"per_second": None})
         store = Store(database_url)

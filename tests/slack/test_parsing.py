@@ -91,6 +91,8 @@ def test_subcommand_names_are_case_insensitive() -> None:
 
 def test_every_subcommand_has_a_usage_line() -> None:
     assert set(SUBCOMMANDS) == {
+        "release",
+        "policy",
         "help",
         "models",
         "revisions",
@@ -106,8 +108,34 @@ def test_every_subcommand_has_a_usage_line() -> None:
         "offline",
         "requests",
         "cancel",
+        "windows",
+        "override",
         "audit",
-        "policy",
         "stats",
     }
     assert all(s.usage.startswith(f"/alm {s.name}") for s in SUBCOMMANDS.values())
+
+
+def test_release_takes_any_number_of_targets_and_a_revision_option() -> None:
+    parsed = parse("release dev prod-emea prod-apac --revision R7")
+    assert parsed.args == ("dev", "prod-emea", "prod-apac")
+    assert parsed.option("--revision") == "R7"
+    assert parse("release fpa").args == ("fpa",)
+
+
+def test_release_refuses_a_revision_option_without_its_value() -> None:
+    with pytest.raises(UsageError, match="--revision needs a value"):
+        parse("release dev prod --revision")
+
+
+def test_override_takes_the_request_id_and_the_rest_as_its_reason() -> None:
+    invocation = parse("override R7K3QX2 payroll fix cannot wait")
+    assert (invocation.name, invocation.args[0], " ".join(invocation.args[1:])) == (
+        "override",
+        "R7K3QX2",
+        "payroll fix cannot wait",
+    )
+    with pytest.raises(UsageError, match="needs <reason…>"):
+        parse("override R7K3QX2")
+    assert parse("windows").name == "windows"
+    assert parse("windows prod").args == ("prod",)

@@ -17,16 +17,18 @@ from syrupy.extensions.json import JSONSnapshotExtension
 from alm_bot.approval_policy import Approval, ApprovalProgress, progress, target_policy
 from alm_bot.config import ApprovalConfig, ModelConfig
 from alm_bot.directory import ModelInfo
-from alm_bot.records import TaskOutcome
+from alm_bot.records import TaskOutcome, WindowHold
 from alm_bot.slack.buttons import APPROVE, REJECT, button_value
 from alm_bot.slack.cards import approval_card
 from alm_bot.slack.message import Message
 from alm_bot.slack.replies import help_message, model_list
 from alm_bot.store import ApprovalRequest
+from alm_bot.windows import ChangeWindow, decide
 from tests.legacy_rows import plan_from_flat
 
 CREATED = datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
 DECIDED = CREATED + timedelta(minutes=12)
+Q4_CLOSE = "deny window 'Q4 close' is open until Tue 22:00 Europe/London"
 SUMMARY = {
     "targetRevisionId": "D88FFB555CB331A67BFA533499D6949B",
     "sourceRevisionId": "C5F38FE0C35EB839CAB6013351BEDCF4",
@@ -119,6 +121,26 @@ CARDS = {
         "cancelled", decided_by_id="U0REQUESTER", decided_by_name="Ada Lovelace"
     ),
     "status_change_pending": lambda: status_request(),
+    "scheduled": lambda: sync_request(
+        "scheduled",
+        plan={"summary": SUMMARY},
+        runs_at=DECIDED + timedelta(hours=12),
+        window=WindowHold(reason=Q4_CLOSE, zone="Europe/London"),
+    ),
+    "overridden_syncing": lambda: sync_request(
+        "executing",
+        plan={"summary": SUMMARY},
+        anaplan_task_id="T1",
+        runs_at=DECIDED + timedelta(hours=12),
+        window=WindowHold(
+            reason=Q4_CLOSE,
+            zone="Europe/London",
+            overridden_by_id="U0APPROVER2",
+            overridden_by_name="Linus",
+            override_reason="Payroll fix cannot wait.",
+            overridden_at=DECIDED,
+        ),
+    ),
 }
 
 
@@ -278,3 +300,26 @@ def test_under_the_original_one_approval_rule_the_card_is_drawn_exactly_as_befor
         ModelConfig(id="0085E9ACE5F908A0582AA6F438CE70FC"), *([GRACE] if request.decided_by_id else [])
     )
     assert approval_card(request, plain) == approval_card(request)
+
+
+def test_a_scheduled_card_says_when_it_runs_and_offers_only_the_override() -> None:
+    card = approval_card(CARDS["scheduled"]())
+    text = str(card.block_dicts())
+    assert "runs at Mon 22:42 Europe/London" in text  # 21:42 UTC is 22:42 BST in June
+    assert "Q4 close" in text
+    assert APPROVE not in text
+    assert REJECT not in text
+    assert "alm_override" in text
+
+
+def test_a_pending_card_shows_the_change_window_it_would_wait_for() -> None:
+    windows = (
+        ChangeWindow.once(
+            1, ["prod"], "deny", datetime(2025, 6, 2), datetime(2025, 6, 3), "UTC", "release freeze"
+        ),
+    )
+    decision = decide(windows, {"prod"}, CREATED)
+    text = str(approval_card(sync_request(), window=decision).block_dicts())
+    assert "deny window 'release freeze' is open until" in text
+    assert "if approved, it runs at Tue 00:00 UTC" in text
+    assert "Change window" not in str(approval_card(sync_request()).block_dicts())

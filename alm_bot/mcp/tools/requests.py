@@ -23,21 +23,24 @@ def request_tools(deps: ToolDeps) -> list[ToolSpec]:
     async def alm_get_request(request_id: RequestId) -> RequestOut:
         """Get a change request (a sync or an online/offline change) and where it stands.
 
-        Use it to follow a request that alm_sync_models or alm_change_model_status returned: whether
-        it still awaits approval (approvals counted of required, stage by stage, who can still
-        approve), who approved or rejected it (and why), the Anaplan task, the result, and the link
-        to its Slack approval card.
+        Use it to follow a request that alm_sync_models, alm_change_model_status or alm_request_release
+        returned: whether it still awaits approval (approvals counted of required, stage by stage, who
+        can still approve), who approved or rejected it (and why), the Anaplan task, the result, the
+        link to its Slack approval card, and for a release each target (targets).
         """
         with tool_errors():
             ops = await deps.ops()
             request = await ops.get_request(request_id)
             progress = await ops.approvals.progress(request) if request.plan.protected else None
-        return request_out(request, progress)
+            runs = await ops.get_runs(request.id) if request.operation == "sync" else []
+        return request_out(request, progress, runs)
 
     async def alm_list_requests(
         states: Annotated[
             list[RequestStateName] | None,
-            Field(max_length=9, description="Only requests in these states, e.g. ['pending']; omit for all."),
+            Field(
+                max_length=10, description="Only requests in these states, e.g. ['pending']; omit for all."
+            ),
         ] = None,
         mine: Annotated[bool, Field(description="Only requests made by the identity you act as.")] = False,
         limit: Annotated[int, Field(ge=1, le=200, description="At most this many, newest first.")] = 20,
@@ -53,10 +56,12 @@ def request_tools(deps: ToolDeps) -> list[ToolSpec]:
         return RequestList(requests=[request_out(r) for r in requests])
 
     async def alm_cancel_request(request_id: RequestId) -> RequestOut:
-        """Withdraw a change request that still awaits approval. Only its requester may cancel it.
+        """Withdraw a change request that still awaits approval, or one approved and scheduled for its
+        change window. Only its requester may cancel it.
 
-        Nothing was changed by a pending request, and nothing will be after it is cancelled; the Slack
-        approval card is updated to say so. Requests already decided or running cannot be cancelled.
+        Nothing was changed by a pending or scheduled request, and nothing will be after it is
+        cancelled; the Slack approval card is updated to say so. Requests rejected, expired, running or
+        done cannot be cancelled.
         Cancelling a request again is harmless: it returns the request, state cancelled.
         """
         with tool_errors():

@@ -9,7 +9,7 @@ Existing requests have no rows here: a request approved before this migration ke
 its own row (``decided_by_id``), and a pending one counts its approvals from now on.
 
 Revision ID: 0006
-Revises: 0004 (rechain to 0005 when releases is merged)
+Revises: 0005
 Create Date: 2026-12-02
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
