@@ -58,6 +58,7 @@ async def serving(app: ASGIApp, *, lifespan: str = "on") -> AsyncIterator[str]:
     port = listener.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
     stopped = anyio.Event()
+    hung = False
 
     async def run() -> None:
         try:
@@ -78,6 +79,12 @@ async def serving(app: ASGIApp, *, lifespan: str = "on") -> AsyncIterator[str]:
                 server.should_exit = True
                 with anyio.CancelScope(shield=True), anyio.move_on_after(WAIT):
                     await stopped.wait()
+                if not stopped.is_set():
+                    # A shutdown that hangs (the app's lifespan) must fail the test, not hang the run.
+                    tg.cancel_scope.cancel()
+                    hung = True
+    if hung:
+        raise AssertionError(f"uvicorn did not shut down within {WAIT:g}s (see the app's lifespan)")
 
 
 @asynccontextmanager
