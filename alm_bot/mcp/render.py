@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from alm_bot.mcp.release_render import targets_out
+from alm_bot.mcp.risk_schemas import RiskOut
 from alm_bot.mcp.schemas import (
     ApprovalsOut,
     ApprovalStageOut,
@@ -21,7 +22,6 @@ from alm_bot.mcp.schemas import (
     RequestResult,
     RevisionOut,
     RevisionRef,
-    RiskOut,
     SummaryCountsOut,
     SummaryOut,
     TaskOut,
