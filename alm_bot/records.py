@@ -40,6 +40,7 @@ __all__ = [
     "RequestExpired",
     "RequestUpdated",
     "RevisionRef",
+    "RiskOverridden",
     "StalePlanFacts",
     "StartIntent",
     "StatusPlan",
@@ -295,6 +296,15 @@ class WindowOverridden(_AboutRequest):
     kind: Literal["window_overridden"] = "window_overridden"
 
 
+class RiskOverridden(_AboutRequest):
+    """An override approver approved a sync ``block_on_risk`` refuses: posted in the approvals channel."""
+
+    kind: Literal["risk_overridden"] = "risk_overridden"
+    by_id: str
+    by_name: str
+    reason: str
+
+
 class ApprovalReminder(_AboutRequest):
     """The request still waits after ``remind_after``: a reminder in the card's thread."""
 
@@ -348,6 +358,7 @@ NoticePayload = Annotated[
     | ReleaseNotesReady
     | DecidedOutsideSlack
     | WindowOverridden
+    | RiskOverridden
     | ApprovalReminder
     | ApprovalEscalated
     | CardRefused
