@@ -270,6 +270,7 @@ class TaskProgress(_AboutRequest):
     kind: Literal["task_progress"] = "task_progress"
     step: str
     progress: float | None = None
+    target: str | None = None  # a release's target (its model name): the line names it
 
 
 class SyncVerified(_AboutRequest):

@@ -36,7 +36,7 @@ def progress_reply(payload: TaskProgress) -> Message:
     step = payload.step or "working"
     progress = payload.progress
     share = f" ({float(progress):.0%})" if progress is not None else ""
-    text = f"🔄 {step}{share}"
+    text = f"🔄 {payload.target}: {step}{share}" if payload.target else f"🔄 {step}{share}"
     return Message(text, (section(escape(text)),))
 
 
