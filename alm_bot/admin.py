@@ -164,7 +164,7 @@ async def _read(settings: Settings, command: RequestsCommand) -> str:
             raise RequestNotFound(command.request_id or "")
         if command.action == "notes":
             events = list(reversed(await store.list_audit(request_id=request.id, limit=10_000)))
-            notes = release_notes(request, events)
+            notes = release_notes(request, events, await store.list_runs(request.id))
             return json.dumps({"id": request.id, "notes": notes}, indent=2) if command.as_json else notes
         view = request_view(request) | await _approvals(store, settings, request)
         return json.dumps(view, indent=2) if command.as_json else _details(view)
