@@ -55,6 +55,7 @@ class RequestsCommand:
     as_json: bool = False
     targets: Sequence[str] = ()  # release: the targets (none: SOURCE names a group); drop: to drop
     confirm_data_loss: bool = False
+    override_risk: bool = False  # approve past block_on_risk; ``reason`` is the override's reason
 
 
 def request_view(request: ApprovalRequest) -> dict[str, Any]:
@@ -163,7 +164,7 @@ async def _read(settings: Settings, command: RequestsCommand) -> str:
             raise RequestNotFound(command.request_id or "")
         if command.action == "notes":
             events = list(reversed(await store.list_audit(request_id=request.id, limit=10_000)))
-            notes = release_notes(request, events)
+            notes = release_notes(request, events, await store.list_runs(request.id))
             return json.dumps({"id": request.id, "notes": notes}, indent=2) if command.as_json else notes
         view = request_view(request) | await _approvals(store, settings, request)
         return json.dumps(view, indent=2) if command.as_json else _details(view)
@@ -222,6 +223,7 @@ async def _requests(settings: Settings, command: RequestsCommand) -> str:
                     approve=approve,
                     reason=command.reason,
                     confirmed_risk=command.confirm_data_loss,
+                    override_risk_reason=command.reason if command.override_risk else None,
                 )
             result = request_view(request) | await _approvals(services.store, settings, request)
         return json.dumps(result, indent=2) if command.as_json else _details(result)

@@ -202,6 +202,11 @@ def _add_requests(sub: Subparsers) -> None:
                 action="store_true",
                 help="approve a sync the data-loss radar says destroys data (recorded in the audit)",
             )
+            decide.add_argument(
+                "--override-risk",
+                action="store_true",
+                help="override approvers: approve past block_on_risk; --reason is the override's reason",
+            )
     override = actions.add_parser("override", help="run a scheduled request now, outside its change window")
     override.add_argument("id")
     override.add_argument(
@@ -256,6 +261,7 @@ def _run_requests(args: argparse.Namespace) -> int:
         as_json=args.as_json,
         targets=getattr(args, "targets", ()),
         confirm_data_loss=getattr(args, "confirm_data_loss", False),
+        override_risk=getattr(args, "override_risk", False),
     )
     settings = _sandbox_settings(args.sandbox_url) if args.sandbox_url else _settings()
     return run_requests(settings, command)

@@ -19,6 +19,10 @@ CLI_WORDING: Final = PlainWording(
         Action.LIST_REQUESTS: "Run `alm-bot requests list` to see recent requests.",
         Action.CANCEL_REQUEST: "To withdraw it, run `alm-bot requests cancel {subject}`.",
         Action.CONFIRM_DATA_LOSS: "To approve it anyway, run the command again with --confirm-data-loss.",
+        Action.OVERRIDE_RISK: (
+            "As an override approver you may approve it anyway: run the command again with "
+            "--confirm-data-loss --override-risk (its --reason is the override's reason)."
+        ),
     }
 )
 """Plain facts, approvers by id, next steps as ``alm-bot`` commands where the CLI has one."""

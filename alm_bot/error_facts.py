@@ -26,6 +26,7 @@ class Action(StrEnum):
     CREATE_REVISION = "create_revision"  # subject: the model
     CANCEL_REQUEST = "cancel_request"  # subject: the request id
     CONFIRM_DATA_LOSS = "confirm_data_loss"  # subject: the request id
+    OVERRIDE_RISK = "override_risk"  # subject: the request id
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ _PLAIN_STEPS: Final = {
     Action.CREATE_REVISION: "Create a revision on {subject} first.",
     Action.CANCEL_REQUEST: "To withdraw it, cancel request {subject}.",
     Action.CONFIRM_DATA_LOSS: "An approver must confirm the data loss when approving {subject}.",
+    Action.OVERRIDE_RISK: "As an override approver you may approve {subject} anyway, with a reason.",
 }
 
 

@@ -361,7 +361,8 @@ class StalePlan(OperationError):
 class RiskRefused(OperationError):
     """The data-loss radar stops this approval. ``why``: ``blocked`` (``block_on_risk`` applies to the
     target), ``unconfirmed`` (nobody confirmed the loss yet) or ``pending`` (blocking applies and the
-    verdict is not in yet). ``losses``: the radar's data-loss findings, as plain sentences."""
+    verdict is not in yet). ``losses``: the radar's data-loss findings, as plain sentences.
+    ``overridable``: blocked, but this person is an override approver and may approve with a reason."""
 
     def __init__(
         self,
@@ -372,8 +373,10 @@ class RiskRefused(OperationError):
         model_name: str,
         losses: Sequence[str] = (),
         next_step: NextStep | None = None,
+        overridable: bool = False,
     ) -> None:
         self.why = why
+        self.overridable = overridable
         self.request_id = request_id
         self.model_name = model_name
         self.losses = tuple(losses)

@@ -40,6 +40,7 @@ __all__ = [
     "RequestExpired",
     "RequestUpdated",
     "RevisionRef",
+    "RiskOverridden",
     "StalePlanFacts",
     "StartIntent",
     "StatusPlan",
@@ -269,6 +270,7 @@ class TaskProgress(_AboutRequest):
     kind: Literal["task_progress"] = "task_progress"
     step: str
     progress: float | None = None
+    target: str | None = None  # a release's target (its model name): the line names it
 
 
 class SyncVerified(_AboutRequest):
@@ -293,6 +295,15 @@ class WindowOverridden(_AboutRequest):
     """Someone ran a scheduled request outside its change window: posted in the approvals channel."""
 
     kind: Literal["window_overridden"] = "window_overridden"
+
+
+class RiskOverridden(_AboutRequest):
+    """An override approver approved a sync ``block_on_risk`` refuses: posted in the approvals channel."""
+
+    kind: Literal["risk_overridden"] = "risk_overridden"
+    by_id: str
+    by_name: str
+    reason: str
 
 
 class ApprovalReminder(_AboutRequest):
@@ -348,6 +359,7 @@ NoticePayload = Annotated[
     | ReleaseNotesReady
     | DecidedOutsideSlack
     | WindowOverridden
+    | RiskOverridden
     | ApprovalReminder
     | ApprovalEscalated
     | CardRefused

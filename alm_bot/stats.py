@@ -2,6 +2,8 @@
 
 The four figures DevOps teams use to see how releases go, for Anaplan syncs:
 
+Each target of a release counts for its own model (its target run), like a sync of its own.
+
 - **deployment frequency**: syncs that succeeded in the period, per week;
 - **lead time**: request → succeeded, median (issue 15 item 2 will move the end to "verified");
 - **change failure rate**: of the syncs that ran in Anaplan, the share that failed (a request that
@@ -22,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from alm_bot.errors import InvalidArgument
-from alm_bot.store import ApprovalRequest
+from alm_bot.store import ApprovalRequest, TargetRun
 
 __all__ = [
     "DEFAULT_PERIOD",
@@ -73,6 +75,25 @@ class Delivery:
             ended_at=ended_at or request.updated_at,
             succeeded=request.state == "succeeded",
             ran=request.anaplan_task_id is not None,
+        )
+
+    @classmethod
+    def of_run(cls, request: ApprovalRequest, run: TargetRun) -> Delivery | None:
+        """The delivery one target of a sync request (a release has several) stands for; None unless
+        that target's run ended. It ends when its run last changed (its outcome)."""
+        if request.operation != "sync" or run.state not in _ENDED:
+            return None
+        plan = request.plan
+        targets = plan.targets if plan.operation == "sync" else ()
+        name = targets[run.position].model.name if run.position < len(targets) else ""
+        return cls(
+            request_id=request.id,
+            model_id=run.target_model_id,
+            model_name=name or run.target_model_id,
+            requested_at=request.created_at,
+            ended_at=run.updated_at,
+            succeeded=run.state == "succeeded",
+            ran=run.anaplan_task_id is not None,
         )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 import sqlalchemy as sa
 
 from alm_bot.stats import Delivery, DeliveryReport, delivery_figures
-from alm_bot.store import ApprovalRequest, AuditEvent, Store
+from alm_bot.store import ApprovalRequest, AuditEvent, Store, TargetRun
+from alm_bot.store.runs import RUNS
 from alm_bot.store.transaction import AUDIT, REQUESTS
 
 __all__ = ["delivery_report"]
@@ -26,12 +27,26 @@ async def delivery_report(
         REQUESTS.c.state.in_(["succeeded", "failed"]),
         REQUESTS.c.updated_at >= since,
     )
-    if model_id is not None:
-        query = query.where(REQUESTS.c.target_model_id == model_id)
     requests = await store.select(ApprovalRequest, query)
+    runs = await _runs_of(store, query)
     ended = await _outcomes_recorded(store, since)
-    deliveries = [d for r in requests if (d := Delivery.of(r, ended.get(r.id))) is not None]
+    deliveries: list[Delivery] = []
+    for request in requests:
+        # Every target of a release counts for its own model; a row from before target runs, once.
+        of_runs = [Delivery.of_run(request, run) for run in runs.get(request.id, [])]
+        found = of_runs if of_runs else [Delivery.of(request, ended.get(request.id))]
+        deliveries += [d for d in found if d is not None]
     return delivery_figures(deliveries, since=since, until=now, model_id=model_id)
+
+
+async def _runs_of(store: Store, requests: sa.Select[Any]) -> dict[str, list[TargetRun]]:
+    """The target runs of the requests ``requests`` selects, by request id."""
+    ids = requests.with_only_columns(REQUESTS.c.id)
+    query = sa.select(RUNS).where(RUNS.c.request_id.in_(ids)).order_by(RUNS.c.request_id, RUNS.c.position)
+    found: dict[str, list[TargetRun]] = {}
+    for run in await store.select(TargetRun, query):
+        found.setdefault(run.request_id, []).append(run)
+    return found
 
 
 async def _outcomes_recorded(store: Store, since: datetime) -> dict[str, datetime]:

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from alm_bot.evidence.story import approvals, task_ids
 from alm_bot.records import StatusPlan, SyncPlan, SyncTarget, Verification
-from alm_bot.store import ApprovalRequest, AuditEvent
+from alm_bot.store import ApprovalRequest, AuditEvent, TargetRun
 
 __all__ = ["release_notes"]
 
@@ -33,8 +33,12 @@ _CATEGORIES: Final = {
 _CHECKS: Final = {"revision": "Latest revision", "applied": "Listed in appliedToModels", "online": "Online"}
 
 
-def release_notes(request: ApprovalRequest, events: Sequence[AuditEvent]) -> str:
-    """The Markdown release notes of ``request`` (any state; the title says if it did not succeed)."""
+def release_notes(
+    request: ApprovalRequest, events: Sequence[AuditEvent], runs: Sequence[TargetRun] = ()
+) -> str:
+    """The Markdown release notes of ``request`` (any state; the title says if it did not succeed).
+
+    ``runs``: the request's target runs — a release's task ids and verifications are per target."""
     plan = request.plan
     if isinstance(plan, StatusPlan):
         lines = [f"# Release notes: {plan.model.name} taken {plan.status}", "", _headline(request)]
@@ -45,8 +49,12 @@ def release_notes(request: ApprovalRequest, events: Sequence[AuditEvent]) -> str
         for target in plan.targets:  # a release into several targets: each one's changes and risk
             named = f" in {target.model.name}" if len(plan.targets) > 1 else ""
             lines += ["", *_changes(target, named), "", *_radar(target, named)]
-    lines += ["", *_people(request, events), *_windows(events), "", *_tasks(request, events)]
-    if isinstance(plan, SyncPlan):
+    lines += ["", *_people(request, events), *_windows(events), "", *_tasks(request, events, runs)]
+    if isinstance(plan, SyncPlan) and plan.is_release and runs:
+        for run in runs:  # each target's own check
+            named = f" of {plan.targets[run.position].model.name}" if run.position < len(plan.targets) else ""
+            lines += ["", *_verification(run.result.verification if run.result else None, named)]
+    elif isinstance(plan, SyncPlan):
         lines += ["", *_verification(request.result.verification if request.result else None)]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -147,15 +155,17 @@ def _windows(events: Iterable[AuditEvent]) -> list[str]:
     return lines
 
 
-def _tasks(request: ApprovalRequest, events: Iterable[AuditEvent]) -> list[str]:
-    ids = task_ids(request, events)
+def _tasks(request: ApprovalRequest, events: Iterable[AuditEvent], runs: Sequence[TargetRun]) -> list[str]:
+    ids = list(
+        dict.fromkeys([*task_ids(request, events), *(r.anaplan_task_id for r in runs if r.anaplan_task_id)])
+    )
     if not ids:
         return ["## Anaplan tasks", "", "No Anaplan task ran."]
     return ["## Anaplan tasks", "", *(f"- Sync task {task_id}" for task_id in ids)]
 
 
-def _verification(verification: Verification | None) -> list[str]:
-    lines = ["## Verification", ""]
+def _verification(verification: Verification | None, named: str = "") -> list[str]:
+    lines = [f"## Verification{named}", ""]
     if verification is None:
         return [*lines, "Not verified: no check after the sync was recorded."]
     target, revision = verification.model.name, verification.revision.name

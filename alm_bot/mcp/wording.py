@@ -20,6 +20,9 @@ MCP_WORDING: Final = PlainWording(
         Action.CREATE_REVISION: "Create one first with alm_create_revision(model={subject!r}, name=…).",
         Action.CANCEL_REQUEST: "To withdraw it, call alm_cancel_request(request_id={subject!r}).",
         Action.CONFIRM_DATA_LOSS: "An approver confirms the data loss when approving {subject} in Slack.",
+        Action.OVERRIDE_RISK: (
+            "An override approver may approve {subject} anyway, with a reason, in Slack or the CLI."
+        ),
     }
 )
 """Plain facts, approvers by id, next steps as tool calls."""

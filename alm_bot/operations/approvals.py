@@ -89,6 +89,7 @@ class Approvals:
         *,
         detail: Mapping[str, Any],
         also: Sequence[tuple[NoticePayload, str]],
+        events: Sequence[tuple[str, Mapping[str, Any]]] = (),
         **move: Any,
     ) -> ApprovalRequest:
         """Count ``actor``'s approval; the request, approved if that met the policy, else still pending.
@@ -106,6 +107,8 @@ class Approvals:
             if not added or not counted.counts(actor.id):
                 raise _not_counted(locked.id, counted, already=not added)
             facts = {} if policy.plain else _facts(counted, actor.id)
+            for event, event_detail in events:  # e.g. risk_overridden: audited with the approval
+                await tx.audit(event, actor, locked.id, locked.target_model_id, dict(event_detail))
             if counted.met:
                 moved = await self.lifecycle.transition(
                     tx,

@@ -94,7 +94,8 @@ class Reads:
         """The request's release notes in Markdown (`alm_bot.evidence.notes`), from the store alone."""
         request = await self.get_request(request_id)
         events = await self.store.list_audit(request_id=request.id, limit=10_000)
-        return release_notes(request, list(reversed(events)))
+        runs = await self.store.list_runs(request.id)
+        return release_notes(request, list(reversed(events)), runs)
 
     async def followed_task(self, kind: str, model_id: str, task_id: str) -> TrackedTask | None:
         """What the watcher last stored about an Anaplan task it follows (a store read, no Anaplan call)."""

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from alm_bot.actor import Actor
 from alm_bot.directory import ModelInfo
 from alm_bot.errors import InvalidArgument
+from alm_bot.notify import APPROVALS
 from alm_bot.operations.approvals import Approvals
 from alm_bot.operations.execution import Execution
 from alm_bot.operations.lifecycle import Lifecycle
@@ -22,10 +23,10 @@ from alm_bot.operations.ownership import Ownership
 from alm_bot.operations.planning import model_ref, plan_record, plan_sync, start_plan_summary
 from alm_bot.operations.preflight import assessed, start_plan_report
 from alm_bot.operations.reads import Reads
-from alm_bot.operations.risk_gate import check_risk
+from alm_bot.operations.risk_gate import check_risk, may_override_risk
 from alm_bot.operations.scheduling import check_may_override
 from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
-from alm_bot.records import DecidedOutsideSlack, Plan, StatusPlan, SyncPlan
+from alm_bot.records import DecidedOutsideSlack, NoticePayload, Plan, RiskOverridden, StatusPlan, SyncPlan
 from alm_bot.store import ApprovalRequest, TaskKind
 
 __all__ = ["Requests"]
@@ -118,18 +119,31 @@ class Requests:
         reason: str | None = None,
         actor_groups: Collection[str] = (),
         confirmed_risk: bool = False,
+        override_risk_reason: str | None = None,
     ) -> ApprovalRequest:
         """Approve or reject a pending request. Exactly one decision ever wins.
 
         Approval re-checks that the plan is still current, then starts the change. Rejection needs a
         reason. Refusals raise `NotAllowed` / `RequestNotPending` / `StalePlan` with a message to show.
         A plan the data-loss radar says loses data needs ``confirmed_risk`` (the approver saw what will
-        be lost), and is refused where ``block_on_risk`` applies (`RiskRefused`, `risk_gate`).
+        be lost), and is refused where ``block_on_risk`` applies (`RiskRefused`, `risk_gate`) — unless
+        an override approver gives ``override_risk_reason``: then it is audited ``risk_overridden``
+        and posted in the approvals channel as an override.
         """
         request = await self.reads.get_request(request_id)
         now = self.clock()
         await self._check_may_decide(request, actor, actor_groups, now)
-        risk = check_risk(request, confirmed=confirmed_risk, settings=self.settings) if approve else {}
+        risk = (
+            check_risk(
+                request,
+                confirmed=confirmed_risk,
+                settings=self.settings,
+                override_reason=override_risk_reason,
+                may_override=may_override_risk(self.settings, actor.id, actor_groups),
+            )
+            if approve
+            else {}
+        )
         if not approve and not (reason or "").strip():
             raise InvalidArgument(
                 "reason", "A rejection needs a reason, so the requester knows what to change."
@@ -139,6 +153,8 @@ class Requests:
                 "reason", "A decision taken outside Slack (break-glass) needs a reason for the reviewers."
             )
         reason = (reason or "").strip() or None
+        if risk.get("risk_overridden"):  # the override's reason is the approval's: the card shows it
+            reason = reason or str(risk["override_reason"])
         decision = {
             "decided_by_id": actor.id,
             "decided_by_name": actor.decider_name,
@@ -147,7 +163,10 @@ class Requests:
         }
         detail = {"reason": reason, **_break_glass(actor), **risk}
         # The approvers review what was decided around them (break-glass), in the card's thread.
-        also = [(DecidedOutsideSlack(request_id=request.id), "card")] if actor.break_glass else []
+        also: list[tuple[NoticePayload, str]] = (
+            [(DecidedOutsideSlack(request_id=request.id), "card")] if actor.break_glass else []
+        )
+        events = _risk_override(request, actor, risk, also)
         if not approve:
             return await self.lifecycle.move(
                 request, {"pending"}, "rejected", actor=actor, detail=detail, also=also, **decision
@@ -155,7 +174,14 @@ class Requests:
         # Counted under the policy; the approver whose approval meets it moves the request on, and
         # that approver's process owns the execution from then on (lease and deadline).
         counted = await self.approvals.approve(
-            request, actor, actor_groups, detail=detail, also=also, **decision, **self.ownership.taken()
+            request,
+            actor,
+            actor_groups,
+            detail=detail,
+            also=also,
+            events=events,
+            **decision,
+            **self.ownership.taken(),
         )
         if counted.state != "approved":
             return counted
@@ -294,3 +320,22 @@ class Requests:
 def _break_glass(actor: Actor) -> dict[str, object]:
     """The audit's record of a decision taken outside Slack: marked, with who ran the command."""
     return {"break_glass": True, "run_by": actor.run_by} if actor.break_glass else {}
+
+
+def _risk_override(
+    request: ApprovalRequest,
+    actor: Actor,
+    risk: dict[str, Any],
+    also: list[tuple[NoticePayload, str]],
+) -> list[tuple[str, dict[str, Any]]]:
+    """An approval past ``block_on_risk``: its own audit event, and a post in the approvals channel."""
+    if not risk.get("risk_overridden"):
+        return []
+    reason = str(risk["override_reason"])
+    also.append(
+        (
+            RiskOverridden(request_id=request.id, by_id=actor.id, by_name=actor.decider_name, reason=reason),
+            APPROVALS,
+        )
+    )
+    return [("risk_overridden", {"reason": reason, "losses": risk.get("losses", []), **_break_glass(actor)})]

@@ -5,10 +5,16 @@ A plan the radar says loses data is approved only once the approver confirms wha
 model (``[models.<alias>]``), else ``[approval]``. While blocking applies, a plan whose verdict is
 still being computed cannot be approved either (fail closed). The facts returned go into the
 approval's audit event, so the audit shows what the approver confirmed.
+
+The one way past ``block_on_risk``, as for change windows: a member of ``[approval]
+override_approvers`` approves with a reason (``override_reason``), after the same confirmation.
+The facts then carry ``risk_overridden`` and the reason; `Requests.decide` audits a separate
+``risk_overridden`` event and posts the override in the approvals channel.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from alm_bot.config import Settings
@@ -17,7 +23,7 @@ from alm_bot.operations.preflight import waits_for
 from alm_bot.records import SyncPlan
 from alm_bot.store import ApprovalRequest
 
-__all__ = ["blocks_on_risk", "check_risk", "is_blocked"]
+__all__ = ["blocks_on_risk", "check_risk", "is_blocked", "may_override_risk"]
 
 _LOSSES_AUDITED = 20
 
@@ -38,8 +44,25 @@ def is_blocked(request: ApprovalRequest, settings: Settings) -> bool:
     return blocks_on_risk(settings, request.target_model_id)
 
 
-def check_risk(request: ApprovalRequest, *, confirmed: bool, settings: Settings) -> dict[str, Any]:
-    """Raise `RiskRefused` when the radar stops this approval; else the audit's facts about the risk."""
+def may_override_risk(settings: Settings, actor_id: str, actor_groups: Collection[str]) -> bool:
+    """True when the person (or one of their groups) is in ``[approval] override_approvers``."""
+    allowed = settings.approval.override_approvers
+    return actor_id in allowed or not set(actor_groups).isdisjoint(allowed)
+
+
+def check_risk(
+    request: ApprovalRequest,
+    *,
+    confirmed: bool,
+    settings: Settings,
+    override_reason: str | None = None,
+    may_override: bool = False,
+) -> dict[str, Any]:
+    """Raise `RiskRefused` when the radar stops this approval; else the audit's facts about the risk.
+
+    ``override_reason``: the approver asks to approve past ``block_on_risk`` (allowed only when
+    ``may_override``; without blocking it is not needed and ignored).
+    """
     plan = request.plan
     if not isinstance(plan, SyncPlan):
         return {}
@@ -59,16 +82,10 @@ def check_risk(request: ApprovalRequest, *, confirmed: bool, settings: Settings)
         return {"risk": target.risk.verdict}
     losses = [f.reason for f in target.risk.findings if f.verdict == "data-loss"]
     listed = "; ".join(losses[:3]) + (f"; and {len(losses) - 3} more" if len(losses) > 3 else "")
-    if blocking:
-        raise RiskRefused(
-            f"Request {request.id} cannot be approved: the data-loss radar says it loses data in {name} "
-            f'({listed}), and block_on_risk = "data-loss" applies to {name}. Reject it, or change the '
-            "revision and ask again.",
-            why="blocked",
-            request_id=request.id,
-            model_name=name,
-            losses=losses,
-        )
+    reason = (override_reason or "").strip()
+    overriding = blocking and may_override and bool(reason)
+    if blocking and not overriding:
+        _refuse_blocked(request, name, listed, losses, may_override=may_override, asked=bool(reason))
     if not confirmed:
         raise RiskRefused(
             f"Request {request.id} loses data in {name}: {listed}. The approval counts only once you "
@@ -79,4 +96,28 @@ def check_risk(request: ApprovalRequest, *, confirmed: bool, settings: Settings)
             losses=losses,
             next_step=NextStep(Action.CONFIRM_DATA_LOSS, request.id),
         )
-    return {"risk": "data-loss", "confirmed_risk": True, "losses": losses[:_LOSSES_AUDITED]}
+    facts: dict[str, Any] = {"risk": "data-loss", "confirmed_risk": True, "losses": losses[:_LOSSES_AUDITED]}
+    return {**facts, "risk_overridden": True, "override_reason": reason} if overriding else facts
+
+
+def _refuse_blocked(
+    request: ApprovalRequest, name: str, listed: str, losses: list[str], *, may_override: bool, asked: bool
+) -> None:
+    """``block_on_risk`` refuses: say whether this person could override it (and how), or not."""
+    # An override approver is told how by the front end's wording of the next step.
+    how = (
+        " Only the override approvers ([approval] override_approvers) may approve it anyway."
+        if asked and not may_override
+        else ""
+    )
+    raise RiskRefused(
+        f"Request {request.id} cannot be approved: the data-loss radar says it loses data in {name} "
+        f'({listed}), and block_on_risk = "data-loss" applies to {name}. Reject it, or change the '
+        f"revision and ask again.{how}",
+        why="blocked",
+        request_id=request.id,
+        model_name=name,
+        losses=losses,
+        overridable=may_override,
+        next_step=NextStep(Action.OVERRIDE_RISK, request.id) if may_override else None,
+    )

@@ -108,14 +108,26 @@ class WatchedWork:
         return await read_plan_report(self._client, task.model_id, info, max_bytes=self.report_cap)
 
     async def note_progress(self, task: TrackedTask, step: str, progress: float | None) -> None:
-        """A sync moved to a new step: a progress line in the card's thread."""
+        """A sync moved to a new step: a progress line in the card's thread.
+
+        A release's targets sync in parallel through the same steps: its line names the target and
+        its dedupe key holds the target's model id, so each target's step is told once (a plain
+        sync keeps the key ``step:<step>``)."""
         if not task.request_id or task.kind != "sync":
             return
         async with self._lifecycle.transaction() as tx:
             request = await tx.get_request(task.request_id)
-            if request is not None:
-                notice = TaskProgress(request_id=request.id, step=step, progress=progress)
-                await self._lifecycle.enqueue(tx, request, notice, "card", moment=f"step:{step}")
+            if request is None:
+                return
+            plan = request.plan
+            target = None
+            moment = f"step:{step}"
+            if isinstance(plan, SyncPlan) and plan.is_release:
+                named = [t.model.name for t in plan.targets if t.model.id.upper() == task.model_id.upper()]
+                target = named[0] if named else task.model_id
+                moment = f"step:{task.model_id}:{step}"
+            notice = TaskProgress(request_id=request.id, step=step, progress=progress, target=target)
+            await self._lifecycle.enqueue(tx, request, notice, "card", moment=moment)
 
     async def finish_task(self, task: TrackedTask, owner: str, outcome: TaskOutcome) -> bool:
         return await self._recording.finish(task, owner, outcome)

@@ -67,18 +67,21 @@ async def approve(bot: Bot, body: dict[str, Any], client: AsyncWebClient) -> Non
     """Approve the request on the clicked card; the core starts the change and queues the card update.
 
     A plan the data-loss radar says destroys data is not approved by the click: the core refuses it
-    unconfirmed, and the approver gets the form that names what will be lost (`approve_confirmed`)."""
+    unconfirmed, and the approver gets the form that names what will be lost (`approve_confirmed`).
+    Where ``block_on_risk`` refuses it, an override approver gets the same form with a reason field."""
     actor = await bot.actor(body.get("user"))
     try:
         request_id = request_id_of(_button_value(body))
         groups = await bot.groups.memberships(actor.id)
         decided = await bot.ops.requests.decide(request_id, actor=actor, approve=True, actor_groups=groups)
     except RiskRefused as exc:
-        if exc.why != "unconfirmed":
+        overriding = exc.why == "blocked" and exc.overridable  # an override approver: the form asks why
+        if exc.why != "unconfirmed" and not overriding:
             await tell(client, actor.id, replies.error_message(exc), channel=_channel_of(body))
             return
         request = await bot.ops.get_request(exc.request_id)
-        await client.views_open(trigger_id=body["trigger_id"], view=confirm_modal(request, exc.losses))
+        form = confirm_modal(request, exc.losses, override=overriding)
+        await client.views_open(trigger_id=body["trigger_id"], view=form)
         return
     except AlmBotError as exc:
         await tell(client, actor.id, replies.error_message(exc), channel=_channel_of(body))
@@ -92,10 +95,15 @@ async def approve_confirmed(bot: Bot, body: dict[str, Any], client: AsyncWebClie
     """The approver confirmed the loss in the form: now the approval counts (and is audited so)."""
     actor = await bot.actor(body.get("user"))
     try:
-        request_id = confirmed_request(body.get("view") or {})
+        request_id, override_reason = confirmed_request(body.get("view") or {})
         groups = await bot.groups.memberships(actor.id)
         decided = await bot.ops.requests.decide(
-            request_id, actor=actor, approve=True, actor_groups=groups, confirmed_risk=True
+            request_id,
+            actor=actor,
+            approve=True,
+            actor_groups=groups,
+            confirmed_risk=True,
+            override_risk_reason=override_reason,
         )
     except AlmBotError as exc:
         await direct_message(client, actor.id, replies.error_message(exc))

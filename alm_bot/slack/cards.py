@@ -37,7 +37,7 @@ from alm_bot.slack.buttons import APPROVE, OVERRIDE, REJECT, button_value
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
 from alm_bot.slack.release_cards import release_targets
-from alm_bot.slack.risk_card import BLOCKED_LINE, risk_text
+from alm_bot.slack.risk_card import BLOCKED_LINE, overridden_line, risk_text
 from alm_bot.store import ApprovalRequest, TargetRun
 from alm_bot.windows import WindowDecision, local_label
 
@@ -157,6 +157,9 @@ def state_line(request: ApprovalRequest) -> str:
     return f"{icon} {escape(request.state)}"
 
 
+_NOT_APPROVED: Final = frozenset({"requested", "pending", "rejected", "expired", "cancelled"})
+
+
 def approval_card(
     request: ApprovalRequest,
     progress: ApprovalProgress | None = None,
@@ -168,7 +171,8 @@ def approval_card(
     """The card for the approvals channel, in the request's current state.
 
     ``blocked``: ``block_on_risk`` refuses this plan's approval (the radar says ``data-loss``): the
-    card says so and offers only Reject.
+    card says so and offers Reject and "Override and approve" (for override approvers; the core
+    refuses anyone else). Once approved all the same, it says who overrode it and why.
 
     ``progress``: the approvals counted under the request's policy; under the original rule (one
     approval) it adds nothing, so the card is drawn as it always was. ``runs``: a release's targets.
@@ -195,6 +199,8 @@ def approval_card(
             blocks.append(section(radar))  # at the top: what an approver must know first
         if blocked and request.state == "pending" and any(radars):
             blocks.append(section(BLOCKED_LINE))
+        elif blocked and request.state not in _NOT_APPROVED:  # only an override gets it past the block
+            blocks.append(section(overridden_line(request)))
     blocks.append(_facts(request))
     if isinstance(plan, SyncPlan) and plan.is_release:
         blocks += release_targets(request, runs)
@@ -208,7 +214,7 @@ def approval_card(
         blocks.append(section(state_line(request)))
     blocks.extend(_window_lines(request, window))
     if request.state == "pending":
-        blocks.append(_buttons(request, approve=not blocked))
+        blocks.append(_buttons(request, blocked=blocked))
     elif request.state == "scheduled":
         blocks.append(_override_button(request))
     elif request.state in ("expired", "failed", "rejected") and request.operation == "sync":
@@ -315,11 +321,12 @@ def _failure(result: TaskOutcome | None) -> str:
     return escape(clip(text, 1000))
 
 
-def _buttons(request: ApprovalRequest, *, approve: bool = True) -> ActionsBlock:
+def _buttons(request: ApprovalRequest, *, blocked: bool = False) -> ActionsBlock:
     value = button_value(request.id)
     reject = ButtonElement(text="Reject", action_id=REJECT, value=value, style="danger")
-    if not approve:
-        return ActionsBlock(block_id="decision", elements=[reject])
+    if blocked:  # only override approvers get past the block (the core decides; others are told)
+        override = ButtonElement(text="Override and approve", action_id=APPROVE, value=value)
+        return ActionsBlock(block_id="decision", elements=[reject, override])
     approve_button = ButtonElement(text="Approve", action_id=APPROVE, value=value, style="primary")
     return ActionsBlock(block_id="decision", elements=[approve_button, reject])
 

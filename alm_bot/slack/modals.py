@@ -135,10 +135,11 @@ def reject_modal(request: ApprovalRequest) -> View:
     )
 
 
-def confirm_modal(request: ApprovalRequest, losses: Sequence[str]) -> View:
+def confirm_modal(request: ApprovalRequest, losses: Sequence[str], *, override: bool = False) -> View:
     """Approving a sync the data-loss radar says destroys data: name what is lost, ask to confirm.
 
-    Only the submission approves; closing the form changes nothing."""
+    Only the submission approves; closing the form changes nothing. ``override``: ``block_on_risk``
+    refuses it, and an override approver approves it anyway — the form asks for the reason too."""
     lines = "\n".join(f"• {escape(clip(loss, 300))}" for loss in losses[:10])
     if len(losses) > 10:
         lines += f"\n…and {len(losses) - 10} more (see the card)"
@@ -157,13 +158,31 @@ def confirm_modal(request: ApprovalRequest, losses: Sequence[str]) -> View:
             section(intro),
             section(lines or "• (no finding named)"),
             context("Reverting the revision tag afterwards does not bring the data back."),
+            *([_override_reason()] if override else []),
         ],
     )
 
 
-def confirmed_request(view: Mapping[str, Any]) -> str:
-    """The request id a submitted confirmation is about; `OutdatedButton` if unreadable."""
-    return request_id_of(view.get("private_metadata"))
+def _override_reason() -> InputBlock:
+    """The reason an override approver gives for approving past ``block_on_risk`` (audited, posted)."""
+    return InputBlock(
+        block_id=REASON_BLOCK,
+        label='Reason for overriding block_on_risk = "data-loss"',
+        element=PlainTextInputElement(
+            action_id=_VALUE,
+            multiline=True,
+            max_length=1000,
+            placeholder="Posted in the approvals channel as an override.",
+        ),
+    )
+
+
+def confirmed_request(view: Mapping[str, Any]) -> tuple[str, str | None]:
+    """(request id, override reason or None) of a submitted confirmation; `OutdatedButton` if unreadable."""
+    request_id = request_id_of(view.get("private_metadata"))
+    values = view.get("state", {}).get("values", {})
+    reason = (values.get(REASON_BLOCK, {}).get(_VALUE, {}).get("value") or "").strip()
+    return request_id, reason or None
 
 
 def rejection_reason(view: Mapping[str, Any]) -> tuple[str, str]:

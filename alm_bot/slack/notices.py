@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import HeaderBlock, PlainTextObject
 
 from alm_bot.actor import break_glass_by
 from alm_bot.anaplan.verdict import reason_text
-from alm_bot.records import ComparisonReady, NoticesRecovered, SyncPlan, TaskProgress
+from alm_bot.records import ComparisonReady, NoticesRecovered, RiskOverridden, SyncPlan, TaskProgress
 from alm_bot.slack.cards import change_summary, request_title, state_line
 from alm_bot.slack.formatting import clip, code, escape, person, when
 from alm_bot.slack.message import Message, context, section
@@ -36,7 +36,7 @@ def progress_reply(payload: TaskProgress) -> Message:
     step = payload.step or "working"
     progress = payload.progress
     share = f" ({float(progress):.0%})" if progress is not None else ""
-    text = f"🔄 {step}{share}"
+    text = f"🔄 {payload.target}: {step}{share}" if payload.target else f"🔄 {step}{share}"
     return Message(text, (section(escape(text)),))
 
 
@@ -91,6 +91,17 @@ def override_message(request: ApprovalRequest) -> Message:
         f"({escape(request_title(request))}) now instead of at its window{waited}.{reason}"
     )
     return Message(f"Request {request.id} was run outside its change window: review it.", (section(text),))
+
+
+def risk_override_message(request: ApprovalRequest, override: RiskOverridden) -> Message:
+    """To the approvals channel: an override approver approved a sync that ``block_on_risk`` refuses."""
+    who = person(override.by_id, override.by_name)
+    text = (
+        f"⚠️ *block_on_risk overridden.* {who} approved request *{request.id}* "
+        f"({escape(request_title(request))}) although the data-loss radar says it destroys data."
+        f"\n> {escape(clip(override.reason, 500))}"
+    )
+    return Message(f"Request {request.id} was approved past block_on_risk: review it.", (section(text),))
 
 
 def decided_dm(request: ApprovalRequest) -> Message:

@@ -41,6 +41,7 @@ from alm_bot.records import (
     ComparisonReady,
     NoticePayload,
     NoticesRecovered,
+    RiskOverridden,
     SyncPlan,
     TargetFinished,
     TaskProgress,
@@ -109,6 +110,9 @@ class SlackNotifier:
         if isinstance(notice.payload, WindowOverridden):
             await self._to_approvals_channel(notice, notices.override_message(request))
             return None
+        if isinstance(notice.payload, RiskOverridden):
+            await self._to_approvals_channel(notice, notices.risk_override_message(request, notice.payload))
+            return None
         if notice.destination == APPROVALS:
             return await self._post_card(notice, request)
         if notice.destination == CARD:
@@ -137,7 +141,8 @@ class SlackNotifier:
         await self._poster.post(notice.id, channel, message)
 
     def _blocked(self, request: ApprovalRequest) -> bool:
-        """The radar's ``data-loss`` and ``block_on_risk`` together: the card offers no Approve."""
+        """The radar's ``data-loss`` and ``block_on_risk`` together: the card offers only Reject
+        and the override (`risk_gate`)."""
         return is_blocked(request, self._settings)
 
     async def _progress(self, request: ApprovalRequest) -> ApprovalProgress | None:

@@ -12,14 +12,16 @@ from typing import Final
 from alm_bot.operations.preflight import waits_for
 from alm_bot.radar import Risk, Verdict
 from alm_bot.records import SyncTarget
-from alm_bot.slack.formatting import clip, escape
+from alm_bot.slack.formatting import clip, escape, person
+from alm_bot.store import ApprovalRequest
 
-__all__ = ["BLOCKED_LINE", "SHOWN_FINDINGS", "lost_lines", "risk_text"]
+__all__ = ["BLOCKED_LINE", "SHOWN_FINDINGS", "lost_lines", "overridden_line", "risk_text"]
 
 SHOWN_FINDINGS: Final = 5
 BLOCKED_LINE: Final = (
     '⛔ *Approval is blocked:* `block_on_risk = "data-loss"` applies to this model. '
-    "Reject it, or change the revision and ask again."
+    "Reject it, or change the revision and ask again. Only an override approver may approve it, "
+    "with a reason."
 )
 _HEADLINES: Final[dict[Verdict, str]] = {
     "safe": "✅ *Data-loss radar: safe* — nothing in this sync loses data in the target",
@@ -38,6 +40,13 @@ def risk_text(target: SyncTarget, *, pending: bool) -> str | None:
             return None
         return f"⏳ *Data-loss radar:* waiting for the comparison {' and '.join(waiting)}…"
     return "\n".join([_HEADLINES[target.risk.verdict], *_findings(target.risk, SHOWN_FINDINGS)])
+
+
+def overridden_line(request: ApprovalRequest) -> str:
+    """A blocked plan that was approved all the same: by an override approver, with this reason."""
+    who = person(request.decided_by_id, request.decided_by_name)
+    reason = f": {escape(clip(request.reason, 500))}" if request.reason else ""
+    return f'⚠️ *Approved past* `block_on_risk = "data-loss"` by {who} (override){reason}'
 
 
 def lost_lines(risk: Risk, shown: int = 10) -> list[str]:

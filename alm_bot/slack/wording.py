@@ -21,6 +21,10 @@ _STEPS: Final = {
     Action.CREATE_REVISION: 'Create a revision on it first: `/alm revision {subject} "name"`.',
     Action.CANCEL_REQUEST: "To withdraw it: `/alm cancel {subject}`.",
     Action.CONFIRM_DATA_LOSS: "Click Approve and confirm, in the form that opens, what will be lost.",
+    Action.OVERRIDE_RISK: (
+        "As an override approver you may approve it anyway: click *Override and approve* on the card "
+        "and give a reason."
+    ),
 }
 
 

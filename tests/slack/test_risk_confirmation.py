@@ -76,4 +76,6 @@ async def test_with_block_on_risk_the_click_is_refused_privately_and_no_form_ope
         assert (await world.request(request.id)).state == "pending"
         card = world.card(request)
         assert 'block_on_risk = "data-loss"' in text_of(card)
-        assert list(button_values(card)) == ["alm_reject"]  # the card offers no Approve
+        # No plain Approve: only Reject, and the override (for override approvers, who give a reason).
+        assert list(button_values(card)) == ["alm_reject", "alm_approve"]
+        assert "Override and approve" in text_of(card)
