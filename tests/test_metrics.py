@@ -15,8 +15,8 @@ from prometheus_client.samples import Sample
 
 from alm_bot.slack.buttons import APPROVE
 from tests.live import WAIT
-from tests.slack.slack_stack import text_of
 from tests.story_stack import APPROVALS, APPROVER, REQUESTER, running, story_world
+from tests.world import text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

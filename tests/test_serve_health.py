@@ -21,9 +21,9 @@ from alm_bot.serve import build_app
 from alm_bot.services import open_services, sandbox_defaults
 from tests.live import WAIT, eventually, mcp_client, serving
 from tests.mcp.calls import ok
-from tests.slack.slack_stack import text_of
 from tests.story_stack import APPROVALS, MCP_TOKEN, REQUESTER, running, story_world
 from tests.test_serve import health
+from tests.world import text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

@@ -13,8 +13,8 @@ import pytest
 from alm_bot.slack.buttons import APPROVE
 from tests.live import eventually, mcp_client
 from tests.mcp.calls import ok
-from tests.slack.slack_stack import text_of
 from tests.story_stack import APPROVER, MCP_TOKEN, REQUESTER, running, story_world
+from tests.world import text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

@@ -13,8 +13,8 @@ import pytest
 
 from alm_bot.actor import Actor
 from alm_bot.errors import InvalidArgument
-from tests.slack.slack_stack import text_of
 from tests.story_stack import APPROVER, REQUESTER, running, story_world
+from tests.world import text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

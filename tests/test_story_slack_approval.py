@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from alm_bot.slack.buttons import APPROVE
-from tests.slack.slack_stack import text_of
 from tests.story_stack import APPROVER, REQUESTER, running, story_world
+from tests.world import text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

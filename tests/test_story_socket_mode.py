@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.slack.slack_stack import text_of
 from tests.story_stack import running, story_world
+from tests.world import text_of
 from tools.fake_slack import slash_command_payload
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]

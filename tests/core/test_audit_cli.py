@@ -10,23 +10,23 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from core_stack import ADA, APPROVER, open_core
 
 from alm_bot.sandbox import seed
 from alm_bot.store import Store
 from tests.processes import clean_env, run_alm_bot, sandbox_config
+from tests.world import ADA, GRACE, open_world
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 async def a_verified_release(database_url: str) -> str:
-    async with open_core(database_url) as core:
+    async with open_world(database_url=database_url, slack=False) as core:
         outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
-        await core.settle(2)
-        await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
-        await core.settle(3)
+        await core.pass_time(2)
+        await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
+        await core.pass_time(3)
         await core.ops.requests.request_sync("dev", "test", actor=ADA)  # unprotected: runs at once
-        await core.settle(3)
+        await core.pass_time(3)
         return str(outcome.request.id)
 
 
@@ -67,7 +67,7 @@ async def test_export_verify_and_notes_tell_what_happened_and_catch_an_edited_ro
     assert exported.code == 0, exported.stderr
     (record,) = [json.loads(line) for line in exported.stdout.splitlines()]  # only the prod request
     assert (record["record"], record["id"], record["state"]) == ("request", request_id, "succeeded")
-    assert record["approved_by"] == [APPROVER.name]
+    assert record["approved_by"] == [GRACE.name]
     assert record["approver_is_requester"] is False
     assert record["approval_covers_execution"] is True
     assert record["verified"] is True
@@ -76,7 +76,7 @@ async def test_export_verify_and_notes_tell_what_happened_and_catch_an_edited_ro
     assert all(e["hash"] for e in record["events"])
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert {row["target_model_id"] for row in rows} == {seed.PROD_MODEL_ID, seed.TEST_MODEL_ID}
-    assert next(r for r in rows if r["id"] == request_id)["approved_by"] == APPROVER.name
+    assert next(r for r in rows if r["id"] == request_id)["approved_by"] == GRACE.name
     events = list(csv.DictReader(io.StringIO(raw.stdout)))
     assert len(events) > len(rows)
     assert events[1]["prev_hash"] == events[0]["hash"]

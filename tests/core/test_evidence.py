@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from core_stack import ADA, APPROVER, OTHER_APPROVER, CoreStack, open_core
 from store_builders import SYNC_PLAN, new_request
 
 from alm_bot.evidence.digest import plan_digest
@@ -15,30 +14,31 @@ from alm_bot.evidence.notes import release_notes
 from alm_bot.records import ModelRef
 from alm_bot.sandbox import seed
 from alm_bot.store import ApprovalRequest, AuditEvent
+from tests.world import ADA, GRACE, LINUS, World, open_world
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def core(database_url: str) -> AsyncIterator[CoreStack]:
-    async with open_core(database_url) as stack:
+async def core(database_url: str) -> AsyncIterator[World]:
+    async with open_world(database_url=database_url, slack=False) as stack:
         yield stack
 
 
-async def approved_and_run(core: CoreStack) -> ApprovalRequest:
+async def approved_and_run(core: World) -> ApprovalRequest:
     """Ada asks for dev → prod, the summary arrives, Grace approves, Anaplan finishes the sync."""
     outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
-    await core.settle(2)
-    await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
-    await core.settle(3)
+    await core.pass_time(2)
+    await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
+    await core.pass_time(3)
     return await core.ops.get_request(outcome.request.id)
 
 
-async def story(core: CoreStack, request_id: str) -> list[AuditEvent]:
+async def story(core: World, request_id: str) -> list[AuditEvent]:
     return list(reversed(await core.services.store.list_audit(request_id=request_id)))
 
 
-async def test_the_digest_recorded_at_approval_is_the_one_recorded_before_execution(core: CoreStack) -> None:
+async def test_the_digest_recorded_at_approval_is_the_one_recorded_before_execution(core: World) -> None:
     done = await approved_and_run(core)
     events = {e.action: e for e in await story(core, done.id)}
     approved = events["approved"].detail["plan_digest"]
@@ -50,17 +50,17 @@ async def test_the_digest_recorded_at_approval_is_the_one_recorded_before_execut
     assert approved["radar_verdict"] == "review"  # the radar read the seeded plan: changes to look at
 
 
-async def test_the_digest_changes_with_anything_an_approver_relies_on(core: CoreStack) -> None:
+async def test_the_digest_changes_with_anything_an_approver_relies_on(core: World) -> None:
     outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
     before = plan_digest(outcome.request.plan)
-    await core.settle(2)  # the change summary arrives: the approver now sees something else
+    await core.pass_time(2)  # the change summary arrives: the approver now sees something else
     after = plan_digest((await core.ops.get_request(outcome.request.id)).plan)
     assert before.summary_digest is None
     assert after.summary_digest is not None
     assert before.digest != after.digest
 
 
-async def test_a_sync_anaplan_reports_done_is_verified_and_recorded(core: CoreStack) -> None:
+async def test_a_sync_anaplan_reports_done_is_verified_and_recorded(core: World) -> None:
     done = await approved_and_run(core)
     assert done.state == "succeeded"
     assert done.result is not None
@@ -79,7 +79,7 @@ async def test_a_sync_anaplan_reports_done_is_verified_and_recorded(core: CoreSt
     assert core.notifier.kinds("card").count("release_notes") == 1
 
 
-async def test_a_target_left_elsewhere_fails_verification_with_what_differs(core: CoreStack) -> None:
+async def test_a_target_left_elsewhere_fails_verification_with_what_differs(core: World) -> None:
     core.sandbox.skip_next_sync(seed.PROD_MODEL_ID)
     done = await approved_and_run(core)
     assert done.state == "succeeded"  # Anaplan said so; the verification says otherwise
@@ -92,12 +92,12 @@ async def test_a_target_left_elsewhere_fails_verification_with_what_differs(core
     assert [e.action for e in await story(core, done.id)][-1] == "verification_failed"
 
 
-async def test_a_target_still_offline_after_the_sync_is_not_verified(core: CoreStack) -> None:
+async def test_a_target_still_offline_after_the_sync_is_not_verified(core: World) -> None:
     outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
-    await core.settle(2)
-    await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
+    await core.pass_time(2)
+    await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
     core.sandbox.set_active_state(seed.PROD_MODEL_ID, "PRODUCTION_MAINTENANCE")  # taken offline meanwhile
-    await core.settle(3)
+    await core.pass_time(3)
     done = await core.ops.get_request(outcome.request.id)
     assert done.result is not None
     assert done.result.verification is not None
@@ -106,7 +106,7 @@ async def test_a_target_still_offline_after_the_sync_is_not_verified(core: CoreS
     assert not done.result.verification.verified
 
 
-async def test_the_release_notes_tell_the_whole_story_of_a_successful_sync(core: CoreStack) -> None:
+async def test_the_release_notes_tell_the_whole_story_of_a_successful_sync(core: World) -> None:
     done = await approved_and_run(core)
     notes = await core.ops.release_notes(done.id)
     events = {e.action: e for e in await story(core, done.id)}
@@ -115,7 +115,7 @@ async def test_the_release_notes_tell_the_whole_story_of_a_successful_sync(core:
     assert f"**{seed.R4_NAME}**" in notes
     assert "| Category | Created | Modified | Deleted |" in notes
     assert f"- Requested by {ADA.name}" in notes
-    assert f"- Approved by {APPROVER.name} ({approved_at:%Y-%m-%d %H:%M} UTC)" in notes
+    assert f"- Approved by {GRACE.name} ({approved_at:%Y-%m-%d %H:%M} UTC)" in notes
     assert f"- Sync task {done.anaplan_task_id}" in notes
     assert f"Verified: FP&A PROD is at {seed.R4_NAME}." in notes
     assert "## Data-loss radar\n\nVerdict: review" in notes
@@ -128,19 +128,19 @@ async def test_with_two_approvals_required_notes_and_export_name_both_and_the_pl
     database_url: str,
 ) -> None:
     config = {"models": {"prod": {"id": seed.PROD_MODEL_ID, "protected": True, "approvals_required": 2}}}
-    async with open_core(database_url, config=config) as core:
+    async with open_world(database_url=database_url, slack=False, config=config) as core:
         outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
-        await core.settle(2)
-        await core.ops.requests.decide(outcome.request.id, actor=APPROVER, approve=True)
-        await core.ops.requests.decide(outcome.request.id, actor=OTHER_APPROVER, approve=True)
-        await core.settle(3)
+        await core.pass_time(2)
+        await core.ops.requests.decide(outcome.request.id, actor=GRACE, approve=True)
+        await core.ops.requests.decide(outcome.request.id, actor=LINUS, approve=True)
+        await core.pass_time(3)
         done = await core.ops.get_request(outcome.request.id)
         notes = await core.ops.release_notes(done.id)
         record = request_record(done, await story(core, done.id))
     assert done.state == "succeeded"
-    assert f"- Approved by {APPROVER.name} (" in notes
-    assert f"- Approved by {OTHER_APPROVER.name} (" in notes
-    assert record["approved_by"] == [APPROVER.name, OTHER_APPROVER.name]
+    assert f"- Approved by {GRACE.name} (" in notes
+    assert f"- Approved by {LINUS.name} (" in notes
+    assert record["approved_by"] == [GRACE.name, LINUS.name]
     assert record["approval_covers_execution"] is True
 
 

@@ -10,22 +10,22 @@ from typing import Any
 
 import httpx2
 import pytest
-from core_stack import ADA, CoreStack, open_core
 
 from alm_bot.radar import Risk
 from alm_bot.records import SyncPlan
 from alm_bot.sandbox import create_app, seed
+from tests.world import ADA, World, open_world
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def core(database_url: str) -> AsyncIterator[CoreStack]:
-    async with open_core(database_url) as stack:
+async def core(database_url: str) -> AsyncIterator[World]:
+    async with open_world(database_url=database_url, slack=False) as stack:
         yield stack
 
 
-async def change(core: CoreStack, *bodies: dict[str, Any]) -> None:
+async def change(core: World, *bodies: dict[str, Any]) -> None:
     """Make structural changes on dev over the sandbox's HTTP control endpoint, then a revision."""
     transport = httpx2.ASGITransport(create_app(core.sandbox))
     async with httpx2.AsyncClient(transport=transport, base_url="http://sandbox") as http:
@@ -36,9 +36,9 @@ async def change(core: CoreStack, *bodies: dict[str, Any]) -> None:
     await core.ops.immediate.create_revision("dev", "Radar test", "", actor=ADA)
 
 
-async def verdict(core: CoreStack, target: str = "prod") -> Risk:
+async def verdict(core: World, target: str = "prod") -> Risk:
     outcome = await core.ops.requests.request_sync("dev", target, actor=ADA)
-    await core.settle(2)
+    await core.pass_time(2)
     plan = (await core.ops.get_request(outcome.request.id)).plan
     assert isinstance(plan, SyncPlan)
     assert plan.target.risk is not None
@@ -49,13 +49,13 @@ def rules(risk: Risk) -> list[str]:
     return [f.rule for f in risk.findings]
 
 
-async def test_the_seeded_plan_is_read_in_full_and_needs_review(core: CoreStack) -> None:
+async def test_the_seeded_plan_is_read_in_full_and_needs_review(core: World) -> None:
     outcome = await core.ops.requests.request_sync("dev", "prod", actor=ADA)
     planned = (await core.ops.get_request(outcome.request.id)).plan
     assert isinstance(planned, SyncPlan)
     assert planned.target.report_task_id is not None
     assert planned.target.risk is None  # the summary and the report are still being computed
-    await core.settle(2)
+    await core.pass_time(2)
     done = (await core.ops.get_request(outcome.request.id)).plan
     assert isinstance(done, SyncPlan)
     assert done.target.report is not None
@@ -65,7 +65,7 @@ async def test_the_seeded_plan_is_read_in_full_and_needs_review(core: CoreStack)
     assert len([e for e in core.sandbox.request_log if "/comparisonReports/" in e.path]) == 1
 
 
-async def test_a_deleted_line_item_is_data_loss_named_by_its_module(core: CoreStack) -> None:
+async def test_a_deleted_line_item_is_data_loss_named_by_its_module(core: World) -> None:
     await change(
         core,
         {"category": "line_items", "action": "deleted", "name": "Revenue Input", "module": "REV01 Inputs"},
@@ -143,7 +143,7 @@ async def test_a_deleted_line_item_is_data_loss_named_by_its_module(core: CoreSt
     ids=lambda value: value if isinstance(value, str) and "-" in value and " " not in value else "-",
 )  # fmt: skip
 async def test_each_data_loss_rule_fires_on_the_change_the_sandbox_makes(
-    core: CoreStack, body: dict[str, Any], rule: str, reason: str
+    core: World, body: dict[str, Any], rule: str, reason: str
 ) -> None:
     await change(core, body)
     risk = await verdict(core)
@@ -169,7 +169,7 @@ async def test_each_data_loss_rule_fires_on_the_change_the_sandbox_makes(
     ids=["format-changed", "versions-changed", "list-items-changed", "subset-changed", "switchover-moved"],
 )  # fmt: skip
 async def test_each_review_rule_fires_on_the_change_the_sandbox_makes(
-    core: CoreStack, body: dict[str, Any], rule: str
+    core: World, body: dict[str, Any], rule: str
 ) -> None:
     await change(core, body)
     risk = await verdict(core)
@@ -177,7 +177,7 @@ async def test_each_review_rule_fires_on_the_change_the_sandbox_makes(
     assert rule in rules(risk)
 
 
-async def test_a_report_column_the_radar_does_not_know_is_unknown_never_safe(core: CoreStack) -> None:
+async def test_a_report_column_the_radar_does_not_know_is_unknown_never_safe(core: World) -> None:
     await change(
         core,
         {"category": "modules", "action": "modified", "name": "REV01 Revenue",
@@ -192,7 +192,7 @@ async def test_a_report_column_the_radar_does_not_know_is_unknown_never_safe(cor
     )
 
 
-async def test_an_unprotected_sync_gets_a_verdict_from_the_summary_alone(core: CoreStack) -> None:
+async def test_an_unprotected_sync_gets_a_verdict_from_the_summary_alone(core: World) -> None:
     await change(
         core, {"category": "line_items", "action": "deleted", "name": "Old", "module": "REV01 Revenue"}
     )
@@ -204,7 +204,7 @@ async def test_an_unprotected_sync_gets_a_verdict_from_the_summary_alone(core: C
 
 
 async def test_a_report_over_the_size_cap_is_not_read_and_gives_unknown_with_the_reason(
-    core: CoreStack,
+    core: World,
 ) -> None:
     core.ops.watching.report_cap = 200
     risk = await verdict(core)
@@ -216,7 +216,7 @@ async def test_a_report_over_the_size_cap_is_not_read_and_gives_unknown_with_the
     assert len(downloads) == 1
 
 
-async def test_a_report_anaplan_fails_to_compute_gives_unknown_with_the_reason(core: CoreStack) -> None:
+async def test_a_report_anaplan_fails_to_compute_gives_unknown_with_the_reason(core: World) -> None:
     core.sandbox.faults.add("GET", r"/comparisonReports/", status=404, times=99)
     risk = await verdict(core)
     assert risk.verdict == "unknown"

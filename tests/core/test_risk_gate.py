@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from core_stack import ADA, APPROVER, CoreStack, open_core
 
 from alm_bot.errors import RiskRefused
 from alm_bot.sandbox import seed
 from alm_bot.sandbox.structural import change_from_body
 from alm_bot.store import ApprovalRequest
+from tests.world import ADA, GRACE, World, open_world
 
 pytestmark = pytest.mark.anyio
 
@@ -21,25 +21,25 @@ DELETION = {"category": "line_items", "action": "deleted", "name": "Revenue Inpu
 PROD = {"id": seed.PROD_MODEL_ID, "protected": True}
 
 
-async def data_loss_request(core: CoreStack, *, settle: bool = True) -> ApprovalRequest:
+async def data_loss_request(core: World, *, settle: bool = True) -> ApprovalRequest:
     core.sandbox.structural_change(seed.DEV_MODEL_ID, change_from_body(DELETION))
     await core.ops.immediate.create_revision("dev", "Drops Revenue Input", "", actor=ADA)
     request = (await core.ops.requests.request_sync("dev", "prod", actor=ADA)).request
     if settle:
-        await core.settle(2)
+        await core.pass_time(2)
     return request
 
 
 @pytest.fixture
-async def core(database_url: str) -> AsyncIterator[CoreStack]:
-    async with open_core(database_url) as stack:
+async def core(database_url: str) -> AsyncIterator[World]:
+    async with open_world(database_url=database_url, slack=False) as stack:
         yield stack
 
 
-async def test_an_unconfirmed_approval_of_a_data_loss_plan_changes_nothing(core: CoreStack) -> None:
+async def test_an_unconfirmed_approval_of_a_data_loss_plan_changes_nothing(core: World) -> None:
     request = await data_loss_request(core)
     with pytest.raises(RiskRefused) as refused:
-        await core.ops.requests.decide(request.id, actor=APPROVER, approve=True)
+        await core.ops.requests.decide(request.id, actor=GRACE, approve=True)
     assert refused.value.why == "unconfirmed"
     assert refused.value.losses == ("Line item Revenue Input in REV01 Inputs is deleted: its data is lost",)
     assert "The approval counts only once you confirm that." in str(refused.value)
@@ -47,9 +47,9 @@ async def test_an_unconfirmed_approval_of_a_data_loss_plan_changes_nothing(core:
     assert core.sync_posts() == 0
 
 
-async def test_a_confirmed_approval_counts_and_the_audit_records_what_was_confirmed(core: CoreStack) -> None:
+async def test_a_confirmed_approval_counts_and_the_audit_records_what_was_confirmed(core: World) -> None:
     request = await data_loss_request(core)
-    approved = await core.ops.requests.decide(request.id, actor=APPROVER, approve=True, confirmed_risk=True)
+    approved = await core.ops.requests.decide(request.id, actor=GRACE, approve=True, confirmed_risk=True)
     assert approved.state == "executing"
     (event,) = [
         e for e in await core.services.store.list_audit(request_id=request.id) if e.action == "approved"
@@ -59,18 +59,18 @@ async def test_a_confirmed_approval_counts_and_the_audit_records_what_was_confir
     assert event.detail["losses"] == ["Line item Revenue Input in REV01 Inputs is deleted: its data is lost"]
 
 
-async def test_a_rejection_of_a_data_loss_plan_needs_no_confirmation(core: CoreStack) -> None:
+async def test_a_rejection_of_a_data_loss_plan_needs_no_confirmation(core: World) -> None:
     request = await data_loss_request(core)
     rejected = await core.ops.requests.decide(
-        request.id, actor=APPROVER, approve=False, reason="Keep the input."
+        request.id, actor=GRACE, approve=False, reason="Keep the input."
     )
     assert rejected.state == "rejected"
 
 
-async def test_a_plan_for_review_is_approved_without_confirmation(core: CoreStack) -> None:
+async def test_a_plan_for_review_is_approved_without_confirmation(core: World) -> None:
     request = (await core.ops.requests.request_sync("dev", "prod", actor=ADA)).request
-    await core.settle(2)
-    approved = await core.ops.requests.decide(request.id, actor=APPROVER, approve=True)
+    await core.pass_time(2)
+    approved = await core.ops.requests.decide(request.id, actor=GRACE, approve=True)
     (event,) = [
         e for e in await core.services.store.list_audit(request_id=request.id) if e.action == "approved"
     ]
@@ -88,10 +88,10 @@ async def test_a_plan_for_review_is_approved_without_confirmation(core: CoreStac
 async def test_block_on_risk_refuses_a_data_loss_sync_even_when_confirmed(
     database_url: str, config: dict[str, Any]
 ) -> None:
-    async with open_core(database_url, config=config) as core:
+    async with open_world(database_url=database_url, slack=False, config=config) as core:
         request = await data_loss_request(core)
         with pytest.raises(RiskRefused) as refused:
-            await core.ops.requests.decide(request.id, actor=APPROVER, approve=True, confirmed_risk=True)
+            await core.ops.requests.decide(request.id, actor=GRACE, approve=True, confirmed_risk=True)
         assert refused.value.why == "blocked"
         assert 'block_on_risk = "data-loss" applies to FP&A PROD' in str(refused.value)
         assert (await core.ops.get_request(request.id)).state == "pending"
@@ -100,18 +100,18 @@ async def test_block_on_risk_refuses_a_data_loss_sync_even_when_confirmed(
 
 async def test_a_model_can_switch_the_default_block_off(database_url: str) -> None:
     config = {"approval": {"block_on_risk": "data-loss"}, "models": {"prod": PROD | {"block_on_risk": "off"}}}
-    async with open_core(database_url, config=config) as core:
+    async with open_world(database_url=database_url, slack=False, config=config) as core:
         request = await data_loss_request(core)
-        approved = await core.ops.requests.decide(
-            request.id, actor=APPROVER, approve=True, confirmed_risk=True
-        )
+        approved = await core.ops.requests.decide(request.id, actor=GRACE, approve=True, confirmed_risk=True)
         assert approved.state == "executing"
 
 
 async def test_while_blocking_applies_a_plan_without_a_verdict_yet_is_refused(database_url: str) -> None:
-    async with open_core(database_url, config={"approval": {"block_on_risk": "data-loss"}}) as core:
+    async with open_world(
+        database_url=database_url, slack=False, config={"approval": {"block_on_risk": "data-loss"}}
+    ) as core:
         request = await data_loss_request(core, settle=False)
         with pytest.raises(RiskRefused) as refused:
-            await core.ops.requests.decide(request.id, actor=APPROVER, approve=True)
+            await core.ops.requests.decide(request.id, actor=GRACE, approve=True)
         assert refused.value.why == "pending"
         assert "still reading the comparison" in str(refused.value)

@@ -14,7 +14,6 @@ from typing import Any
 
 import anyio
 import pytest
-from core_stack import ADA, APPROVER, OTHER_APPROVER, STRANGER, CoreStack, open_core
 
 from alm_bot.config import WindowConfig
 from alm_bot.errors import InvalidArgument, NotAllowed, RequestNotPending
@@ -22,6 +21,7 @@ from alm_bot.sandbox import seed
 from alm_bot.services import open_services
 from alm_bot.store import ApprovalRequest
 from alm_bot.watcher import Watcher
+from tests.world import ADA, GRACE, LINUS, MALLORY, World, open_world
 
 pytestmark = pytest.mark.anyio
 
@@ -46,35 +46,35 @@ def deny_now(hours: float = 2.0, models: tuple[str, ...] = ("prod",)) -> tuple[d
     return window, end
 
 
-def later(core: CoreStack, seconds: float) -> None:
+def later(core: World, seconds: float) -> None:
     """Time passes for alm-bot and Anaplan alike."""
     core.sandbox.advance(seconds)
     core.clock.advance(seconds)
 
 
-def move_to(core: CoreStack, instant: datetime) -> None:
+def move_to(core: World, instant: datetime) -> None:
     later(core, (instant - core.clock()).total_seconds())
 
 
 @asynccontextmanager
-async def windowed(database_url: str, *windows: dict[str, Any], **approval: Any) -> AsyncIterator[CoreStack]:
+async def windowed(database_url: str, *windows: dict[str, Any], **approval: Any) -> AsyncIterator[World]:
     config: dict[str, Any] = {"windows": list(windows)}
     if approval:
         config["approval"] = approval
-    async with open_core(database_url, task_duration=30.0, config=config) as core:
+    async with open_world(database_url=database_url, slack=False, task_duration=30.0, config=config) as core:
         yield core
 
 
-async def approved(core: CoreStack, target: str = "prod") -> ApprovalRequest:
+async def approved(core: World, target: str = "prod") -> ApprovalRequest:
     pending = (await core.ops.requests.request_sync("dev", target, actor=ADA)).request
-    return await core.ops.requests.decide(pending.id, actor=APPROVER, approve=True)
+    return await core.ops.requests.decide(pending.id, actor=GRACE, approve=True)
 
 
-async def state_of(core: CoreStack, request: ApprovalRequest) -> str:
+async def state_of(core: World, request: ApprovalRequest) -> str:
     return str((await core.ops.get_request(request.id)).state)
 
 
-async def actions(core: CoreStack, request: ApprovalRequest) -> list[str]:
+async def actions(core: World, request: ApprovalRequest) -> list[str]:
     return [e.action for e in reversed(await core.services.store.list_audit(request_id=request.id))]
 
 
@@ -98,7 +98,7 @@ async def test_approved_inside_a_deny_window_it_waits_scheduled_with_no_sync_the
         await core.watcher.tick()
         assert await state_of(core, request) == "executing"
         assert core.sync_posts() == 1
-        await core.settle()
+        await core.pass_time()
         assert await state_of(core, request) == "succeeded"
         assert core.sync_posts() == 1
         # (evidence steps, such as "verified", may follow)
@@ -180,30 +180,30 @@ async def test_on_daylight_saving_days_the_request_runs_at_the_windows_real_open
 
 async def test_an_override_approver_runs_it_now_with_a_reason_audited_and_posted(database_url: str) -> None:
     window, _ = deny_now()
-    async with windowed(database_url, window, override_approvers=[OTHER_APPROVER.id]) as core:
+    async with windowed(database_url, window, override_approvers=[LINUS.id]) as core:
         request = await approved(core)
-        for who in (STRANGER, APPROVER):
+        for who in (MALLORY, GRACE):
             with pytest.raises(NotAllowed):
                 await core.ops.requests.override(request.id, actor=who, reason="hotfix")
         with pytest.raises(InvalidArgument):
-            await core.ops.requests.override(request.id, actor=OTHER_APPROVER, reason="  ")
+            await core.ops.requests.override(request.id, actor=LINUS, reason="  ")
         assert core.sync_posts() == 0
 
-        ran = await core.ops.requests.override(request.id, actor=OTHER_APPROVER, reason="payroll hotfix")
+        ran = await core.ops.requests.override(request.id, actor=LINUS, reason="payroll hotfix")
         assert (ran.state, core.sync_posts()) == ("executing", 1)
         assert ran.window is not None
         assert (ran.window.overridden_by_id, ran.window.override_reason) == (
-            OTHER_APPROVER.id,
+            LINUS.id,
             "payroll hotfix",
         )
         with pytest.raises(RequestNotPending):
-            await core.ops.requests.override(request.id, actor=OTHER_APPROVER, reason="again")
-        await core.settle()
+            await core.ops.requests.override(request.id, actor=LINUS, reason="again")
+        await core.pass_time()
         assert await state_of(core, request) == "succeeded"
         events = await core.services.store.list_audit(request_id=request.id)
         overrides = [e for e in events if e.action == "window_overridden"]
         assert len(overrides) == 1
-        assert (overrides[0].actor_id, overrides[0].detail["reason"]) == (OTHER_APPROVER.id, "payroll hotfix")
+        assert (overrides[0].actor_id, overrides[0].detail["reason"]) == (LINUS.id, "payroll hotfix")
         posted = [n for n in core.notifier.delivered if n.kind == "window_overridden"]
         assert [n.destination for n in posted] == ["approvals"]
         assert core.sync_posts() == 1
@@ -233,10 +233,10 @@ async def test_the_requester_may_cancel_a_scheduled_request_and_nothing_starts(d
     async with windowed(database_url, window) as core:
         request = await approved(core)
         with pytest.raises(NotAllowed):
-            await core.ops.requests.cancel(request.id, actor=APPROVER)
+            await core.ops.requests.cancel(request.id, actor=GRACE)
         assert (await core.ops.requests.cancel(request.id, actor=ADA)).state == "cancelled"
         move_to(core, end + timedelta(seconds=1))
-        await core.settle()
+        await core.pass_time()
         assert (await state_of(core, request), core.sync_posts()) == ("cancelled", 0)
 
 

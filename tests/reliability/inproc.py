@@ -24,25 +24,24 @@ from alm_bot.config import load_settings
 from alm_bot.sandbox import Sandbox, create_app
 from alm_bot.serve import build_app
 from alm_bot.services import Services, open_services
-from alm_bot.slack.buttons import APPROVE, button_value
-from alm_bot.slack.card_ref import card_location
 from alm_bot.store import ApprovalRequest
 from tests.live import WAIT, drain_bolt_listeners, eventually, serving
 from tests.processes import clean_env, sandbox_config
-from tools.fake_slack import Call, FakeSlack, block_actions_body, sign, slash_command_body
+from tests.reliability.signed_slack import APPROVER as APPROVER  # re-exported: tests import them here
+from tests.reliability.signed_slack import REQUESTER as REQUESTER
+from tests.reliability.signed_slack import SignedSlack
+from tools.fake_slack import Call, FakeSlack
 from tools.tcp_proxy import TcpProxy
 
 BOT_TOKEN = "xoxb-matrix-41d0"
 SIGNING_SECRET = "matrix-signing-secret-77aa"
 APPROVALS = "C0APPROVALS"
-REQUESTER = "U0REQUESTER"
-APPROVER = "U0APPROVER1"
 FINAL = ("succeeded", "failed")
 TASK_SECONDS = 600.0  # of the sandbox's clock: a task ends only when the test moves it
 
 
 @dataclass
-class Bot:
+class Bot(SignedSlack):
     """alm-bot serving on ``url`` with its Anaplan (``sandbox``), Slack (``fake``) and services."""
 
     sandbox: Sandbox
@@ -51,27 +50,7 @@ class Bot:
     url: str
     http: httpx2.AsyncClient
     proxy: TcpProxy | None
-
-    async def slash(self, text: str, *, user: str = REQUESTER) -> httpx2.Response:
-        body = slash_command_body(text, response_url=self.fake.response_url("cmd"), user_id=user)
-        return await self._post(body)
-
-    async def approve(self, request: ApprovalRequest, *, user: str = APPROVER) -> httpx2.Response:
-        posted = card_location(request)
-        assert posted is not None, f"no card for {request.id} yet"
-        body = block_actions_body(
-            APPROVE,
-            button_value(request.id),
-            user_id=user,
-            channel_id=posted.channel,
-            message_ts=posted.ts,
-            response_url=self.fake.response_url(f"click-{request.id}"),
-        )
-        return await self._post(body)
-
-    async def _post(self, body: str) -> httpx2.Response:
-        headers = sign(body, SIGNING_SECRET)
-        return await self.http.post(f"{self.url}/slack/events", content=body, headers=headers)
+    signing_secret: str = SIGNING_SECRET
 
     async def carded(self) -> ApprovalRequest:
         """The only request, once its card is in Slack."""

@@ -24,59 +24,35 @@ from typing import Any
 import anyio
 import httpx2
 
-from alm_bot.slack.buttons import APPROVE, button_value
-from alm_bot.slack.card_ref import card_location
 from alm_bot.store import ApprovalRequest, Store
 from tests.live import WAIT, eventually
 from tests.processes import Spawned, clean_env, sandbox_config, spawn_alm_bot
-from tools.fake_slack import Call, FakeSlack, block_actions_body, sign, slash_command_body
+from tests.reliability.signed_slack import APPROVER as APPROVER  # re-exported: tests import them here
+from tests.reliability.signed_slack import REQUESTER as REQUESTER
+from tests.reliability.signed_slack import SignedSlack
+from tools.fake_slack import Call, FakeSlack
 from tools.fake_slack_workspace import dm_channel_id
 
 BOT_TOKEN = "xoxb-reliability-2c7d"
 SIGNING_SECRET = "reliability-signing-secret-9f1e"
 APPROVALS = "C0APPROVALS"
-REQUESTER = "U0REQUESTER"
-APPROVER = "U0APPROVER1"
 
 
 @dataclass
-class Serve:
-    """One running ``alm-bot serve``."""
+class Serve(SignedSlack):
+    """One running ``alm-bot serve``, answering Slack as `SignedSlack`."""
 
     spawned: Spawned
     url: str
     http: httpx2.AsyncClient
     fake: FakeSlack
-
-    async def slash(self, text: str, *, user: str = REQUESTER, reply_to: str = "cmd") -> httpx2.Response:
-        """``/alm <text>``, signed as Slack signs it."""
-        body = slash_command_body(text, response_url=self.fake.response_url(reply_to), user_id=user)
-        return await self._post(body)
-
-    async def approve(self, request: ApprovalRequest, *, user: str = APPROVER) -> httpx2.Response:
-        """``user`` clicks Approve on the request's card."""
-        posted = card_location(request)
-        assert posted is not None, f"no card for {request.id} yet"
-        body = block_actions_body(
-            APPROVE,
-            button_value(request.id),
-            user_id=user,
-            channel_id=posted.channel,
-            message_ts=posted.ts,
-            response_url=self.fake.response_url(f"click-{request.id}-{user}"),
-        )
-        return await self._post(body)
+    signing_secret: str = SIGNING_SECRET
 
     async def kill(self) -> None:
         """``kill -9``: no shutdown, no lease released, nothing flushed."""
         self.spawned.process.send_signal(signal.SIGKILL)
         with anyio.fail_after(WAIT):
             await self.spawned.process.wait()
-
-    async def _post(self, body: str) -> httpx2.Response:
-        return await self.http.post(
-            f"{self.url}/slack/events", content=body, headers=sign(body, SIGNING_SECRET)
-        )
 
 
 @dataclass

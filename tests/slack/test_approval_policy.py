@@ -12,20 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_stack import (
-    APPROVER,
-    REQUESTER,
-    SECOND_APPROVER,
-    SlackStack,
-    button_values,
-    card_payload,
-    open_stack,
-    text_of,
-)
 
 from alm_bot.sandbox import seed
 from alm_bot.slack.card_ref import card_location
 from alm_bot.store import ApprovalRequest
+from tests.world import (
+    APPROVER,
+    REQUESTER,
+    SECOND_APPROVER,
+    World,
+    button_values,
+    card_payload,
+    open_world,
+    text_of,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -38,34 +38,34 @@ def prod(**policy: Any) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-async def two_of(tmp_path: Path) -> AsyncIterator[SlackStack]:
+async def two_of(tmp_path: Path) -> AsyncIterator[World]:
     models = prod(approvals_required=2, escalate_after="6h", escalate_to=[BOSS])
-    async with open_stack(tmp_path, approval={"remind_after": "2h"}, config={"models": models}) as stack:
-        stack.fake.add_user(BOSS, "barbara", real_name="Barbara Liskov")
-        yield stack
+    async with open_world(tmp_path, approval={"remind_after": "2h"}, config={"models": models}) as world:
+        world.fake.add_user(BOSS, "barbara", real_name="Barbara Liskov")
+        yield world
 
 
-async def carded(stack: SlackStack) -> ApprovalRequest:
-    await stack.ask("sync dev prod", user=REQUESTER)
-    await stack.settle()
-    request = await stack.only_request()
+async def carded(world: World) -> ApprovalRequest:
+    await world.ask("sync dev prod", user=REQUESTER)
+    await world.settle()
+    request = await world.only_request()
     assert card_location(request) is not None
     return request
 
 
-async def approve(stack: SlackStack, request: ApprovalRequest, user: str) -> None:
-    reply = await stack.click("alm_approve", card_payload(request.id), user=user, request=request)
+async def approve(world: World, request: ApprovalRequest, user: str) -> None:
+    reply = await world.click("alm_approve", card_payload(request.id), user=user, request=request)
     assert reply.status_code == 200
 
 
-def thread_replies(stack: SlackStack, request: ApprovalRequest) -> list[str]:
+def thread_replies(world: World, request: ApprovalRequest) -> list[str]:
     posted = card_location(request)
     assert posted is not None
-    calls = stack.fake.of("chat.postMessage")
+    calls = world.fake.of("chat.postMessage")
     return [text_of(c.params) for c in calls if c.params.get("thread_ts") == posted.ts]
 
 
-async def test_the_card_counts_the_first_approval_and_stays_open_until_the_second(two_of: SlackStack) -> None:
+async def test_the_card_counts_the_first_approval_and_stays_open_until_the_second(two_of: World) -> None:
     request = await carded(two_of)
     await approve(two_of, request, APPROVER)
 
@@ -101,7 +101,7 @@ async def test_the_card_counts_the_first_approval_and_stays_open_until_the_secon
     assert "alm_approve" not in button_values(two_of.card(request))
 
 
-async def test_one_reminder_and_one_escalation_reach_the_thread_and_the_boss(two_of: SlackStack) -> None:
+async def test_one_reminder_and_one_escalation_reach_the_thread_and_the_boss(two_of: World) -> None:
     request = await carded(two_of)
     two_of.advance(2.5 * HOUR)
     await two_of.settle()
@@ -126,26 +126,26 @@ async def test_one_reminder_and_one_escalation_reach_the_thread_and_the_boss(two
 
 async def test_stages_come_from_user_groups_and_are_shown_stage_by_stage(tmp_path: Path) -> None:
     stages = [{"approvers": ["S0PEERS"], "name": "peers"}, {"approvers": ["S0FINANCE"], "name": "finance"}]
-    async with open_stack(tmp_path, config={"models": prod(stages=stages)}) as stack:
-        stack.fake.usergroups["S0PEERS"] = [SECOND_APPROVER]
-        stack.fake.usergroups["S0FINANCE"] = [APPROVER]
-        request = await carded(stack)
-        shown = text_of(stack.card(request))
+    async with open_world(tmp_path, config={"models": prod(stages=stages)}) as world:
+        world.fake.usergroups["S0PEERS"] = [SECOND_APPROVER]
+        world.fake.usergroups["S0FINANCE"] = [APPROVER]
+        request = await carded(world)
+        shown = text_of(world.card(request))
         assert "Approvals, stage by stage" in shown
         assert "1. peers — 0 of 1 · waiting for <!subteam^S0PEERS>" in shown.replace("members of ", "")
-        await approve(stack, request, SECOND_APPROVER)
+        await approve(world, request, SECOND_APPROVER)
 
         async def peers_met() -> bool:
-            return "✅ 1. peers — 1 of 1: <@U0APPROVER2>" in text_of(stack.card(request))
+            return "✅ 1. peers — 1 of 1: <@U0APPROVER2>" in text_of(world.card(request))
 
-        await stack.eventually(lambda: _settled_then(stack, peers_met), "the peers' stage to be met")
-        assert stack.sync_posts() == 0
-        await approve(stack, request, APPROVER)
-        await stack.eventually(lambda: stack.has_task(request.id), "the sync to start")
-        assert stack.sync_posts() == 1
+        await world.eventually(lambda: _settled_then(world, peers_met), "the peers' stage to be met")
+        assert world.sync_posts() == 0
+        await approve(world, request, APPROVER)
+        await world.eventually(lambda: world.has_task(request.id), "the sync to start")
+        assert world.sync_posts() == 1
 
 
-async def test_alm_policy_explains_the_rules_of_a_model(two_of: SlackStack) -> None:
+async def test_alm_policy_explains_the_rules_of_a_model(two_of: World) -> None:
     shown = text_of(await two_of.ask("policy prod"))
     assert "Approval policy for FP&amp;A PROD (prod)" in shown
     assert "2 approvals" in shown
@@ -155,13 +155,13 @@ async def test_alm_policy_explains_the_rules_of_a_model(two_of: SlackStack) -> N
 
 
 async def test_without_a_policy_the_card_reads_as_it_always_did(tmp_path: Path) -> None:
-    async with open_stack(tmp_path) as stack:
-        request = await carded(stack)
-        shown = text_of(stack.card(request))
+    async with open_world(tmp_path) as world:
+        request = await carded(world)
+        shown = text_of(world.card(request))
         assert "Waiting for an approver" in shown
         assert "approvals" not in shown
 
 
-async def _settled_then(stack: SlackStack, check: Any) -> bool:
-    await stack.settle()
+async def _settled_then(world: World, check: Any) -> bool:
+    await world.settle()
     return bool(await check())

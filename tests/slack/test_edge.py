@@ -25,7 +25,6 @@ import httpx2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from slack_stack import APPROVER, SECRET, SlackStack, text_of
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -34,6 +33,7 @@ from alm_bot.slack.events_endpoint import SlackEvents
 from alm_bot.slack.modals import REASON_BLOCK, REJECT_MODAL, SYNC_MODAL
 from alm_bot.store import ReplayGuard, Store
 from tests.live import drain_bolt_listeners, serving
+from tests.world import APPROVER, SECRET, World, text_of
 from tools.fake_slack import (
     block_actions_payload,
     event_payload,
@@ -57,15 +57,15 @@ def signed_headers(body: bytes, content_type: str | None, timestamp: str | None 
     return headers | ({"Content-Type": content_type} if content_type is not None else {})
 
 
-async def post(stack: SlackStack, body: bytes, headers: dict[str, str]) -> httpx2.Response:
-    reply = await stack.http.post("/slack/events", content=body, headers=headers)
+async def post(world: World, body: bytes, headers: dict[str, str]) -> httpx2.Response:
+    reply = await world.http.post("/slack/events", content=body, headers=headers)
     await drain_bolt_listeners()  # what a listener does after acknowledging is part of its answer
     return reply
 
 
-def bugs_shown(stack: SlackStack, since: int, reply: httpx2.Response) -> list[str]:
+def bugs_shown(world: World, since: int, reply: httpx2.Response) -> list[str]:
     """Every trace of a bug a person could read: in the HTTP answer or anything sent to Slack."""
-    shown = [reply.text] + [text_of(call.params) for call in stack.fake.calls[since:]]
+    shown = [reply.text] + [text_of(call.params) for call in world.fake.calls[since:]]
     return [text for text in shown if any(sign in text for sign in BUG_SIGNS)]
 
 
@@ -97,7 +97,7 @@ raw_bodies = st.one_of(
     body=raw_bodies, content_type=st.none() | content_types, sign_it=st.sampled_from(["no", "wrong-secret"])
 )
 async def test_unsigned_bytes_get_401_and_nothing_runs(
-    stack: SlackStack, quiet: pytest.LogCaptureFixture, body: bytes, content_type: str | None, sign_it: str
+    world: World, quiet: pytest.LogCaptureFixture, body: bytes, content_type: str | None, sign_it: str
 ) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     if sign_it == "wrong-secret":
@@ -105,9 +105,9 @@ async def test_unsigned_bytes_get_401_and_nothing_runs(
         digest = hmac.new(b"not-the-secret", f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()
         headers |= {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
     quiet.clear()
-    reply = await post(stack, body, headers)
+    reply = await post(world, body, headers)
     assert reply.status_code == 401
-    assert stack.fake.calls == []
+    assert world.fake.calls == []
     assert tracebacks(quiet) == []
 
 
@@ -116,31 +116,29 @@ async def test_unsigned_bytes_get_401_and_nothing_runs(
     ["abc", "1796189588.5", "", "+1796189588", "-1", "1_796_189_588", "1e9", "0x6B0E3C54", "²"],
 )
 async def test_a_signature_over_a_timestamp_that_is_not_a_plain_integer_fails_verification(
-    stack: SlackStack, timestamp: str
+    world: World, timestamp: str
 ) -> None:
-    body = urlencode(slash_command_payload("sync dev prod", response_url=stack.fake.response_url())).encode()
+    body = urlencode(slash_command_payload("sync dev prod", response_url=world.fake.response_url())).encode()
     headers = {k: v.encode("latin-1") for k, v in signed_headers(body, FORM, timestamp=timestamp).items()}
-    reply = await stack.http.post("/slack/events", content=body, headers=headers)
+    reply = await world.http.post("/slack/events", content=body, headers=headers)
     assert reply.status_code == 401
-    assert await stack.services.store.list_requests() == []
+    assert await world.services.store.list_requests() == []
 
 
 @pytest.mark.parametrize("skew", [-301, 301, -3600])
-async def test_a_signature_outside_the_five_minute_window_fails_verification(
-    stack: SlackStack, skew: int
-) -> None:
-    body = urlencode(slash_command_payload("help", response_url=stack.fake.response_url())).encode()
-    reply = await post(stack, body, signed_headers(body, FORM, timestamp=str(int(time.time()) + skew)))
+async def test_a_signature_outside_the_five_minute_window_fails_verification(world: World, skew: int) -> None:
+    body = urlencode(slash_command_payload("help", response_url=world.fake.response_url())).encode()
+    reply = await post(world, body, signed_headers(body, FORM, timestamp=str(int(time.time()) + skew)))
     assert reply.status_code == 401
-    assert stack.fake.calls == []
+    assert world.fake.calls == []
 
 
-async def test_an_upper_case_spelling_of_a_valid_signature_is_refused(stack: SlackStack) -> None:
+async def test_an_upper_case_spelling_of_a_valid_signature_is_refused(world: World) -> None:
     # One request, one spelling: otherwise the same bytes could pass the replay guard twice.
-    body = urlencode(slash_command_payload("help", response_url=stack.fake.response_url())).encode()
+    body = urlencode(slash_command_payload("help", response_url=world.fake.response_url())).encode()
     headers = signed_headers(body, FORM)
     headers["X-Slack-Signature"] = "v0=" + headers["X-Slack-Signature"][3:].upper()
-    assert (await post(stack, body, headers)).status_code == 401
+    assert (await post(world, body, headers)).status_code == 401
 
 
 # --- signed but malformed: 400, nothing runs ----------------------------------------------------
@@ -195,12 +193,12 @@ MALFORMED = {
 
 @pytest.mark.parametrize(("body", "content_type"), list(MALFORMED.values()), ids=list(MALFORMED))
 async def test_a_signed_body_slack_would_never_send_gets_400_and_nothing_runs(
-    stack: SlackStack, quiet: pytest.LogCaptureFixture, body: bytes, content_type: str | None
+    world: World, quiet: pytest.LogCaptureFixture, body: bytes, content_type: str | None
 ) -> None:
-    reply = await post(stack, body, signed_headers(body, content_type))
+    reply = await post(world, body, signed_headers(body, content_type))
     assert reply.status_code == 400, reply.text
     assert reply.text.startswith("malformed Slack request: ")
-    assert stack.fake.calls == []
+    assert world.fake.calls == []
     assert tracebacks(quiet) == []
 
 
@@ -314,14 +312,14 @@ def signed_bodies(draw: st.DrawFn) -> Drawn:
 @FUZZ
 @given(body=signed_bodies())
 async def test_any_signed_payload_shape_gets_a_clean_answer_and_no_listener_traceback(
-    stack: SlackStack, quiet: pytest.LogCaptureFixture, body: Drawn
+    world: World, quiet: pytest.LogCaptureFixture, body: Drawn
 ) -> None:
-    raw, content_type = body.body(stack.fake.response_url("fuzz"))
-    since = len(stack.fake.calls)
+    raw, content_type = body.body(world.fake.response_url("fuzz"))
+    since = len(world.fake.calls)
     quiet.clear()
-    reply = await post(stack, raw, signed_headers(raw, content_type))
+    reply = await post(world, raw, signed_headers(raw, content_type))
     assert reply.status_code in (200, 400), reply.text
-    assert bugs_shown(stack, since, reply) == []
+    assert bugs_shown(world, since, reply) == []
     assert tracebacks(quiet) == []
 
 
@@ -349,14 +347,14 @@ TWO_RESPONSE_URLS = [
     ids=["view_submission", "unhandled kind", "block_actions"],
 )
 async def test_a_payload_with_several_response_urls_gets_a_clean_answer(
-    stack: SlackStack, quiet: pytest.LogCaptureFixture, payload: dict[str, Any]
+    world: World, quiet: pytest.LogCaptureFixture, payload: dict[str, Any]
 ) -> None:
-    content = _with_response_url(payload | {"response_urls": TWO_RESPONSE_URLS}, stack.fake.response_url("x"))
+    content = _with_response_url(payload | {"response_urls": TWO_RESPONSE_URLS}, world.fake.response_url("x"))
     raw = urlencode({"payload": json.dumps(content)}).encode()
-    since = len(stack.fake.calls)
-    reply = await post(stack, raw, signed_headers(raw, FORM))
+    since = len(world.fake.calls)
+    reply = await post(world, raw, signed_headers(raw, FORM))
     assert reply.status_code in (200, 400), reply.text
-    assert bugs_shown(stack, since, reply) == []
+    assert bugs_shown(world, since, reply) == []
     assert tracebacks(quiet) == []
 
 
@@ -366,60 +364,60 @@ async def test_a_payload_with_several_response_urls_gets_a_clean_answer(
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(target=st.sampled_from(["prod", "test", "dev"]))
 async def test_the_same_signed_request_sent_again_is_acknowledged_without_acting(
-    stack: SlackStack, target: str
+    world: World, target: str
 ) -> None:
     body = urlencode(
-        slash_command_payload(f"sync dev {target}", response_url=stack.fake.response_url())
+        slash_command_payload(f"sync dev {target}", response_url=world.fake.response_url())
     ).encode()
     headers = signed_headers(body, FORM)
-    first = await post(stack, body, headers)
+    first = await post(world, body, headers)
     assert first.status_code == 200
-    requests = await stack.services.store.list_requests()
-    audit = await stack.services.store.list_audit(limit=1000)
-    calls = len(stack.fake.calls)
+    requests = await world.services.store.list_requests()
+    audit = await world.services.store.list_audit(limit=1000)
+    calls = len(world.fake.calls)
 
-    again = await post(stack, body, headers)
+    again = await post(world, body, headers)
     assert (again.status_code, again.text) == (200, "")
-    assert await stack.services.store.list_requests() == requests
-    assert len(await stack.services.store.list_audit(limit=1000)) == len(audit)
-    assert len(stack.fake.calls) == calls
+    assert await world.services.store.list_requests() == requests
+    assert len(await world.services.store.list_audit(limit=1000)) == len(audit)
+    assert len(world.fake.calls) == calls
 
 
-async def test_a_replayed_click_does_not_decide_twice(stack: SlackStack) -> None:
+async def test_a_replayed_click_does_not_decide_twice(world: World) -> None:
     body = urlencode({"payload": json.dumps(_button_payload())}).encode()
     headers = signed_headers(body, FORM)
-    assert (await post(stack, body, headers)).status_code == 200
-    told = len(stack.ephemerals(APPROVER))
+    assert (await post(world, body, headers)).status_code == 200
+    told = len(world.ephemerals(APPROVER))
     assert told == 1  # the button names a request that does not exist: said once, privately
-    assert (await post(stack, body, headers)).status_code == 200
-    assert len(stack.ephemerals(APPROVER)) == told
+    assert (await post(world, body, headers)).status_code == 200
+    assert len(world.ephemerals(APPROVER)) == told
 
 
-async def test_a_slack_retry_is_acknowledged_without_acting(stack: SlackStack) -> None:
+async def test_a_slack_retry_is_acknowledged_without_acting(world: World) -> None:
     body = json.dumps(
         event_payload({"type": "app_home_opened", "user": "U0REQUESTER", "tab": "home"})
     ).encode()
-    reply = await post(stack, body, signed_headers(body, JSON) | {"X-Slack-Retry-Num": "1"})
+    reply = await post(world, body, signed_headers(body, JSON) | {"X-Slack-Retry-Num": "1"})
     assert (reply.status_code, reply.text) == (200, "")
-    assert stack.fake.of("views.publish") == []
+    assert world.fake.of("views.publish") == []
 
 
-async def test_the_first_delivery_of_an_event_is_acted_on(stack: SlackStack) -> None:
+async def test_the_first_delivery_of_an_event_is_acted_on(world: World) -> None:
     body = json.dumps(
         event_payload({"type": "app_home_opened", "user": "U0REQUESTER", "tab": "home"})
     ).encode()
-    assert (await post(stack, body, signed_headers(body, JSON))).status_code == 200
-    await stack.fake.wait_for("views.publish")
+    assert (await post(world, body, signed_headers(body, JSON))).status_code == 200
+    await world.fake.wait_for("views.publish")
 
 
-async def test_kinds_without_a_listener_and_slacks_url_check_get_200(stack: SlackStack) -> None:
+async def test_kinds_without_a_listener_and_slacks_url_check_get_200(world: World) -> None:
     closed = urlencode({"payload": json.dumps({"type": "view_closed", "view": {}})}).encode()
-    assert (await post(stack, closed, signed_headers(closed, FORM))).status_code == 200
+    assert (await post(world, closed, signed_headers(closed, FORM))).status_code == 200
     challenge = json.dumps({"type": "url_verification", "challenge": "c-42", "token": "t"}).encode()
-    reply = await post(stack, challenge, signed_headers(challenge, JSON))
+    reply = await post(world, challenge, signed_headers(challenge, JSON))
     assert reply.status_code == 200
     assert "c-42" in reply.text
-    assert stack.fake.calls == []
+    assert world.fake.calls == []
 
 
 async def test_replicas_share_what_was_seen_and_expired_entries_are_cleaned_up(tmp_path: Path) -> None:
@@ -451,23 +449,23 @@ async def test_replicas_share_what_was_seen_and_expired_entries_are_cleaned_up(t
     )
 )
 async def test_only_a_plain_integer_timestamp_inside_the_window_verifies(
-    stack: SlackStack, timestamp: str
+    world: World, timestamp: str
 ) -> None:
-    body = urlencode(slash_command_payload("help", response_url=stack.fake.response_url())).encode()
+    body = urlencode(slash_command_payload("help", response_url=world.fake.response_url())).encode()
     headers = {k: v.encode("latin-1") for k, v in signed_headers(body, FORM, timestamp=timestamp).items()}
-    reply = await stack.http.post("/slack/events", content=body, headers=headers)
+    reply = await world.http.post("/slack/events", content=body, headers=headers)
     plain = timestamp.isascii() and timestamp.isdigit() and abs(time.time() - int(timestamp)) <= 300
     assert reply.status_code == (200 if plain else 401)
 
 
-async def test_when_the_database_is_down_a_command_is_told_so_and_nothing_runs(stack: SlackStack) -> None:
+async def test_when_the_database_is_down_a_command_is_told_so_and_nothing_runs(world: World) -> None:
     down = Store("postgresql://alm:pw@127.0.0.1:1/alm")  # port 1: refused at once
-    edge = SlackEvents(stack.app, SECRET, ReplayGuard(down))
+    edge = SlackEvents(world.app, SECRET, ReplayGuard(down))
     try:
         app = Starlette(routes=[Route("/slack/events", edge.handle, methods=["POST"])])
         async with serving(app) as url, httpx2.AsyncClient(base_url=url) as http:
             command = urlencode(
-                slash_command_payload("sync dev prod", response_url=stack.fake.response_url())
+                slash_command_payload("sync dev prod", response_url=world.fake.response_url())
             )
             reply = await http.post(
                 "/slack/events", content=command, headers=signed_headers(command.encode(), FORM)
@@ -482,11 +480,11 @@ async def test_when_the_database_is_down_a_command_is_told_so_and_nothing_runs(s
     assert reply.json()["response_type"] == "ephemeral"
     assert "cannot reach its database" in reply.json()["text"]
     assert refused.status_code == 503
-    assert stack.fake.calls == []
+    assert world.fake.calls == []
 
 
-async def test_a_body_beyond_a_mebibyte_is_refused_before_it_is_read_whole(stack: SlackStack) -> None:
+async def test_a_body_beyond_a_mebibyte_is_refused_before_it_is_read_whole(world: World) -> None:
     body = b"payload=" + b"x" * (1024 * 1024)
-    reply = await post(stack, body, signed_headers(body, FORM))
+    reply = await post(world, body, signed_headers(body, FORM))
     assert reply.status_code == 413
-    assert stack.fake.calls == []
+    assert world.fake.calls == []

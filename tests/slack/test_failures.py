@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import pytest
-from slack_stack import SlackStack, text_of
 
 from alm_bot.config import load_settings
 from alm_bot.errors import ConfigError
 from alm_bot.services import Services
 from alm_bot.slack import build_slack_app
+from tests.world import World, text_of
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_a_form_that_opens_too_late_says_what_to_do_instead(stack: SlackStack) -> None:
-    stack.fake.fail_next("views.open", status=200, error="expired_trigger_id")
-    shown = text_of(await stack.ask("sync"))
+async def test_a_form_that_opens_too_late_says_what_to_do_instead(world: World) -> None:
+    world.fake.fail_next("views.open", status=200, error="expired_trigger_id")
+    shown = text_of(await world.ask("sync"))
     assert "took too long to open the form" in shown
     assert "/alm sync &lt;source&gt; &lt;target&gt;" in shown
 
 
 async def test_an_unexpected_failure_is_reported_with_a_reference_and_no_traceback(
-    stack: SlackStack, caplog: pytest.LogCaptureFixture
+    world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    stack.fake.fail_next("views.open", status=200, error="invalid_arguments")
-    answer = await stack.ask("sync")
+    world.fake.fail_next("views.open", status=200, error="invalid_arguments")
+    answer = await world.ask("sync")
     assert answer["response_type"] == "ephemeral"
     shown = text_of(answer)
     assert "something went wrong (ref " in shown
@@ -34,8 +34,8 @@ async def test_an_unexpected_failure_is_reported_with_a_reference_and_no_traceba
     assert f"unexpected error in a Slack listener (ref {ref})" in caplog.text
 
 
-async def test_the_app_needs_a_bot_token(stack: SlackStack) -> None:
+async def test_the_app_needs_a_bot_token(world: World) -> None:
     settings = load_settings(env={"ALM_BOT_DATABASE_URL": "sqlite:///unused.db"})
-    services = Services(settings, stack.services.client, stack.services.store, stack.services.ops)
+    services = Services(settings, world.services.client, world.services.store, world.services.ops)
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
         build_slack_app(services)

@@ -12,9 +12,9 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from slack_stack import SECRET, SlackStack, text_of
 
 from alm_bot.slack.parsing import SUBCOMMANDS, Invocation, parse
+from tests.world import SECRET, World, text_of
 from tools.fake_slack import sign, slash_command_body
 
 pytestmark = pytest.mark.anyio
@@ -32,19 +32,19 @@ STALE = int(time.time()) - 6 * 60
     ],
 )
 async def test_a_request_without_a_valid_signature_is_refused_and_changes_nothing(
-    stack: SlackStack, headers: object
+    world: World, headers: object
 ) -> None:
-    body = slash_command_body("sync dev prod", response_url=stack.fake.response_url("forged"))
-    reply = await stack.send(body, headers=headers(body))  # type: ignore[operator]
+    body = slash_command_body("sync dev prod", response_url=world.fake.response_url("forged"))
+    reply = await world.send(body, headers=headers(body))  # type: ignore[operator]
     assert reply.status_code == 401
-    assert stack.fake.calls == []
-    assert await stack.services.store.list_requests() == []
-    assert stack.sandbox.request_log == []
+    assert world.fake.calls == []
+    assert await world.services.store.list_requests() == []
+    assert world.sandbox.request_log == []
 
 
-async def test_a_correctly_signed_request_is_accepted(stack: SlackStack) -> None:
-    body = slash_command_body("help", response_url=stack.fake.response_url("genuine"))
-    assert (await stack.send(body, headers=sign(body, SECRET))).status_code == 200
+async def test_a_correctly_signed_request_is_accepted(world: World) -> None:
+    body = slash_command_body("help", response_url=world.fake.response_url("genuine"))
+    assert (await world.send(body, headers=sign(body, SECRET))).status_code == 200
 
 
 command_text = st.one_of(
@@ -66,20 +66,20 @@ command_text = st.one_of(
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=command_text)
 async def test_any_command_text_gets_a_private_answer_and_never_an_error_page(
-    stack: SlackStack, text: str
+    world: World, text: str
 ) -> None:
     try:
         opens_form = parse(text) == Invocation("sync")
     except ValueError:
         opens_form = False
-    reply, name = await stack.command(text)
+    reply, name = await world.command(text)
     assert reply.status_code == 200
     if opens_form:
-        await stack.fake.wait_for("views.open")
+        await world.fake.wait_for("views.open")
         return
     answer = json.loads(reply.text) if reply.text else {}
     if not answer or "Working on it" in answer.get("text", ""):
-        answer = await stack.answer(name)
+        answer = await world.answer(name)
     assert answer["response_type"] == "ephemeral"
     shown = text_of(answer)
     assert shown.strip()

@@ -6,39 +6,39 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from slack_stack import SlackStack, text_of
 
 from alm_bot.errors import ConfigError
 from alm_bot.slack import socket_mode_handler
 from tests.live import drain_bolt_listeners
+from tests.world import World, text_of
 from tools.fake_slack import slash_command_payload
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_commands_arrive_and_are_answered_over_socket_mode(stack: SlackStack) -> None:
-    settings = stack.services.settings.model_copy(update={"slack_app_token": SecretStr(stack.fake.app_token)})
-    handler = socket_mode_handler(stack.app, settings)
+async def test_commands_arrive_and_are_answered_over_socket_mode(world: World) -> None:
+    settings = world.services.settings.model_copy(update={"slack_app_token": SecretStr(world.fake.app_token)})
+    handler = socket_mode_handler(world.app, settings)
     await handler.connect_async()
     try:
-        ack = await stack.fake.socket_send(
-            "slash_commands", slash_command_payload("help", response_url=stack.fake.response_url("sm-help"))
+        ack = await world.fake.socket_send(
+            "slash_commands", slash_command_payload("help", response_url=world.fake.response_url("sm-help"))
         )
         assert "/alm models [filter]" in text_of(ack["payload"])
 
-        await stack.fake.socket_send(
-            "slash_commands", slash_command_payload("latest prod", response_url=stack.fake.response_url("sm"))
+        await world.fake.socket_send(
+            "slash_commands", slash_command_payload("latest prod", response_url=world.fake.response_url("sm"))
         )
-        assert "*Headcount planning*" in text_of(await stack.answer("sm"))
+        assert "*Headcount planning*" in text_of(await world.answer("sm"))
     finally:
         await handler.close_async()
-    (opened,) = stack.fake.of("apps.connections.open")
-    assert opened.headers["Authorization"] == f"Bearer {stack.fake.app_token}"
+    (opened,) = world.fake.of("apps.connections.open")
+    assert opened.headers["Authorization"] == f"Bearer {world.fake.app_token}"
 
 
-async def test_socket_mode_without_an_app_token_says_which_variable_is_missing(stack: SlackStack) -> None:
+async def test_socket_mode_without_an_app_token_says_which_variable_is_missing(world: World) -> None:
     with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
-        socket_mode_handler(stack.app, stack.services.settings)
+        socket_mode_handler(world.app, world.services.settings)
 
 
 HELP = slash_command_payload("help", response_url="http://127.0.0.1:9/r")
@@ -67,16 +67,16 @@ MALFORMED: dict[str, tuple[str, Any]] = {
 
 @pytest.mark.parametrize(("envelope_type", "payload"), list(MALFORMED.values()), ids=list(MALFORMED))
 async def test_a_malformed_socket_mode_envelope_is_acknowledged_and_never_reaches_a_listener(
-    stack: SlackStack, caplog: pytest.LogCaptureFixture, envelope_type: str, payload: Any
+    world: World, caplog: pytest.LogCaptureFixture, envelope_type: str, payload: Any
 ) -> None:
-    settings = stack.services.settings.model_copy(update={"slack_app_token": SecretStr(stack.fake.app_token)})
-    handler = socket_mode_handler(stack.app, settings)
+    settings = world.services.settings.model_copy(update={"slack_app_token": SecretStr(world.fake.app_token)})
+    handler = socket_mode_handler(world.app, settings)
     await handler.connect_async()
     try:
-        ack = await stack.fake.socket_send(envelope_type, payload, envelope_id="env-bad")
+        ack = await world.fake.socket_send(envelope_type, payload, envelope_id="env-bad")
         assert ack == {"envelope_id": "env-bad"}
-        good = await stack.fake.socket_send(
-            "slash_commands", slash_command_payload("help", response_url=stack.fake.response_url("sm"))
+        good = await world.fake.socket_send(
+            "slash_commands", slash_command_payload("help", response_url=world.fake.response_url("sm"))
         )
         assert "/alm models [filter]" in text_of(good["payload"])
         await drain_bolt_listeners()
@@ -84,4 +84,4 @@ async def test_a_malformed_socket_mode_envelope_is_acknowledged_and_never_reache
         await handler.close_async()
     assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
     assert not [r for r in caplog.records if "unexpected error" in r.getMessage()]
-    assert stack.fake.of("chat.postMessage") == stack.fake.of("chat.postEphemeral") == []
+    assert world.fake.of("chat.postMessage") == world.fake.of("chat.postEphemeral") == []
