@@ -66,11 +66,14 @@ def check_risk(
     settings: Settings,
     override_reason: str | None = None,
     may_override: bool = False,
+    overridden_before: bool = False,
 ) -> dict[str, Any]:
     """Raise `RiskRefused` when the radar stops this approval; else the audit's facts about the risk.
 
     ``override_reason``: the approver asks to approve past ``block_on_risk`` (allowed only when
-    ``may_override``; without blocking it is not needed and ignored).
+    ``may_override``; without blocking it is not needed and ignored). ``overridden_before``: an
+    override approver already overrode the block (an N-of-M policy's earlier approval): the other
+    approvals then need only the confirmation.
     """
     plan = request.plan
     if not isinstance(plan, SyncPlan):
@@ -79,7 +82,8 @@ def check_risk(
     # block was overridden, else of one that loses data, else of the first go into the audit, with
     # each target's verdict beside them.
     found = [
-        _check_target(request, t, confirmed, settings, override_reason, may_override) for t in plan.targets
+        _check_target(request, t, confirmed, settings, override_reason, may_override, overridden_before)
+        for t in plan.targets
     ]
     overridden = [f for f in found if f.get("risk_overridden")]
     facts = next(iter(overridden or [f for f in found if f.get("risk") == "data-loss"]), found[0])
@@ -97,9 +101,10 @@ def _check_target(
     settings: Settings,
     override_reason: str | None,
     may_override: bool,
+    overridden_before: bool = False,
 ) -> dict[str, Any]:
     name = target.model.name or _model_id(request, target)
-    blocking = blocks_on_risk(settings, _model_id(request, target))
+    blocking = blocks_on_risk(settings, _model_id(request, target)) and not overridden_before
     if target.risk is None:
         if blocking and waits_for(target):
             raise RiskRefused(
