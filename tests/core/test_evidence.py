@@ -3,8 +3,6 @@ sync (also when the sandbox leaves the target elsewhere or offline), and the rel
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from store_builders import SYNC_PLAN, new_request
 
@@ -17,12 +15,6 @@ from alm_bot.store import ApprovalRequest, AuditEvent
 from tests.world import ADA, GRACE, LINUS, World, open_world
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def core(database_url: str) -> AsyncIterator[World]:
-    async with open_world(database_url=database_url, slack=False) as stack:
-        yield stack
 
 
 async def approved_and_run(core: World) -> ApprovalRequest:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import anyio
 import pytest
 
@@ -23,12 +21,6 @@ from alm_bot.sandbox import seed
 from tests.world import ADA, GRACE, LINUS, MALLORY, World, open_world
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def core(database_url: str) -> AsyncIterator[World]:
-    async with open_world(database_url=database_url, slack=False) as stack:
-        yield stack
 
 
 async def test_models_are_resolved_by_alias_id_and_exact_name(core: World) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -13,9 +13,9 @@ from alm_bot.backoff import Backoff
 from alm_bot.pacing import FinishedTask, Pacing, TaskHistory, Window, expected_window, observed_duration
 from alm_bot.records import TaskOutcome
 from alm_bot.sandbox import seed
-from tests.world import ADA, GRACE, World, open_world
+from tests.world import ADA, GRACE, World
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.world(task_duration=30.0)]
 
 PACING = Pacing(Backoff(1.0, 1.5, 15.0), near_end=2.0)
 WINDOW = Window(expected=45.0, sigma=0.1)  # ends expected 38.7–52.3 s after the start
@@ -111,12 +111,6 @@ async def test_the_history_is_loaded_once_per_target_and_kept_up_to_date() -> No
 
 
 # --- end to end: the watcher learns from the store ------------------------------------------------
-
-
-@pytest.fixture
-async def core(database_url: str) -> AsyncIterator[World]:
-    async with open_world(database_url=database_url, slack=False, task_duration=30.0) as stack:
-        yield stack
 
 
 async def _a_past_sync_into_prod(core: World, seconds: float) -> None:

@@ -5,7 +5,6 @@ stored on the plan's target. One test per rule the sandbox can make Anaplan show
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
@@ -14,15 +13,9 @@ import pytest
 from alm_bot.radar import Risk
 from alm_bot.records import SyncPlan
 from alm_bot.sandbox import create_app, seed
-from tests.world import ADA, World, open_world
+from tests.world import ADA, World
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def core(database_url: str) -> AsyncIterator[World]:
-    async with open_world(database_url=database_url, slack=False) as stack:
-        yield stack
 
 
 async def change(core: World, *bodies: dict[str, Any]) -> None:

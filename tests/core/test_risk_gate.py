@@ -4,7 +4,6 @@ model or by default; while blocking applies, a plan without a verdict yet is ref
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -28,12 +27,6 @@ async def data_loss_request(core: World, *, settle: bool = True) -> ApprovalRequ
     if settle:
         await core.pass_time(2)
     return request
-
-
-@pytest.fixture
-async def core(database_url: str) -> AsyncIterator[World]:
-    async with open_world(database_url=database_url, slack=False) as stack:
-        yield stack
 
 
 async def test_an_unconfirmed_approval_of_a_data_loss_plan_changes_nothing(core: World) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 
 import anyio
 import anyio.lowlevel
@@ -11,15 +10,9 @@ import pytest
 
 from alm_bot.ratelimit import RequestBudget
 from tests.live import eventually
-from tests.world import ADA, GRACE, World, open_world
+from tests.world import ADA, GRACE, World
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def core(database_url: str) -> AsyncIterator[World]:
-    async with open_world(database_url=database_url, slack=False, task_duration=30.0) as stack:
-        yield stack
+pytestmark = [pytest.mark.anyio, pytest.mark.world(task_duration=30.0)]
 
 
 async def _approved_sync(core: World) -> str:
