@@ -36,7 +36,7 @@ from alm_bot.evidence.digest import with_plan_digest
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.outcomes import RequestOutcome
 from alm_bot.operations.ownership import PROOF_DEADLINE, Ownership
-from alm_bot.operations.releases import Releases
+from alm_bot.operations.releases import Releases, next_wave
 from alm_bot.operations.scheduling import Scheduling
 from alm_bot.operations.targets import TargetStarts
 from alm_bot.records import StalePlanFacts, StatusPlan, SyncPlan, TaskOutcome
@@ -88,8 +88,25 @@ class Execution:
                 closed = self.scheduling.closed(request) if request.state != "executing" else None
                 if closed is not None:
                     return await self._wait_for_window(request, closed)
+                if request.state == "executing":  # a later wave: its targets' windows, now
+                    held = await self._hold_next_wave(request)
+                    if held is not None:
+                        return self._outcome(held)
                 return self._outcome(await self.releases.advance(request))
             return await self._execute_status(request, request.plan, target)
+
+    async def _hold_next_wave(self, request: ApprovalRequest) -> ApprovalRequest | None:
+        """A window closed between waves: keep the next wave waiting until it opens (None: start it)."""
+        async with self.lifecycle.transaction() as tx:
+            runs = await tx.runs.of_request(request.id)
+        later = any(r.state != "waiting" for r in runs)  # the first wave was decided at approval
+        decision = self.scheduling.wave_closed(request, next_wave(runs)) if later else None
+        if decision is not None:
+            return await self.scheduling.hold_wave(request, decision)
+        if request.runs_at is not None and later:  # it was held and may start now: the card says so
+            async with self.lifecycle.transaction() as tx:
+                await tx.update_request(request.id, runs_at=None)
+        return None
 
     async def _execute_status(
         self, request: ApprovalRequest, plan: StatusPlan, target: ModelInfo | None

@@ -16,9 +16,16 @@ from alm_bot.anaplan.models import CompletedReportTask
 from alm_bot.errors import AnaplanError
 from alm_bot.operations.planning import PlannedSync
 from alm_bot.radar import MAX_REPORT_BYTES, ReportReading, combine, read_report
-from alm_bot.records import SyncTarget, TaskOutcome
+from alm_bot.records import SyncPlan, SyncTarget, TaskOutcome
 
-__all__ = ["assessed", "read_plan_report", "report_outcome_error", "start_plan_report", "waits_for"]
+__all__ = [
+    "assessed",
+    "read_plan_report",
+    "report_outcome_error",
+    "start_plan_report",
+    "start_target_report",
+    "waits_for",
+]
 
 
 async def start_plan_report(client: AnaplanClient, plan: PlannedSync) -> tuple[str | None, str | None]:
@@ -28,6 +35,19 @@ async def start_plan_report(client: AnaplanClient, plan: PlannedSync) -> tuple[s
     try:
         task = await client.alm(plan.target.id).create_comparison_report(
             plan.source_revision.id, plan.source.id, plan.target_revision.id, wait_for_completion=False
+        )
+    except AnaplanError as exc:
+        return None, f"Anaplan did not start the comparison report: {exc}"
+    return task.task_id, None
+
+
+async def start_target_report(
+    client: AnaplanClient, plan: SyncPlan, target: SyncTarget
+) -> tuple[str | None, str | None]:
+    """`start_plan_report` for one (protected) target of a stored plan: a release asks per target."""
+    try:
+        task = await client.alm(target.model.id).create_comparison_report(
+            plan.source_revision.id, plan.source.id, target.revision.id, wait_for_completion=False
         )
     except AnaplanError as exc:
         return None, f"Anaplan did not start the comparison report: {exc}"

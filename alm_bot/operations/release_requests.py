@@ -16,11 +16,12 @@ from alm_bot.config import Settings
 from alm_bot.errors import InvalidArgument, NotAllowed, Refusal, RequestNotPending
 from alm_bot.operations.outcomes import RequestOutcome
 from alm_bot.operations.planning import start_target_summary
+from alm_bot.operations.preflight import start_target_report
 from alm_bot.operations.release_planning import ReleaseSpec, plan_release
 from alm_bot.operations.requests import Requests
 from alm_bot.policy import require_approvers
 from alm_bot.records import SyncPlan
-from alm_bot.store import ApprovalRequest
+from alm_bot.store import ApprovalRequest, TaskKind
 
 __all__ = ["ReleaseRequests", "ReleaseSpec", "release_spec"]
 
@@ -60,10 +61,15 @@ class ReleaseRequests:
             require_approvers(self.requests.settings.approval)
         targets = []
         for position, target in enumerate(planned.plan.targets):
-            summary = None
+            fields: dict[str, str | None] = {"summary_task_id": None}
             if position not in planned.blocked:
-                summary = await start_target_summary(self.reads.client, planned.plan, target)
-            targets.append(target.model_copy(update={"summary_task_id": summary}))
+                fields["summary_task_id"] = await start_target_summary(
+                    self.reads.client, planned.plan, target
+                )
+                if planned.targets[position].protected:  # the radar reads every protected target's report
+                    report = await start_target_report(self.reads.client, planned.plan, target)
+                    fields["report_task_id"], fields["report_error"] = report
+            targets.append(target.model_copy(update=fields))
         plan = planned.plan.model_copy(update={"targets": tuple(targets)})
         parameters = {
             "source": spec.source,
@@ -75,14 +81,15 @@ class ReleaseRequests:
         request = await self.requests.open_request(parameters, plan, first, actor, planned.blocked)
         async with self.lifecycle.transaction() as tx:
             for target in plan.targets:
-                if target.summary_task_id:
-                    await tx.track_task(
-                        "comparison_summary",
-                        target.model.id,
-                        target.summary_task_id,
-                        request_id=request.id,
-                        first_poll_at=self.clock(),
-                    )
+                tasks: list[tuple[TaskKind, str | None]] = [
+                    ("comparison_summary", target.summary_task_id),
+                    ("comparison_report", target.report_task_id),
+                ]
+                for kind, task_id in tasks:
+                    if task_id:
+                        await tx.track_task(
+                            kind, target.model.id, task_id, request_id=request.id, first_poll_at=self.clock()
+                        )
         if planned.blocked:
             return RequestOutcome(request, "blocked", [])
         return await self.requests.proceed(request)

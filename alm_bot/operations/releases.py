@@ -27,7 +27,7 @@ from alm_bot.operations.targets import TargetStarts
 from alm_bot.records import NoticePayload, ReleaseNotesReady, SyncPlan, SyncVerified, TaskOutcome
 from alm_bot.store import ACTIVE_RUN_STATES, ApprovalRequest, TargetRun, Transaction
 
-__all__ = ["Releases", "finished_notices", "release_outcome"]
+__all__ = ["Releases", "finished_notices", "next_wave", "release_outcome"]
 
 log = logging.getLogger("alm_bot.operations")
 
@@ -55,7 +55,7 @@ class Releases:
         """Start the next wave's waiting targets, then settle what that leaves; the request as now."""
         async with self.lifecycle.transaction() as tx:
             runs = await tx.runs.of_request(request.id)
-        due = _next_wave(runs)
+        due = next_wave(runs)
         check_errors: list[AnaplanError] = []
         limiter = anyio.CapacityLimiter(self.parallel)
 
@@ -169,7 +169,8 @@ def finished_notices(request_id: str, outcome: TaskOutcome) -> list[tuple[Notice
     return also
 
 
-def _next_wave(runs: list[TargetRun]) -> list[TargetRun]:
+def next_wave(runs: list[TargetRun]) -> list[TargetRun]:
+    """The waiting runs of the lowest wave that has any (the wave that starts next)."""
     waiting = [r for r in runs if r.state == "waiting"]
     if not waiting:
         return []

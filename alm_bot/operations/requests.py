@@ -23,7 +23,7 @@ from alm_bot.operations.ownership import Ownership
 from alm_bot.operations.planning import model_ref, plan_record, plan_sync, start_plan_summary
 from alm_bot.operations.preflight import assessed, start_plan_report
 from alm_bot.operations.reads import Reads
-from alm_bot.operations.risk_gate import check_risk, may_override_risk
+from alm_bot.operations.risk_gate import check_risk, is_blocked, may_override_risk
 from alm_bot.operations.scheduling import check_may_override
 from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
 from alm_bot.records import DecidedOutsideSlack, NoticePayload, Plan, RiskOverridden, StatusPlan, SyncPlan
@@ -140,6 +140,7 @@ class Requests:
                 settings=self.settings,
                 override_reason=override_risk_reason,
                 may_override=may_override_risk(self.settings, actor.id, actor_groups),
+                overridden_before=await self._risk_overridden(request),
             )
             if approve
             else {}
@@ -186,6 +187,13 @@ class Requests:
         if counted.state != "approved":
             return counted
         return (await self.execution.execute(counted)).request
+
+    async def _risk_overridden(self, request: ApprovalRequest) -> bool:
+        """An earlier approval of this blocked request overrode ``block_on_risk`` (N-of-M policies)."""
+        if not is_blocked(request, self.settings):
+            return False
+        events = await self.store.list_audit(request_id=request.id, limit=10_000)
+        return any(e.action == "risk_overridden" for e in events)
 
     async def check_may_decide(
         self, request_id: str, *, actor: Actor, actor_groups: Collection[str] = ()

@@ -20,7 +20,7 @@ from typing import Any
 from alm_bot.config import Settings
 from alm_bot.errors import Action, NextStep, RiskRefused
 from alm_bot.operations.preflight import waits_for
-from alm_bot.records import SyncPlan
+from alm_bot.records import SyncPlan, SyncTarget
 from alm_bot.store import ApprovalRequest
 
 __all__ = ["blocks_on_risk", "check_risk", "is_blocked", "may_override_risk"]
@@ -39,9 +39,18 @@ def blocks_on_risk(settings: Settings, model_id: str) -> bool:
 def is_blocked(request: ApprovalRequest, settings: Settings) -> bool:
     """True when this request's plan loses data and ``block_on_risk`` refuses such approvals."""
     plan = request.plan
-    if not isinstance(plan, SyncPlan) or plan.target.risk is None or plan.target.risk.verdict != "data-loss":
+    if not isinstance(plan, SyncPlan):
         return False
-    return blocks_on_risk(settings, request.target_model_id)
+    return any(
+        t.risk is not None
+        and t.risk.verdict == "data-loss"
+        and blocks_on_risk(settings, _model_id(request, t))
+        for t in plan.targets
+    )
+
+
+def _model_id(request: ApprovalRequest, target: SyncTarget) -> str:
+    return target.model.id or request.target_model_id
 
 
 def may_override_risk(settings: Settings, actor_id: str, actor_groups: Collection[str]) -> bool:
@@ -57,17 +66,45 @@ def check_risk(
     settings: Settings,
     override_reason: str | None = None,
     may_override: bool = False,
+    overridden_before: bool = False,
 ) -> dict[str, Any]:
     """Raise `RiskRefused` when the radar stops this approval; else the audit's facts about the risk.
 
     ``override_reason``: the approver asks to approve past ``block_on_risk`` (allowed only when
-    ``may_override``; without blocking it is not needed and ignored).
+    ``may_override``; without blocking it is not needed and ignored). ``overridden_before``: an
+    override approver already overrode the block (an N-of-M policy's earlier approval): the other
+    approvals then need only the confirmation.
     """
     plan = request.plan
     if not isinstance(plan, SyncPlan):
         return {}
-    target, name = plan.target, plan.target.model.name or request.target_model_id
-    blocking = blocks_on_risk(settings, request.target_model_id)
+    # A release: every target is checked (the first refusal wins); the facts of the target whose
+    # block was overridden, else of one that loses data, else of the first go into the audit, with
+    # each target's verdict beside them.
+    found = [
+        _check_target(request, t, confirmed, settings, override_reason, may_override, overridden_before)
+        for t in plan.targets
+    ]
+    overridden = [f for f in found if f.get("risk_overridden")]
+    facts = next(iter(overridden or [f for f in found if f.get("risk") == "data-loss"]), found[0])
+    if plan.is_release:
+        verdicts = {t.model.name: t.risk.verdict for t in plan.targets if t.risk is not None}
+        losses = [loss for f in found for loss in f.get("losses", [])]
+        facts = {**facts, "risks": verdicts, **({"losses": losses[:_LOSSES_AUDITED]} if losses else {})}
+    return facts
+
+
+def _check_target(
+    request: ApprovalRequest,
+    target: SyncTarget,
+    confirmed: bool,
+    settings: Settings,
+    override_reason: str | None,
+    may_override: bool,
+    overridden_before: bool = False,
+) -> dict[str, Any]:
+    name = target.model.name or _model_id(request, target)
+    blocking = blocks_on_risk(settings, _model_id(request, target)) and not overridden_before
     if target.risk is None:
         if blocking and waits_for(target):
             raise RiskRefused(

@@ -17,9 +17,10 @@ Without ``[[windows]]`` nothing here runs: `closed` answers None at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
 from alm_bot.actor import Actor
 from alm_bot.config import Settings
@@ -28,8 +29,10 @@ from alm_bot.notify import APPROVALS, CARD
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.ownership import CHECK_DEADLINE, LEASE, Ownership
 from alm_bot.records import RequestUpdated, SyncPlan, WindowHold, WindowOverridden
-from alm_bot.store import ApprovalRequest
+from alm_bot.store import ApprovalRequest, TargetRun
 from alm_bot.windows import WindowDecision, WindowState, decide, decide_all, overview
+
+_NO_WINDOW_RECHECK: Final = timedelta(days=1)  # no window opens within a year: look again tomorrow
 
 __all__ = [
     "Scheduling",
@@ -195,6 +198,41 @@ class Scheduling:
                 tx, taken, RequestUpdated(request_id=taken.id), CARD, moment="override"
             )
         return taken
+
+    def wave_closed(self, request: ApprovalRequest, due: Sequence[TargetRun]) -> WindowDecision | None:
+        """The decision that holds a release's next wave now (its targets' windows); None: it may start.
+
+        An override of the request's window covers its later waves too."""
+        if not self.settings.windows or not due:
+            return None
+        if request.window is not None and request.window.overridden_by_id is not None:
+            return None
+        names = [model_names(self.settings, r.target_model_id) for r in due]
+        decision = decide_all(self.settings.change_windows, names, self.clock())
+        return None if decision.may_run else decision
+
+    async def hold_wave(self, request: ApprovalRequest, decision: WindowDecision) -> ApprovalRequest:
+        """Keep the next wave waiting (the request stays ``executing``): the lease runs out at the
+        opening, when recovery takes the request up and starts the wave (window re-checked then)."""
+        runs_at = decision.runs_at or self.clock() + _NO_WINDOW_RECHECK
+        hold = WindowHold(reason=decision.reason, zone=decision.zone.key)
+        detail = {"runs_at": runs_at.isoformat(), "zone": hold.zone, "reason": hold.reason}
+        async with self.lifecycle.transaction() as tx:
+            held = await tx.update_request(
+                request.id,
+                runs_at=runs_at,
+                window=hold,
+                lease_owner=None,
+                lease_expires_at=runs_at,
+                deadline_at=runs_at + CHECK_DEADLINE,
+                attempts=0,
+            )
+            if held is None:
+                raise await self.lifecycle.not_pending(tx, request.id)
+            await tx.audit("wave_scheduled", None, request.id, request.target_model_id, detail)
+            moment = f"wave_scheduled:{runs_at.isoformat()}"
+            await self.lifecycle.enqueue(tx, held, RequestUpdated(request_id=held.id), CARD, moment=moment)
+        return held
 
     def report(self, model: str | None) -> WindowReport:
         """Each window (that applies to ``model``, an alias or id), open now or next, and the decision."""

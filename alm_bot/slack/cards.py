@@ -234,6 +234,11 @@ def _window_lines(request: ApprovalRequest, window: WindowDecision | None) -> li
         return [context(f"⚠️ Run outside its change window ({escape(hold.reason)}): {reason}")]
     if request.state == "scheduled" and hold is not None:
         return [context(f"🪟 Waiting: {escape(hold.reason)}")]
+    if request.state == "executing" and hold is not None and request.runs_at is not None:
+        runs = escape(runs_at_label(request))
+        return [
+            context(f"🪟 The next wave waits for its change window ({escape(hold.reason)}): runs at {runs}")
+        ]
     if request.state != "pending" or window is None:
         return []
     if window.may_run:

@@ -147,3 +147,23 @@ async def test_in_slack_the_blocked_card_offers_the_override_through_the_confirm
     assert "Input retired." in text_of(world.card(await world.request(request.id)))
     with pytest.raises(RequestNotPending):  # nothing left to approve
         await world.ops.requests.check_may_decide(request.id, actor=GRACE)
+
+
+@pytest.mark.world(approval=BLOCKING | {"approvals_required": 2})
+async def test_under_two_approvals_the_override_lets_the_second_approver_confirm(
+    world_on_each_database: World,
+) -> None:
+    world = world_on_each_database
+    request = await data_loss_request(world)
+    with pytest.raises(RiskRefused):  # nobody overrode yet: blocked for the second approver
+        await world.ops.requests.decide(request.id, actor=LINUS, approve=True, confirmed_risk=True)
+    first = await world.ops.requests.decide(
+        request.id, actor=GRACE, approve=True, confirmed_risk=True, override_risk_reason="Input retired."
+    )
+    assert first.state == "pending"  # 1 of 2
+    with pytest.raises(RiskRefused) as unconfirmed:  # the confirmation is still everyone's
+        await world.ops.requests.decide(request.id, actor=LINUS, approve=True)
+    assert unconfirmed.value.why == "unconfirmed"
+    second = await world.ops.requests.decide(request.id, actor=LINUS, approve=True, confirmed_risk=True)
+    assert second.state == "executing"
+    assert len(await audited(world, request, "risk_overridden")) == 1
