@@ -12,6 +12,7 @@ log, the sandbox's request log and the database.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -66,11 +67,20 @@ class Bot(SignedSlack):
         return found[0]
 
     async def final(self, request_id: str, *, timeout: float = WAIT) -> ApprovalRequest:  # noqa: ASYNC109
-        """Wait (bounded) until the request is final, moving Anaplan's clock so tasks end at once."""
+        """Wait (bounded) until the request is final, moving Anaplan's clock so tasks end at once.
+
+        The clock moves at most once per real second: moved at every poll, a wait of a lease (10 s)
+        carried Anaplan's clock past its 48 h retention, so a finished sync task vanished from the
+        target's task list before recovery could look for it (the product then rightly failed the
+        request as unprovable: a test artefact that showed only on a quiet, fast-polling machine).
+        """
         found: list[ApprovalRequest] = []
+        moved_at = [-1.0]
 
         async def ended() -> bool:
-            self.sandbox.advance(TASK_SECONDS + 1)
+            if time.monotonic() - moved_at[0] >= 1.0:
+                moved_at[0] = time.monotonic()
+                self.sandbox.advance(TASK_SECONDS + 1)
             try:
                 current = await self.services.store.get_request(request_id)
             except ConnectionError:  # the proxy is cut right now

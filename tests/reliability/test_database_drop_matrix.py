@@ -118,13 +118,14 @@ async def approve_until_decided(bot: Bot, request_id: str) -> None:
         assert (await bot.approve(request)).status_code == 200
 
 
-# Open defect (issue 16, item 7): a drop while the sync POST is answered or a DM is opened sometimes
-# ends the request `failed` (start_unconfirmed, no task considered) although Anaplan answered 201 —
-# the sandbox's own task list for the target is then empty. Seen 1 run in 3 (2 of 8 with rich result
-# shapes pinned); not yet explained. Not strict: they pass when the race goes the other way.
+# The three windows around the sync POST and the DM failed 1 run in 3 (request ended start_unconfirmed,
+# no task considered): `Bot.final` moved Anaplan's clock past its 48 h task retention while waiting out
+# a lease, so the finished sync task vanished before recovery looked (fixed in inproc.py). With that
+# fixed they passed 14 of 15 cases on an idle machine; the one failure left is not explained yet, so
+# they stay marked, not strict (issue 16 stays open for it).
 _UNSETTLED = frozenset({"task-record", "dm-attempt", "dm-delivered"})
 _UNSETTLED_MARK = pytest.mark.xfail(
-    reason="open defect: request ends start_unconfirmed after a drop around the sync POST", strict=False
+    reason="1 in ~15 unexplained failure after a drop around the POST", strict=False
 )
 
 
