@@ -19,6 +19,7 @@ from alm_bot.audit_cli import add_audit_command
 from alm_bot.cli_wording import in_cli_words
 from alm_bot.errors import AlmBotError, ConfigError
 from alm_bot.policy_cli import add_policy_command
+from alm_bot.requests_cli import add_requests_command
 from alm_bot.stats_cli import add_stats_command
 from alm_bot.windows_cli import add_windows_command
 
@@ -55,13 +56,6 @@ def seconds(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (finite, 0 or more)")
     return value
-
-
-def identity(text: str) -> str:
-    """Who acts (``--as``): a Slack user id or a pipeline's name; never blank."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("is blank: name who acts (a Slack user id, e.g. U0123ABCD)")
-    return text.strip()
 
 
 def _add_sandbox(sub: Subparsers) -> None:
@@ -173,79 +167,6 @@ def _exposure_problems(host: str, settings: Settings) -> list[str]:
     return []
 
 
-def _add_requests(sub: Subparsers) -> None:
-    p = sub.add_parser(
-        "requests", help="list and decide approval requests (break-glass; same policy as Slack)"
-    )
-    actions = p.add_subparsers(dest="action", required=True)
-    listing = actions.add_parser("list", help="recent requests, newest first (needs only the database)")
-    listing.add_argument("--state", action="append", default=[], help="only this state (repeatable)")
-    show = actions.add_parser("show", help="one request in full (needs only the database)")
-    show.add_argument("id")
-    notes = actions.add_parser(
-        "notes", help="a request's release notes in Markdown (needs only the database)"
-    )
-    notes.add_argument("id")
-    for name, text in (
-        ("approve", "approve a pending request outside Slack (break-glass: marked, announced)"),
-        ("reject", "reject a pending request"),
-    ):
-        decide = actions.add_parser(name, help=text)
-        decide.add_argument("id")
-        decide.add_argument(
-            "--as", dest="actor", type=identity, required=True, help="your Slack user id (an approver)"
-        )
-        decide.add_argument("--reason", required=True, help="why (recorded in the audit and on the card)")
-        if name == "approve":
-            decide.add_argument(
-                "--confirm-data-loss",
-                action="store_true",
-                help="approve a sync the data-loss radar says destroys data (recorded in the audit)",
-            )
-            decide.add_argument(
-                "--override-risk",
-                action="store_true",
-                help="override approvers: approve past block_on_risk; --reason is the override's reason",
-            )
-    override = actions.add_parser("override", help="run a scheduled request now, outside its change window")
-    override.add_argument("id")
-    override.add_argument(
-        "--as", dest="actor", type=identity, required=True, help="your Slack user id (an override approver)"
-    )
-    override.add_argument("--reason", required=True, help="why it cannot wait (audited, posted to approvers)")
-    cancel = actions.add_parser("cancel", help="withdraw your own pending or scheduled request")
-    cancel.add_argument("id")
-    cancel.add_argument(
-        "--as", dest="actor", type=identity, required=True, help="your Slack user id (the requester)"
-    )
-    sync = actions.add_parser("sync", help="request a sync (what a deployment pipeline calls)")
-    sync.add_argument("source")
-    sync.add_argument("target")
-    sync.add_argument("--revision", help="revision name or id (default: newest syncable)")
-    sync.add_argument(
-        "--as", dest="actor", type=identity, required=True, help="who asks (Slack user id or pipeline name)"
-    )
-    release = actions.add_parser(
-        "release", help="request a release: one revision into several targets (or a configured group)"
-    )
-    release.add_argument("source", help="the source model, or a [releases.<name>] group (no targets)")
-    release.add_argument("targets", nargs="*", help="target models (one wave, in parallel)")
-    release.add_argument("--revision", help="revision name or id (default: newest syncable)")
-    drop = actions.add_parser("drop", help="drop targets of your release that preflight blocked")
-    drop.add_argument("id")
-    drop.add_argument("targets", nargs="*", help="targets to drop (default: every blocked one)")
-    for who in (release, drop):
-        who.add_argument("--as", dest="actor", type=identity, required=True, help="who asks (the requester)")
-    for action in actions.choices.values():
-        action.add_argument("--json", dest="as_json", action="store_true", help="machine-readable output")
-        action.add_argument(
-            "--sandbox-url",
-            metavar="URL",
-            help="act on the emulator of a running `serve --sandbox` (e.g. http://127.0.0.1:8000/sandbox)",
-        )
-    p.set_defaults(func=_run_requests)
-
-
 def _run_requests(args: argparse.Namespace) -> int:
     from alm_bot.admin import RequestsCommand, run_requests
 
@@ -328,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_mcp(sub)
     _add_sandbox(sub)
-    _add_requests(sub)
+    add_requests_command(sub, _run_requests)
     _add_db(sub)
     _add_check(sub)
     add_stats_command(sub)
