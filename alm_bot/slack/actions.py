@@ -30,7 +30,7 @@ from alm_bot.slack.modals import (
     confirm_modal,
     confirmed_request,
     reject_modal,
-    rejection_reason,
+    submitted_reason,
     sync_form_of,
 )
 
@@ -132,7 +132,7 @@ async def reject(bot: Bot, ack: AsyncAck, body: dict[str, Any]) -> None:
     """Decide before acknowledging (no Anaplan call, just the store), so a refusal shows in the form."""
     actor = await bot.actor(body.get("user"))
     try:
-        request_id, reason = rejection_reason(body.get("view") or {})
+        request_id, reason = submitted_reason(body.get("view") or {})
         groups = await bot.groups.memberships(actor.id)
         await bot.ops.requests.decide(
             request_id, actor=actor, approve=False, reason=reason, actor_groups=groups

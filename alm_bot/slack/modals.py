@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from slack_sdk.models.blocks import (
+    Block,
     InputBlock,
     Option,
     PlainTextInputElement,
@@ -36,8 +37,10 @@ __all__ = [
     "SyncForm",
     "confirm_modal",
     "confirmed_request",
+    "reason_input",
     "reject_modal",
-    "rejection_reason",
+    "request_modal",
+    "submitted_reason",
     "sync_form_of",
     "sync_modal",
 ]
@@ -112,26 +115,38 @@ def reject_modal(request: ApprovalRequest) -> View:
     question = (
         f"Reject *{request.id}* ({escape(request_title(request))})? The requester will see your reason."
     )
+    return request_modal(
+        request,
+        callback_id=REJECT_MODAL,
+        title="Reject request",
+        submit="Reject",
+        blocks=[section(question), reason_input("Reason", "What must change before this can be approved?")],
+    )
+
+
+def request_modal(
+    request: ApprovalRequest, *, callback_id: str, title: str, submit: str, blocks: Sequence[Block]
+) -> View:
+    """A form about one request (its id travels in the metadata); Cancel closes it, changing nothing."""
     return View(
         type="modal",
-        callback_id=REJECT_MODAL,
-        title=PlainTextObject(text="Reject request"),
-        submit=PlainTextObject(text="Reject"),
+        callback_id=callback_id,
+        title=PlainTextObject(text=title),
+        submit=PlainTextObject(text=submit),
         close=PlainTextObject(text="Cancel"),
         private_metadata=button_value(request.id),
-        blocks=[
-            section(question),
-            InputBlock(
-                block_id=REASON_BLOCK,
-                label="Reason",
-                element=PlainTextInputElement(
-                    action_id=_VALUE,
-                    multiline=True,
-                    max_length=1000,
-                    placeholder="What must change before this can be approved?",
-                ),
-            ),
-        ],
+        blocks=list(blocks),
+    )
+
+
+def reason_input(label: str, placeholder: str) -> InputBlock:
+    """The form's reason field (read back by `submitted_reason`; errors are shown on `REASON_BLOCK`)."""
+    return InputBlock(
+        block_id=REASON_BLOCK,
+        label=label,
+        element=PlainTextInputElement(
+            action_id=_VALUE, multiline=True, max_length=1000, placeholder=placeholder
+        ),
     )
 
 
@@ -147,13 +162,11 @@ def confirm_modal(request: ApprovalRequest, losses: Sequence[str], *, override: 
         f"Approving *{request.id}* ({escape(request_title(request))}) destroys data in the target. "
         "The data-loss radar found:"
     )
-    return View(
-        type="modal",
+    return request_modal(
+        request,
         callback_id=CONFIRM_MODAL,
-        title=PlainTextObject(text="Data will be lost"),
-        submit=PlainTextObject(text="Approve and lose it"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=button_value(request.id),
+        title="Data will be lost",
+        submit="Approve and lose it",
         blocks=[
             section(intro),
             section(lines or "• (no finding named)"),
@@ -165,28 +178,19 @@ def confirm_modal(request: ApprovalRequest, losses: Sequence[str], *, override: 
 
 def _override_reason() -> InputBlock:
     """The reason an override approver gives for approving past ``block_on_risk`` (audited, posted)."""
-    return InputBlock(
-        block_id=REASON_BLOCK,
-        label='Reason for overriding block_on_risk = "data-loss"',
-        element=PlainTextInputElement(
-            action_id=_VALUE,
-            multiline=True,
-            max_length=1000,
-            placeholder="Posted in the approvals channel as an override.",
-        ),
+    return reason_input(
+        'Reason for overriding block_on_risk = "data-loss"', "Posted in the approvals channel as an override."
     )
 
 
 def confirmed_request(view: Mapping[str, Any]) -> tuple[str, str | None]:
     """(request id, override reason or None) of a submitted confirmation; `OutdatedButton` if unreadable."""
-    request_id = request_id_of(view.get("private_metadata"))
-    values = view.get("state", {}).get("values", {})
-    reason = (values.get(REASON_BLOCK, {}).get(_VALUE, {}).get("value") or "").strip()
+    request_id, reason = submitted_reason(view)
     return request_id, reason or None
 
 
-def rejection_reason(view: Mapping[str, Any]) -> tuple[str, str]:
-    """(request id, reason) of a submitted rejection; `OutdatedButton` if the metadata is unreadable."""
+def submitted_reason(view: Mapping[str, Any]) -> tuple[str, str]:
+    """(request id, reason) of a submitted request form; `OutdatedButton` if the metadata is unreadable."""
     request_id = request_id_of(view.get("private_metadata"))
     values = view.get("state", {}).get("values", {})
     reason = values.get(REASON_BLOCK, {}).get(_VALUE, {}).get("value") or ""

@@ -8,30 +8,27 @@ starts the change after the usual stale-plan check. A refusal shows in the form 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, PlainTextObject
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from alm_bot.errors import AlmBotError, InvalidArgument
 from alm_bot.slack import replies
 from alm_bot.slack.bot import Bot
-from alm_bot.slack.buttons import OVERRIDE, button_value, request_id_of
+from alm_bot.slack.buttons import OVERRIDE, request_id_of
 from alm_bot.slack.cards import request_title, runs_at_label
 from alm_bot.slack.delivery import tell
 from alm_bot.slack.edge import after_ack
 from alm_bot.slack.formatting import clip, escape
 from alm_bot.slack.message import Message, section
+from alm_bot.slack.modals import REASON_BLOCK, reason_input, request_modal, submitted_reason
 from alm_bot.store import ApprovalRequest
 
-__all__ = ["OVERRIDE_MODAL", "overridden", "override_modal", "override_reason", "register_override"]
+__all__ = ["OVERRIDE_MODAL", "overridden", "override_modal", "register_override"]
 
 OVERRIDE_MODAL: Final = "alm_override_reason"
-_REASON: Final = "reason"
-_VALUE: Final = "value"
 
 
 def register_override(app: AsyncApp, bot: Bot) -> None:
@@ -64,7 +61,7 @@ async def override(bot: Bot, ack: AsyncAck, body: dict[str, Any], client: AsyncW
     """Check before acknowledging, so a refusal shows in the form; the start follows the ack."""
     actor = await bot.actor(body.get("user"))
     try:
-        request_id, reason = override_reason(body.get("view") or {})
+        request_id, reason = submitted_reason(body.get("view") or {})
         groups = await bot.groups.memberships(actor.id)
         await bot.ops.requests.check_may_override(request_id, actor=actor, actor_groups=groups)
         if not reason:
@@ -72,7 +69,7 @@ async def override(bot: Bot, ack: AsyncAck, body: dict[str, Any], client: AsyncW
                 "reason", "An override needs a reason: the approvers review every override."
             )
     except AlmBotError as exc:
-        await ack(response_action="errors", errors={_REASON: clip(str(exc), 1000)})
+        await ack(response_action="errors", errors={REASON_BLOCK: clip(str(exc), 1000)})
         return
     await ack()
 
@@ -90,35 +87,13 @@ def override_modal(request: ApprovalRequest) -> View:
         f"Run *{request.id}* ({escape(request_title(request))}) now instead of at "
         f"{escape(runs_at_label(request))}? It is posted in the approvals channel as an override."
     )
-    return View(
-        type="modal",
+    return request_modal(
+        request,
         callback_id=OVERRIDE_MODAL,
-        title=PlainTextObject(text="Run now (override)"),
-        submit=PlainTextObject(text="Run now"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=button_value(request.id),
-        blocks=[
-            section(question),
-            InputBlock(
-                block_id=_REASON,
-                label="Reason",
-                element=PlainTextInputElement(
-                    action_id=_VALUE,
-                    multiline=True,
-                    max_length=1000,
-                    placeholder="Why can this not wait for the change window?",
-                ),
-            ),
-        ],
+        title="Run now (override)",
+        submit="Run now",
+        blocks=[section(question), reason_input("Reason", "Why can this not wait for the change window?")],
     )
-
-
-def override_reason(view: Mapping[str, Any]) -> tuple[str, str]:
-    """(request id, reason) of a submitted override form; `OutdatedButton` if the metadata is unreadable."""
-    request_id = request_id_of(view.get("private_metadata"))
-    values = view.get("state", {}).get("values", {})
-    reason = values.get(_REASON, {}).get(_VALUE, {}).get("value") or ""
-    return request_id, reason.strip()
 
 
 def overridden(request: ApprovalRequest) -> Message:
