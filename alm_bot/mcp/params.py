@@ -7,11 +7,9 @@ the id well formed for Anaplan, is the revision syncable) is the core's business
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated, Final, Literal
 
 from pydantic import Field
-
-from alm_bot.store.states import RequestState
 
 __all__ = [
     "MAX_WAIT_CAP",
@@ -92,4 +90,15 @@ MaxWait = Annotated[
         description="Seconds to wait at most, with wait_for_completion.",
     ),
 ]
-RequestStateName = RequestState  # the store's state vocabulary, one list for every layer
+RequestStateName = Literal[
+    "requested",
+    "pending",
+    "approved",
+    "scheduled",
+    "executing",
+    "succeeded",
+    "failed",
+    "rejected",
+    "expired",
+    "cancelled",
+]

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alm_bot.mcp.release_schemas import TargetOut
 from alm_bot.mcp.risk_schemas import RiskOut
-from alm_bot.store.states import RequestState
 
 __all__ = [
     "AliasOut",
@@ -46,6 +45,18 @@ __all__ = [
     "WindowOut",
 ]
 
+RequestState = Literal[
+    "requested",
+    "pending",
+    "approved",
+    "scheduled",
+    "executing",
+    "succeeded",
+    "failed",
+    "rejected",
+    "expired",
+    "cancelled",
+]
 ChangeStatus = Literal["awaiting_approval", "scheduled", "started", "succeeded", "failed"]
 
 
