@@ -26,6 +26,7 @@ import anyio
 
 from alm_bot.errors import StoreUnavailable
 from alm_bot.store import Store
+from alm_bot.task_groups import first_error_of_group
 
 __all__ = ["CHECK_DEADLINE", "LEASE", "PROOF_DEADLINE", "Ownership", "default_owner"]
 
@@ -74,17 +75,13 @@ class Ownership:
 
         An error of the block comes out as itself, not wrapped in the task group's exception group.
         """
-        try:
+        with first_error_of_group():
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._renew, request_id)
                 try:
                     yield
                 finally:
                     tg.cancel_scope.cancel()
-        except BaseExceptionGroup as group:
-            if len(group.exceptions) == 1:
-                raise group.exceptions[0] from None
-            raise
 
     async def _renew(self, request_id: str) -> None:
         while True:

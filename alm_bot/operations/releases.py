@@ -26,6 +26,7 @@ from alm_bot.operations.ownership import Ownership
 from alm_bot.operations.targets import TargetStarts
 from alm_bot.records import NoticePayload, ReleaseNotesReady, SyncPlan, SyncVerified, TaskOutcome
 from alm_bot.store import ACTIVE_RUN_STATES, ApprovalRequest, TargetRun, Transaction
+from alm_bot.task_groups import first_error_of_group
 
 __all__ = ["Releases", "finished_notices", "next_wave", "release_outcome"]
 
@@ -65,9 +66,10 @@ class Releases:
             if result.check_error is not None:
                 check_errors.append(result.check_error)
 
-        async with anyio.create_task_group() as group:
-            for run in due:
-                group.start_soon(start, run)
+        with first_error_of_group():
+            async with anyio.create_task_group() as group:
+                for run in due:
+                    group.start_soon(start, run)
         async with self.lifecycle.transaction() as tx:
             await self.conclude(tx, request.id, check_error=check_errors[0] if check_errors else None)
             return await tx.get_request(request.id) or request
