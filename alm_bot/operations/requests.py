@@ -23,7 +23,7 @@ from alm_bot.operations.ownership import Ownership
 from alm_bot.operations.planning import model_ref, plan_record, plan_sync, start_plan_summary
 from alm_bot.operations.preflight import assessed, start_plan_report
 from alm_bot.operations.reads import Reads
-from alm_bot.operations.risk_gate import check_risk, is_blocked, may_override_risk
+from alm_bot.operations.risk_gate import RiskFacts, check_risk, is_blocked, may_override_risk
 from alm_bot.operations.scheduling import check_may_override
 from alm_bot.policy import check_may_cancel, check_may_decide, require_approvers
 from alm_bot.records import DecidedOutsideSlack, NoticePayload, Plan, RiskOverridden, StatusPlan, SyncPlan
@@ -143,7 +143,7 @@ class Requests:
                 overridden_before=await self._risk_overridden(request),
             )
             if approve
-            else {}
+            else RiskFacts()
         )
         if not approve and not (reason or "").strip():
             raise InvalidArgument(
@@ -154,15 +154,15 @@ class Requests:
                 "reason", "A decision taken outside Slack (break-glass) needs a reason for the reviewers."
             )
         reason = (reason or "").strip() or None
-        if risk.get("risk_overridden"):  # the override's reason is the approval's: the card shows it
-            reason = reason or str(risk["override_reason"])
+        if risk.override_reason is not None:  # the override's reason is the approval's: the card shows it
+            reason = reason or risk.override_reason
         decision = {
             "decided_by_id": actor.id,
             "decided_by_name": actor.decider_name,
             "decided_at": now,
             "reason": reason,
         }
-        detail = {"reason": reason, **_break_glass(actor), **risk}
+        detail = {"reason": reason, **_break_glass(actor), **risk.audit()}
         # The approvers review what was decided around them (break-glass), in the card's thread.
         also: list[tuple[NoticePayload, str]] = (
             [(DecidedOutsideSlack(request_id=request.id), "card")] if actor.break_glass else []
@@ -333,17 +333,17 @@ def _break_glass(actor: Actor) -> dict[str, object]:
 def _risk_override(
     request: ApprovalRequest,
     actor: Actor,
-    risk: dict[str, Any],
+    risk: RiskFacts,
     also: list[tuple[NoticePayload, str]],
 ) -> list[tuple[str, dict[str, Any]]]:
     """An approval past ``block_on_risk``: its own audit event, and a post in the approvals channel."""
-    if not risk.get("risk_overridden"):
+    reason = risk.override_reason
+    if reason is None:
         return []
-    reason = str(risk["override_reason"])
     also.append(
         (
             RiskOverridden(request_id=request.id, by_id=actor.id, by_name=actor.decider_name, reason=reason),
             APPROVALS,
         )
     )
-    return [("risk_overridden", {"reason": reason, "losses": risk.get("losses", []), **_break_glass(actor)})]
+    return [("risk_overridden", {"reason": reason, "losses": risk.audited_losses, **_break_glass(actor)})]

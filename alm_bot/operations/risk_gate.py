@@ -14,7 +14,8 @@ The facts then carry ``risk_overridden`` and the reason; `Requests.decide` audit
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from alm_bot.config import Settings
@@ -23,9 +24,45 @@ from alm_bot.operations.preflight import waits_for
 from alm_bot.records import SyncPlan, SyncTarget
 from alm_bot.store import ApprovalRequest
 
-__all__ = ["blocks_on_risk", "check_risk", "is_blocked", "may_override_risk"]
+__all__ = ["RiskFacts", "blocks_on_risk", "check_risk", "is_blocked", "may_override_risk"]
 
 _LOSSES_AUDITED = 20
+
+
+@dataclass(frozen=True)
+class RiskFacts:
+    """What the approval's audit records about the radar's verdict (empty: no verdict to record).
+
+    ``override_reason`` is set when an override approver approved past ``block_on_risk``;
+    ``verdicts`` (a release) is each target's verdict by model name.
+    """
+
+    verdict: str | None = None
+    confirmed: bool = False
+    losses: tuple[str, ...] = ()
+    override_reason: str | None = None
+    verdicts: Mapping[str, str] | None = field(default=None)
+
+    @property
+    def overridden(self) -> bool:
+        return self.override_reason is not None
+
+    @property
+    def audited_losses(self) -> list[str]:
+        return list(self.losses[:_LOSSES_AUDITED])
+
+    def audit(self) -> dict[str, Any]:
+        """The facts as the approval's audit detail words them."""
+        facts: dict[str, Any] = {} if self.verdict is None else {"risk": self.verdict}
+        if self.confirmed:
+            facts["confirmed_risk"] = True
+        if self.confirmed or self.losses:
+            facts["losses"] = self.audited_losses
+        if self.overridden:
+            facts |= {"risk_overridden": True, "override_reason": self.override_reason}
+        if self.verdicts is not None:
+            facts["risks"] = dict(self.verdicts)
+        return facts
 
 
 def blocks_on_risk(settings: Settings, model_id: str) -> bool:
@@ -67,7 +104,7 @@ def check_risk(
     override_reason: str | None = None,
     may_override: bool = False,
     overridden_before: bool = False,
-) -> dict[str, Any]:
+) -> RiskFacts:
     """Raise `RiskRefused` when the radar stops this approval; else the audit's facts about the risk.
 
     ``override_reason``: the approver asks to approve past ``block_on_risk`` (allowed only when
@@ -77,7 +114,7 @@ def check_risk(
     """
     plan = request.plan
     if not isinstance(plan, SyncPlan):
-        return {}
+        return RiskFacts()
     # A release: every target is checked (the first refusal wins); the facts of the target whose
     # block was overridden, else of one that loses data, else of the first go into the audit, with
     # each target's verdict beside them.
@@ -85,12 +122,12 @@ def check_risk(
         _check_target(request, t, confirmed, settings, override_reason, may_override, overridden_before)
         for t in plan.targets
     ]
-    overridden = [f for f in found if f.get("risk_overridden")]
-    facts = next(iter(overridden or [f for f in found if f.get("risk") == "data-loss"]), found[0])
+    overridden = [f for f in found if f.overridden]
+    facts = next(iter(overridden or [f for f in found if f.verdict == "data-loss"]), found[0])
     if plan.is_release:
         verdicts = {t.model.name: t.risk.verdict for t in plan.targets if t.risk is not None}
-        losses = [loss for f in found for loss in f.get("losses", [])]
-        facts = {**facts, "risks": verdicts, **({"losses": losses[:_LOSSES_AUDITED]} if losses else {})}
+        losses = tuple(loss for f in found for loss in f.losses)
+        facts = replace(facts, verdicts=verdicts, losses=losses or facts.losses)
     return facts
 
 
@@ -102,7 +139,7 @@ def _check_target(
     override_reason: str | None,
     may_override: bool,
     overridden_before: bool = False,
-) -> dict[str, Any]:
+) -> RiskFacts:
     name = target.model.name or _model_id(request, target)
     blocking = blocks_on_risk(settings, _model_id(request, target)) and not overridden_before
     if target.risk is None:
@@ -114,9 +151,9 @@ def _check_target(
                 request_id=request.id,
                 model_name=name,
             )
-        return {}
+        return RiskFacts()
     if target.risk.verdict != "data-loss":
-        return {"risk": target.risk.verdict}
+        return RiskFacts(verdict=target.risk.verdict)
     losses = [f.reason for f in target.risk.findings if f.verdict == "data-loss"]
     listed = "; ".join(losses[:3]) + (f"; and {len(losses) - 3} more" if len(losses) > 3 else "")
     reason = (override_reason or "").strip()
@@ -133,8 +170,8 @@ def _check_target(
             losses=losses,
             next_step=NextStep(Action.CONFIRM_DATA_LOSS, request.id),
         )
-    facts: dict[str, Any] = {"risk": "data-loss", "confirmed_risk": True, "losses": losses[:_LOSSES_AUDITED]}
-    return {**facts, "risk_overridden": True, "override_reason": reason} if overriding else facts
+    override = reason if overriding else None
+    return RiskFacts(verdict="data-loss", confirmed=True, losses=tuple(losses), override_reason=override)
 
 
 def _refuse_blocked(
