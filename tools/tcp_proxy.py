@@ -9,11 +9,18 @@
 
 While cut, a new connection is accepted and closed at once (as a server restarting looks to a
 client); ``proxy.connections`` counts those served so far, ``proxy.refused`` those turned away.
+
+``proxy.cut_after_commit(seconds, marked=b"...")`` arms the worst cut of all, the one a failover
+makes: on the next connection whose transaction sent ``marked`` (in a statement's parameters, or
+in SQL text the connection prepares afresh), the ``COMMIT`` reaches PostgreSQL, which commits, and
+its answer is swallowed — the line is cut before the client hears it. The client sees a dropped
+connection and cannot tell whether its transaction happened. ``proxy.commits_unheard`` counts such commits.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
@@ -32,6 +39,8 @@ class TcpProxy:
         self.connections = 0
         self.refused = 0
         self._cut_until = 0.0
+        self.commits_unheard = 0
+        self._armed: tuple[float, bytes] | None = None  # cut_after_commit's length and mark
         self._open: set[anyio.CancelScope] = set()
         self._tasks: TaskGroup | None = None
         self._scope = anyio.CancelScope()
@@ -61,6 +70,11 @@ class TcpProxy:
         for scope in list(self._open):
             scope.cancel()
 
+    def cut_after_commit(self, seconds: float = 1.0, *, marked: bytes) -> None:
+        """Arm: let the next COMMIT of a transaction that sent ``marked`` through, swallow its
+        answer, then cut as `cut` does (see the module docstring)."""
+        self._armed = (seconds, marked)
+
     async def _serve(self, listener: anyio.abc.Listener[SocketStream]) -> None:
         async with listener:
             await listener.serve(self._handle)
@@ -79,17 +93,53 @@ class TcpProxy:
             with anyio.CancelScope() as scope:
                 self._open.add(scope)
                 try:
+                    line = _Line(self)
                     async with upstream, anyio.create_task_group() as pipes:
-                        pipes.start_soon(_pipe, client, upstream, pipes)
-                        pipes.start_soon(_pipe, upstream, client, pipes)
+                        pipes.start_soon(_pipe, client, upstream, pipes, line.to_server)
+                        pipes.start_soon(_pipe, upstream, client, pipes, line.to_client)
                 finally:
                     self._open.discard(scope)
 
+    async def _commit_unheard(self, seconds: float) -> None:
+        self._armed = None
+        self.commits_unheard += 1
+        await self.cut(seconds)
 
-async def _pipe(source: SocketStream, sink: SocketStream, pipes: TaskGroup) -> None:
-    """Copy until either side closes; then end both directions."""
+
+class _Line:
+    """One proxied connection's watch for an armed `TcpProxy.cut_after_commit`."""
+
+    def __init__(self, proxy: TcpProxy) -> None:
+        self.proxy = proxy
+        self.marked = False  # the open transaction sent the mark
+        self.committing: float | None = None  # the cut's length, once its COMMIT went through
+
+    async def to_server(self, chunk: bytes) -> bool:
+        armed = self.proxy._armed
+        if armed is not None:
+            seconds, mark = armed
+            self.marked = self.marked or mark in chunk
+            if self.marked and b"COMMIT" in chunk:
+                self.committing = seconds
+            elif b"COMMIT" in chunk or b"ROLLBACK" in chunk:
+                self.marked = False  # that transaction ended without the mark's commit
+        return True
+
+    async def to_client(self, chunk: bytes) -> bool:
+        if self.committing is None:
+            return True
+        await self.proxy._commit_unheard(self.committing)  # the answer to COMMIT never arrives
+        return False
+
+
+async def _pipe(
+    source: SocketStream, sink: SocketStream, pipes: TaskGroup, passes: Callable[[bytes], Awaitable[bool]]
+) -> None:
+    """Copy what ``passes`` lets through until either side closes; then end both directions."""
     try:
         async for chunk in source:
+            if not await passes(chunk):
+                break
             await sink.send(chunk)
     except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
         pass

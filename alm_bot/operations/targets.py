@@ -17,12 +17,17 @@ compared-and-set in the transaction before the POST.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
+from typing import Final
+
+import anyio
 
 from alm_bot.anaplan import AnaplanClient
+from alm_bot.backoff import Backoff
 from alm_bot.directory import ModelDirectory
-from alm_bot.errors import AlmBotError, AnaplanError, StalePlan, TaskCreationUncertain
+from alm_bot.errors import AlmBotError, AnaplanError, StalePlan, StoreUnavailable, TaskCreationUncertain
 from alm_bot.evidence.digest import with_plan_digest
 from alm_bot.operations.lifecycle import Lifecycle
 from alm_bot.operations.ownership import LEASE, PROOF_DEADLINE, Ownership
@@ -32,6 +37,8 @@ from alm_bot.store import ApprovalRequest, TargetRun
 __all__ = ["StartResult", "TargetStarts"]
 
 log = logging.getLogger("alm_bot.operations")
+
+_ASK_AGAIN: Final = Backoff(first=0.1, cap=1.0)  # the database, after it lost the answer to a claim
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,7 @@ class TargetStarts:
             source_revision_id=plan.source_revision.id,
             target_revision_id=target.revision.id,
         )
-        starting = await self._claim(request, run, intent)
+        starting = await self._claim_surely(request, run, intent)
         if starting is None:
             return StartResult(run)  # the lease or the run moved on: someone else has it
         try:
@@ -110,6 +117,54 @@ class TargetStarts:
                 planned=target.revision.name,
                 current=now_at,
             )
+
+    async def _claim_surely(
+        self, request: ApprovalRequest, run: TargetRun, intent: StartIntent
+    ) -> TargetRun | None:
+        """`_claim`; when the database's answer to it was lost, find out whether it happened.
+
+        A connection dropped at the commit (a failover, a blip) leaves the claim unknown. Left so, a
+        committed intent with no POST behind it would be failed by recovery as unprovable, although
+        this process knows it never sent the POST. So, once the database answers again (within a
+        quarter of a lease, while the lease is surely still ours): the run starting with this very
+        intent and the lease ours → the claim happened, go on; the run still waiting → it did not,
+        claim again; anything else → someone else has it. Still no database → its error, as before.
+        """
+        lost: StoreUnavailable | None = None
+        with anyio.move_on_after(LEASE.total_seconds() / 4):
+            for attempt in itertools.count(1):
+                if lost is None:
+                    try:
+                        return await self._claim(request, run, intent)
+                    except StoreUnavailable as exc:
+                        lost = exc
+                await anyio.sleep(_ASK_AGAIN.delay(attempt))
+                try:
+                    happened, claimable = await self._claimed(request, run, intent)
+                except StoreUnavailable:
+                    continue
+                if not claimable:
+                    return happened
+                lost = None  # the claim did not happen: try it again
+        assert lost is not None
+        raise lost
+
+    async def _claimed(
+        self, request: ApprovalRequest, run: TargetRun, intent: StartIntent
+    ) -> tuple[TargetRun | None, bool]:
+        """After a lost answer: (the run, if the claim with ``intent`` happened; may it be claimed now)."""
+        async with self.lifecycle.transaction() as tx:
+            current = await tx.get_request(request.id)
+            mine = next((r for r in await tx.runs.of_request(request.id) if r.id == run.id), None)
+        if current is None or mine is None:
+            return None, False
+        ours = current.lease_owner == self.ownership.owner and (
+            current.lease_expires_at is not None and current.lease_expires_at > self.clock()
+        )
+        if ours and mine.state == "starting" and mine.start_intent == intent:
+            log.warning("request %s: target %s was claimed; the answer was lost", request.id, run.position)
+            return mine, False
+        return None, mine.state == "waiting" and current.lease_owner in (None, self.ownership.owner)
 
     async def _claim(self, request: ApprovalRequest, run: TargetRun, intent: StartIntent) -> TargetRun | None:
         """Lease still ours → run waiting → starting with its intent (and the request executing)."""
