@@ -13,7 +13,8 @@ sync POST           ``POST …/alm/syncTasks``                            task c
 task poll           ``GET …/alm/syncTasks/{id}``                        the watcher
 ==================  ==================================================  =========================
 
-Each call meets each fault (6 calls × 2 faults = 12 cases, SQLite, in-process — see `inproc`):
+Each call meets each fault on each database (6 calls × 2 faults × SQLite and PostgreSQL = 24 cases,
+in-process — see `inproc`):
 
 - ``500``: Anaplan answers 500 to every try the client makes (``RetryPolicy().attempts``), so the
   failure reaches alm-bot itself, not only the client's retries;
@@ -77,9 +78,9 @@ async def card_ready(bot: Bot) -> str:
 @pytest.mark.parametrize("fault", list(FAULTS))
 @pytest.mark.parametrize("call", list(CALLS))
 async def test_a_fault_at_any_anaplan_call_of_an_approval_ends_the_request_once_and_tells_once(
-    sqlite_url: str, tmp_path: Path, call: str, fault: str
+    database_url: str, tmp_path: Path, call: str, fault: str
 ) -> None:
-    async with inproc(tmp_path, sqlite_url) as bot:
+    async with inproc(tmp_path, database_url) as bot:
         request_id = await card_ready(bot)
         if call == "login":
             bot.sandbox.advance(TOKEN_LIFETIME)  # no task runs: the next call is the click's
