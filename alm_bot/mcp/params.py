@@ -7,7 +7,7 @@ the id well formed for Anaplan, is the revision syncable) is the core's business
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final
 
 from pydantic import Field
 
@@ -16,7 +16,6 @@ __all__ = [
     "MaxWait",
     "ModelName",
     "RequestId",
-    "RequestStateName",
     "RevisionName",
     "RevisionRefParam",
     "SourceModel",
@@ -89,16 +88,4 @@ MaxWait = Annotated[
         le=MAX_WAIT_CAP,
         description="Seconds to wait at most, with wait_for_completion.",
     ),
-]
-RequestStateName = Literal[
-    "requested",
-    "pending",
-    "approved",
-    "scheduled",
-    "executing",
-    "succeeded",
-    "failed",
-    "rejected",
-    "expired",
-    "cancelled",
 ]

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alm_bot.mcp.release_schemas import TargetOut
 from alm_bot.mcp.risk_schemas import RiskOut
+from alm_bot.request_states import RequestState
 
 __all__ = [
     "AliasOut",
@@ -45,18 +46,6 @@ __all__ = [
     "WindowOut",
 ]
 
-RequestState = Literal[
-    "requested",
-    "pending",
-    "approved",
-    "scheduled",
-    "executing",
-    "succeeded",
-    "failed",
-    "rejected",
-    "expired",
-    "cancelled",
-]
 ChangeStatus = Literal["awaiting_approval", "scheduled", "started", "succeeded", "failed"]
 
 

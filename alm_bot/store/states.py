@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Final, Literal, get_args
 
+from alm_bot.request_states import REQUEST_STATES, RequestState
+
 __all__ = [
     "APPROVED",
     "CANCELLED",
@@ -44,19 +46,6 @@ __all__ = [
     "check_transition",
 ]
 
-RequestState = Literal[
-    "requested",
-    "pending",
-    "approved",
-    "scheduled",
-    "executing",
-    "succeeded",
-    "failed",
-    "rejected",
-    "expired",
-    "cancelled",
-]
-REQUEST_STATES: Final[tuple[RequestState, ...]] = get_args(RequestState)
 
 REQUESTED: Final = "requested"
 PENDING: Final = "pending"

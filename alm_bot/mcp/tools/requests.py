@@ -11,10 +11,11 @@ from pydantic import Field
 
 from alm_bot.mcp.boundary import tool_errors
 from alm_bot.mcp.deps import ToolDeps
-from alm_bot.mcp.params import RequestId, RequestStateName
+from alm_bot.mcp.params import RequestId
 from alm_bot.mcp.render import request_out
 from alm_bot.mcp.schemas import RequestList, RequestOut
 from alm_bot.mcp.toolspec import CHANGES_REQUEST, READS_REQUESTS, ToolSpec
+from alm_bot.request_states import RequestState
 
 __all__ = ["request_tools"]
 
@@ -37,7 +38,7 @@ def request_tools(deps: ToolDeps) -> list[ToolSpec]:
 
     async def alm_list_requests(
         states: Annotated[
-            list[RequestStateName] | None,
+            list[RequestState] | None,
             Field(
                 max_length=10, description="Only requests in these states, e.g. ['pending']; omit for all."
             ),
