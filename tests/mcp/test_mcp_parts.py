@@ -11,6 +11,7 @@ from alm_bot.mcp.auth import is_loopback
 from alm_bot.mcp.boundary import message_for, tool_errors
 from alm_bot.mcp.deps import LOCAL_ACTOR, ToolDeps, current_actor
 from alm_bot.mcp.render import state_explained
+from alm_bot.request_states import REQUEST_STATES
 
 
 async def no_ops() -> object:
@@ -51,18 +52,7 @@ def test_an_unknown_request_points_to_the_request_list() -> None:
 
 
 def test_every_request_state_is_explained() -> None:
-    states = [
-        "requested",
-        "pending",
-        "approved",
-        "executing",
-        "succeeded",
-        "failed",
-        "rejected",
-        "expired",
-        "cancelled",
-    ]
-    assert all(state_explained(state) != state for state in states)
+    assert all(state_explained(state) != state for state in REQUEST_STATES)
     assert "Slack" in state_explained("pending")
 
 

@@ -8,10 +8,11 @@ sync POST per approval, no Anaplan task claimed by two requests, and no Slack me
 thread, text) posted twice. Settling times (restart → every request final) are appended to the file
 ``ALM_BOT_SETTLE_LOG`` names, if set.
 
-The windows: after the approval before the plan check, during it, during a sync POST that never
-reached Anaplan, during one that did (its answer held), after Anaplan answered it but before the task
-id was recorded (writes held by another connection), and during a POST while another request's sync
-into the same target runs — 6 windows × 2 databases. A notice in flight with a slow Slack is
+The windows: between the approval and the POST (the plan check is the first Anaplan call after the
+approval, so holding it opens the whole window), during a sync POST that never reached Anaplan,
+during one that did (its answer held), after Anaplan answered it but before the task id was
+recorded (writes held by another connection), and during a POST while another request's sync into
+the same target runs — 5 windows × 2 databases. A notice in flight with a slow Slack is
 `test_notice_killed` (3 kinds × 2 databases).
 """
 
