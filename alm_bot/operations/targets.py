@@ -7,6 +7,7 @@
                                                 error → run stays waiting; retried with backoff
     one transaction: request lease still ours (approved → executing the first time, with the
                      start intent and deadline), run waiting → starting + start_intent
+                     (its answer lost with the connection → asked again: `_claim_surely`)
     POST syncTasks                              refused → run failed; uncertain → run stays starting
                                                 (recovery proves it, `operations.recovery`)
     one transaction: run starting → running + anaplan_task_id (unique), tracked task, audit, card
