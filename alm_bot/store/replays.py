@@ -11,8 +11,8 @@ after that, at most once a minute per process.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
@@ -25,6 +25,15 @@ from alm_bot.store.tables import UtcDateTime, metadata, utcnow
 __all__ = ["ReplayGuard", "SeenRequest"]
 
 _CLEANUP_SECONDS: Final = 60.0
+_Key = tuple[str, int]  # (signature, timestamp)
+
+
+@dataclass
+class _Sighting:
+    """A request waiting for the next batch: when its record may go, and who waits for the answer."""
+
+    expires_at: datetime
+    answers: list[asyncio.Future[bool]] = field(default_factory=list)
 
 
 class SeenRequest(SQLModel, table=True):
@@ -42,25 +51,55 @@ _SEEN: Final = metadata.tables["seen_request"]
 
 
 class ReplayGuard:
-    """Answers "is this the first time this signed request arrives?" for every replica alike."""
+    """Answers "is this the first time this signed request arrives?" for every replica alike.
+
+    Requests that arrive together are recorded together: a burst of Slack commands waits for one
+    transaction (one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING``), not for one each.
+    The first batch waits for nothing; the next one gathers whoever arrived meanwhile. With one
+    transaction per request, 50 concurrent commands queued behind each other's commits on SQLite's
+    single writer: tools/bench.py row 4's p99 acknowledgement was 659 ms, and is about 200–240 ms
+    batched (130 ms with no guard at all; the goal is 150 ms).
+    """
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._cleaned_at: float | None = None
-        # SQLite has one writer at a time, and a connection that finds the file locked sleeps in
-        # growing steps (its busy handler). A burst of requests therefore queues here, in order,
-        # instead: acknowledgements stay quick. PostgreSQL takes concurrent inserts as they come.
-        self._one_at_a_time: contextlib.AbstractAsyncContextManager[object] = (
-            asyncio.Lock() if store.dialect == "sqlite" else contextlib.nullcontext()
-        )
+        self._arrived: dict[_Key, _Sighting] = {}  # waiting for the next batch
+        self._one_batch_at_a_time = asyncio.Lock()
 
     async def first_sighting(self, signature: str, timestamp: int, expires_at: datetime) -> bool:
         """Record the request; False if it was recorded before (a replay). `StoreUnavailable` if down."""
-        values = {"signature": signature, "timestamp": timestamp, "expires_at": expires_at}
-        async with self._one_at_a_time, self._store.transaction() as tx:
-            if self._cleanup_due():
-                await tx._connection.execute(sa.delete(_SEEN).where(_SEEN.c.expires_at < utcnow()))
-            return await tx._insert_new(_SEEN, values, ["signature", "timestamp"]) is not None
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._arrived.setdefault((signature, timestamp), _Sighting(expires_at)).answers.append(answer)
+        async with self._one_batch_at_a_time:
+            if not answer.done():  # no batch took it yet: this caller records what has arrived
+                batch, self._arrived = self._arrived, {}
+                await self._record(batch)
+        return await answer
+
+    async def _record(self, batch: dict[_Key, _Sighting]) -> None:
+        """One transaction for the batch; each key's first caller learns whether it was new."""
+        rows = [{"signature": s, "timestamp": t, "expires_at": v.expires_at} for (s, t), v in batch.items()]
+        try:
+            async with self._store.transaction() as tx:
+                if self._cleanup_due():
+                    await tx._connection.execute(sa.delete(_SEEN).where(_SEEN.c.expires_at < utcnow()))
+                inserted = await tx._insert_new_rows(_SEEN, rows, ["signature", "timestamp"])
+        except Exception as exc:  # the database's error is every caller's answer
+            for seen in batch.values():
+                for answer in seen.answers:
+                    answer.set_exception(exc)
+            return
+        except BaseException:  # this caller was cancelled: the others' requests go in the next batch
+            for key, seen in batch.items():
+                self._arrived.setdefault(key, _Sighting(seen.expires_at)).answers.extend(seen.answers)
+            raise
+        new = {(row.signature, row.timestamp) for row in inserted}
+        for key, seen in batch.items():
+            first, *again = seen.answers  # the same request twice in one batch: one is a replay
+            first.set_result(key in new)
+            for answer in again:
+                answer.set_result(False)
 
     def _cleanup_due(self) -> bool:
         now = time.monotonic()

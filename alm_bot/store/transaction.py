@@ -10,7 +10,7 @@ step and its record commit together.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
@@ -306,6 +306,16 @@ class Transaction:
         insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
         return (await self._connection.execute(statement.returning(*table.c))).first()
+
+    async def _insert_new_rows(
+        self, table: sa.Table, rows: Sequence[Mapping[str, Any]], keys: list[str]
+    ) -> list[Row[Any]]:
+        """`_insert_new` for many rows in one statement: the rows that were new."""
+        if not rows:
+            return []
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+        return list((await self._connection.execute(statement.returning(*table.c))).all())
 
 
 async def get_request(connection: AsyncConnection, request_id: str) -> ApprovalRequest | None:
