@@ -11,10 +11,11 @@ While cut, a new connection is accepted and closed at once (as a server restarti
 client); ``proxy.connections`` counts those served so far, ``proxy.refused`` those turned away.
 
 ``proxy.cut_after_commit(seconds, marked=b"...")`` arms the worst cut of all, the one a failover
-makes: on the next connection whose transaction sent ``marked`` (in a statement's parameters, or
-in SQL text the connection prepares afresh), the ``COMMIT`` reaches PostgreSQL, which commits, and
-its answer is swallowed — the line is cut before the client hears it. The client sees a dropped
-connection and cannot tell whether its transaction happened. ``proxy.commits_unheard`` counts such commits.
+makes: on the next connection whose transaction sent ``marked``, the ``COMMIT`` reaches PostgreSQL,
+which commits, and its answer is swallowed — the line is cut before the client hears it. The client
+sees a dropped connection and cannot tell whether its transaction happened. ``proxy.commits_unheard``
+counts such commits. Mark with a parameter's value: SQL text is a poor mark, since a column name is
+in every SELECT of its table and asyncpg sends a statement's text only when it first prepares it.
 """
 
 from __future__ import annotations

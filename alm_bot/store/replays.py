@@ -57,8 +57,8 @@ class ReplayGuard:
     transaction (one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING``), not for one each.
     The first batch waits for nothing; the next one gathers whoever arrived meanwhile. With one
     transaction per request, 50 concurrent commands queued behind each other's commits on SQLite's
-    single writer: tools/bench.py row 4's p99 acknowledgement was 659 ms, and is about 200–240 ms
-    batched (130 ms with no guard at all; the goal is 150 ms).
+    single writer: tools/bench.py row 4's p99 acknowledgement was 659 ms; batched it was 174–277 ms
+    over four runs (130 ms with no guard at all; the goal is 150 ms).
     """
 
     def __init__(self, store: Store) -> None:
