@@ -303,14 +303,13 @@ class Transaction:
         self, table: sa.Table, values: Mapping[str, Any], keys: list[str]
     ) -> Row[Any] | None:
         """INSERT … ON CONFLICT (keys) DO NOTHING RETURNING: the row, or None if it existed."""
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-        return (await self._connection.execute(statement.returning(*table.c))).first()
+        inserted = await self._insert_new_rows(table, [values], keys)
+        return inserted[0] if inserted else None
 
     async def _insert_new_rows(
         self, table: sa.Table, rows: Sequence[Mapping[str, Any]], keys: list[str]
     ) -> list[Row[Any]]:
-        """`_insert_new` for many rows in one statement: the rows that were new."""
+        """INSERT … ON CONFLICT (keys) DO NOTHING RETURNING, many rows in one statement: the new ones."""
         if not rows:
             return []
         insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
